@@ -1,0 +1,75 @@
+# rvmig — see README.md.
+#   make check   host unit tests (seconds, no QEMU)
+#   make test    unit tests + lab integration tests (boots the riscv64 KVM lab)
+#   make vmm     rvmig for riscv64 (needs KHDR= and SYSROOT=, which ./run.sh provides)
+#   make guest   the bare-metal guest image
+.SUFFIXES:
+SHELL := /bin/bash
+
+CROSS    ?= riscv64-linux-gnu-
+BUILD    ?= build
+# UAPI headers from the lab kernel's `make headers_install`, and a riscv64 sysroot with libfdt.a and
+# libcap.a (lab/kernel-build.sh and lab/sysroot.sh print them; ./run.sh passes them in).
+KHDR     ?=
+SYSROOT  ?=
+
+WARN     := -Wall -Wextra -Werror
+CSTD     := -std=gnu11
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+# ---- the VMM, cross-compiled static for riscv64 ------------------------------------------------
+VMM_SRCS := $(sort $(wildcard vmm/*.c))
+VMM_OBJS := $(VMM_SRCS:vmm/%.c=$(BUILD)/riscv64/vmm/%.o)
+VMM_CFLAGS := $(CSTD) $(WARN) -O2 -g -Iinclude -Ivmm -isystem $(KHDR)/include -I$(SYSROOT)/include \
+	-DRVMIG_VERSION='"$(VERSION)"' -MMD -MP
+VMM_LDFLAGS := -static -L$(SYSROOT)/lib
+VMM_LIBS := -lfdt -lcap -lz -lpthread -lm
+
+.PHONY: vmm guest check test clean unit-bins
+vmm: $(BUILD)/riscv64/rvmig
+$(BUILD)/riscv64/rvmig: $(VMM_OBJS)
+	$(CROSS)gcc $(VMM_LDFLAGS) -o $@ $^ $(VMM_LIBS)
+$(BUILD)/riscv64/vmm/%.o: vmm/%.c
+	@test -n "$(KHDR)" -a -n "$(SYSROOT)" || { echo "make vmm needs KHDR=<headers_install dir> SYSROOT=<riscv64 sysroot>; ./run.sh sets them" >&2; exit 2; }
+	@mkdir -p $(@D)
+	$(CROSS)gcc $(VMM_CFLAGS) -c -o $@ $<
+
+# ---- the lab's init, static riscv64 ------------------------------------------------------------
+$(BUILD)/riscv64/init: lab/init.c
+	@mkdir -p $(@D)
+	$(CROSS)gcc $(CSTD) $(WARN) -O2 -static -isystem $(KHDR)/include -o $@ $<
+
+# ---- the guest, freestanding ---------------------------------------------------------------------
+GUEST_SRCS := $(sort $(wildcard guest/*.c guest/*.S))
+GUEST_CFLAGS := $(CSTD) $(WARN) -O2 -g -ffreestanding -fno-builtin -nostdlib -nostartfiles -static \
+	-fno-pic -fno-stack-protector -mcmodel=medany -march=rv64imac_zicsr -mabi=lp64 -Iinclude -Iguest
+guest: $(BUILD)/guest/guest.bin
+$(BUILD)/guest/guest.elf: $(GUEST_SRCS) $(wildcard guest/*.h) include/rvmig_abi.h guest/guest.ld
+	@mkdir -p $(@D)
+	$(CROSS)gcc $(GUEST_CFLAGS) -T guest/guest.ld -o $@ $(GUEST_SRCS) -lgcc
+$(BUILD)/guest/guest.bin: $(BUILD)/guest/guest.elf
+	$(CROSS)objcopy -O binary $< $@
+
+# ---- host unit tests -----------------------------------------------------------------------------
+# Files of vmm/ that do not touch KVM and so build and run on the host, under ASan and UBSan.
+PURE_SRCS := $(wildcard $(addprefix vmm/,cli.c fdt.c stats.c stream.c bitmap.c hist.c json.c crc.c size.c migrate_plan.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/host/%)
+HOST_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all -Iinclude -Ivmm -Itests/unit -DRVMIG_VERSION='"$(VERSION)"' -DRVMIG_HOST_TEST
+$(BUILD)/host/test_%: tests/unit/test_%.c $(PURE_SRCS) $(wildcard vmm/*.h) include/rvmig_abi.h tests/unit/check.h
+	@mkdir -p $(@D)
+	gcc $(HOST_CFLAGS) -o $@ $< $(PURE_SRCS) -lfdt -lz -lm
+unit-bins: $(UNIT_BINS)
+
+check: unit-bins
+	@tests/run.sh $(UNIT_BINS)
+
+# Unit tests and the lab integration tests, counted together.
+test: unit-bins
+	@tests/lab/prepare.sh && tests/run.sh $(UNIT_BINS) $(sort $(wildcard tests/lab/test_*.sh))
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(VMM_OBJS:.o=.d)

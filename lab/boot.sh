@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Boots the lab under QEMU (TCG, H extension on) and waits for it to power off.
+# Usage: boot.sh <run dir> <job|shell> <Image> <initramfs>
+# Environment: LAB_SMP (2), LAB_MEM (6G), LAB_TIMEOUT seconds (1800), LAB_HUGEPAGES_2M (512),
+# LAB_HUGEPAGES_1G (2). The run dir is shared with the guest as /results over virtio-9p.
+# The console goes to the terminal and to <run dir>/console.log.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+run_dir=$1 mode=$2 image=$3 initrd=$4
+read -r fw _ < <("$RVMIG_ROOT/firmware/firmware.sh")
+append="console=ttyS0 panic=-1 quiet loglevel=4 rvmig.mode=$mode"
+append+=" hugepagesz=1G hugepages=${LAB_HUGEPAGES_1G:-2} hugepagesz=2M hugepages=${LAB_HUGEPAGES_2M:-512}"
+qemu=(qemu-system-riscv64 -machine virt -cpu rv64,h=true -smp "${LAB_SMP:-2}" -m "${LAB_MEM:-6G}"
+	-bios "$fw" -kernel "$image" -initrd "$initrd" -append "$append" -no-reboot
+	-fsdev "local,id=results,path=$run_dir,security_model=none"
+	-device virtio-9p-device,fsdev=results,mount_tag=results)
+if [ "$mode" = shell ]; then
+	exec "${qemu[@]}" -nographic
+fi
+# Non-interactive: no monitor, no stdin, a hard time limit.
+set +e
+timeout --foreground -k 10 "${LAB_TIMEOUT:-1800}" "${qemu[@]}" -display none -serial stdio -monitor none \
+	</dev/null 2>&1 | sed -u 's/\r$//' | tee "$run_dir/console.log"
+rc=${PIPESTATUS[0]}
+set -e
+[ "$rc" = 124 ] && die "the lab did not finish within ${LAB_TIMEOUT:-1800} s (LAB_TIMEOUT): see $run_dir/console.log"
+[ "$rc" = 0 ] || die "qemu-system-riscv64 exited with status $rc: see $run_dir/console.log"
+exit 0
