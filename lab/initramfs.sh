@@ -20,7 +20,7 @@ cat >"$root/etc/profile" <<'EOP'
 export PS1='rvmig-lab:\w# '
 echo "rvmig lab: $(uname -r), eager_page_split=$(cat /sys/module/kvm/parameters/eager_page_split 2>/dev/null || echo absent)"
 echo "  huge pages: 2M $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages), 1G $(cat /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages)"
-echo "  try: rvmig --help   files in $PWD land in the host's results/ dir   exit: poweroff -f"
+echo "  try: rvmig --help   files in $PWD land in the host's results/ dir   leave: exit"
 EOP
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 >"$out.tmp"
 mv "$out.tmp" "$out"
