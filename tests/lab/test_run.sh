@@ -33,7 +33,8 @@ echo "$CASES" | while IFS="|" read -r name opts; do
 	rvmig run $opts --quiet --json $name.json >$name.out 2>&1
 	echo $? >$name.rc
 	tail -n 3 $name.out
-done'
+done
+mv /dev/kvm /dev/kvm.off && { rvmig run >no-kvm.out 2>&1; echo $? >no-kvm.rc; mv /dev/kvm.off /dev/kvm; }'
 ./run.sh shell --run-id "$id" --timeout 900 -c "CASES='$cases'
 $job" >/dev/null 2>&1
 dir=results/$id
@@ -63,5 +64,7 @@ for c in bad-mem bad-vcpus bad-backing bad-pattern; do
 done
 expect "no huge pages: exit 1, says how many are free and needed and how to reserve" \
 	bash -c "[ '$(rc_of no-hugepages)' = 1 ] && grep -q 'free' '$dir/no-hugepages.out' && grep -q 'nr_hugepages' '$dir/no-hugepages.out'"
+expect "no /dev/kvm: exit 1 with one line naming /dev/kvm" \
+	bash -c "[ '$(rc_of no-kvm)' = 1 ] && [ \$(grep -c . '$dir/no-kvm.out') = 1 ] && grep -q /dev/kvm '$dir/no-kvm.out'"
 expect "missing guest image: exit 1" [ "$(rc_of bad-guest)" = 1 ]
 expect "a guest that never reports: exit 1 (watchdog), no hang" [ "$(rc_of zero-guest)" = 1 ]
