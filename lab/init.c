@@ -3,7 +3,7 @@
  * PID 1 of the rvmig lab (static riscv64 binary inside the initramfs).
  *
  * Mounts the pseudo file systems, hugetlbfs for 2M and 1G pages and the host's run directory over 9p
- * (tag "results"), records the environment (kernel, eager_page_split, huge pages, KVM capabilities) in
+ * (tag "results"), brings up the loopback interface, records the environment (kernel, eager_page_split, huge pages, KVM capabilities) in
  * /results/env.json, then, as the kernel command line says:
  *   rvmig.mode=job    runs /results/job.sh with busybox sh and stores its exit status in
  *                     /results/exit-status;
@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -86,6 +88,24 @@ static int run(char *const argv[])
 		if (errno != EINTR)
 			return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Brings up the loopback interface, so rvmig migrate/recv can talk over tcp:127.0.0.1:PORT. */
+static void loopback_up(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		warn_errno("socket", "AF_INET (for lo)");
+		return;
+	}
+	strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		warn_errno("SIOCGIFFLAGS", "lo");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		warn_errno("SIOCSIFFLAGS IFF_UP", "lo");
+	close(fd);
 }
 
 struct kvm_cap_name {
@@ -188,6 +208,7 @@ int main(void)
 	setenv("PATH", "/bin:/sbin", 1);
 	setenv("HOME", RESULTS, 1);
 
+	loopback_up();
 	record_env();
 	if (strcmp(cmdline_value("mode", "job"), "shell") == 0)
 		run_shell();

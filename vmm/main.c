@@ -5,6 +5,7 @@
 
 #include "err.h"
 #include "kvm.h"
+#include "migrate.h"
 #include "run.h"
 
 struct cmd {
@@ -15,6 +16,8 @@ struct cmd {
 
 static const struct cmd cmds[] = {
 	{ "run", run_main, "boot the guest, dirty memory (optionally under dirty logging), verify, report" },
+	{ "migrate", migrate_main, "live-migrate a running guest (precopy) to a destination VM, verify it there" },
+	{ "recv", recv_main, "receive one migration (the destination of migrate --to unix:/tcp:)" },
 };
 
 static void usage(FILE *f)

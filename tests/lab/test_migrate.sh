@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Live migration in the lab, one boot: every --dirty mode on hugetlb-2M (moderate dirty rate: must
+# converge, match bit-exact and verify on the destination), hugetlb-1G, a dirty rate the link cannot
+# keep up with (must say it did not converge), tcp between two rvmig processes, a destination killed
+# mid-way (source resumes and verifies, exit 1) and a shape the receiver must refuse.
+. "$(dirname "$0")/lib.sh"
+
+id=$(test_run_id migrate)
+# Small guests: under TCG a write fault on a protected page costs ~100 us.
+common='--vcpus 2 --duration 500ms --post-run 500ms --quiet'
+./run.sh shell --run-id "$id" --timeout 600 -c '
+	c="'"$common"'"
+	for m in get manual manual-init-set ring; do
+		# 4 s: each vCPU writes its whole slice once (dense RAM), then 8 MiB/s against a 16 MiB/s link
+		rvmig migrate $c --duration 4s --mem 32M --backing hugetlb-2M --dirty $m --rate 1000 \
+			--max-bandwidth 16M --clear-chunk 8M --json mode-$m.json >mode-$m.txt 2>&1; echo $? >mode-$m.rc
+	done
+	rvmig migrate $c --mem 1G --backing hugetlb-1G --dirty manual-init-set --rate 200 --max-bandwidth 256M \
+		--json huge1g.json >huge1g.txt 2>&1; echo $? >huge1g.rc
+	rvmig migrate $c --mem 32M --backing hugetlb-2M --dirty manual --rate 0 --max-bandwidth 16M \
+		--stall-rounds 2 --max-rounds 6 --json hot.json >hot.txt 2>&1; echo $? >hot.rc
+	# The lab brings no interface up; tcp over loopback needs lo.
+	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+	# A receiver whose source never came must not hold the lab: each gets a watchdog.
+	watch() { ( sleep 60; kill "$1" 2>/dev/null ) >/dev/null 2>&1 & }
+	rvmig recv --listen tcp:4444 --vcpus 2 --mem 64M --backing hugetlb-2M --post-run 500ms --quiet >tcp-recv.txt 2>&1 &
+	r=$!; watch $r
+	rvmig migrate $c --mem 64M --backing hugetlb-2M --dirty ring --rate 500 --to tcp:127.0.0.1:4444 \
+		--json tcp.json >tcp.txt 2>&1; echo $? >tcp.rc
+	wait $r; echo $? >tcp-recv.rc
+	rvmig recv --listen unix:/tmp/kill.sock --vcpus 2 --mem 64M --backing hugetlb-2M --quiet >kill-recv.txt 2>&1 &
+	r=$!
+	# Killed 4 s in: inside round 0 (64M of dense RAM at 8 MiB/s).
+	( sleep 4; kill -9 $r ) >/dev/null 2>&1 &
+	rvmig migrate $c --duration 1s --mem 64M --backing hugetlb-2M --dirty manual --rate 0 --max-bandwidth 8M \
+		--to unix:/tmp/kill.sock --json kill.json >kill.txt 2>&1; echo $? >kill.rc
+	wait $r
+	rvmig recv --listen unix:/tmp/shape.sock --vcpus 2 --mem 32M --backing hugetlb-2M --quiet >shape-recv.txt 2>&1 &
+	r=$!; watch $r
+	rvmig migrate $c --mem 64M --backing hugetlb-2M --dirty get --to unix:/tmp/shape.sock >shape.txt 2>&1
+	echo $? >shape.rc
+	wait $r; echo $? >shape-recv.rc
+' >/dev/null 2>&1
+d=results/$id
+
+rc_is() { [ "$(cat "$d/$1.rc" 2>/dev/null)" = "$2" ]; }
+# Converged, bit-exact and verified on the destination, exit 0.
+migrated_ok() {
+	rc_is "$1" 0 && grep -q '^RAM hashes: .* identical' "$d/$1.txt" &&
+		grep -q '^destination: .*verified every stamp.*: ok' "$d/$1.txt" && grep -q '^result: ok' "$d/$1.txt"
+}
+converged() { jqe '.total.converged == true' $1.json >/dev/null 2>&1; }
+jqe() { jq -e "$1" "$d/$2" >/dev/null 2>&1; }
+
+for m in get manual manual-init-set ring; do
+	expect "--dirty $m, hugetlb-2M: migrated, RAM identical, guest verified on the destination" migrated_ok mode-$m
+	expect "--dirty $m, hugetlb-2M: moderate dirty rate converges" converged mode-$m
+done
+expect "--dirty manual: CLEARs are timed and counted" jqe '[.rounds[].clears] | add > 0' mode-manual.json
+expect "--dirty get: GETs are timed and counted, no CLEAR" jqe '([.rounds[].gets] | add > 0) and ([.rounds[].clears] | add == 0)' mode-get.json
+expect "--dirty manual-init-set: round 0 CLEARs every 8M chunk (4 of 32M)" jqe '.rounds[0].clears == 4' mode-manual-init-set.json
+expect "--dirty ring: ring entries harvested" jqe '[.rounds[].ring_entries] | add > 0' mode-ring.json
+expect "JSON has per-round dirty rate, bandwidth, expected downtime and the measured downtime" \
+	jqe '(.rounds[1] | has("dirty_rate_Bps") and has("bandwidth_Bps") and has("expected_downtime_ms")) and (.total.downtime_ms > 0)' mode-manual.json
+expect "hugetlb-1G (manual-init-set): migrated and verified" migrated_ok huge1g
+expect "high dirty rate: migration still completes and verifies" migrated_ok hot
+expect "high dirty rate: reported as not converged, switch forced" \
+	grep -q '^did not converge: forced' "$d/hot.txt"
+expect "high dirty rate: JSON says converged false" jqe '.total.converged == false' hot.json
+expect "tcp: source migrated to rvmig recv on 127.0.0.1:4444" migrated_ok tcp
+expect "tcp: the receiver exits 0 after the guest verified" rc_is tcp-recv 0
+expect "killed destination: source exits 1" rc_is kill 1
+expect "killed destination: source reports the failure" grep -q '^\[migrate\] migration failed' "$d/kill.txt"
+expect "killed destination: it died before the handover (round 0)" jqe '.total.handed_over == false' kill.json
+expect "killed destination: source guest resumed and verified" \
+	grep -q '^source guest after the failed migration: resumed and verified ok' "$d/kill.txt"
+expect "mismatched shape: source exits 1" rc_is shape 1
+expect "mismatched shape: the receiver refuses, naming the RAM size" grep -q 'refused: .*RAM size differs' "$d/shape-recv.txt"
+expect "mismatched shape: no page was sent (refused at the header)" grep -q 'refused the migration' "$d/shape.txt"
+expect "mismatched shape: the receiver exits 1" rc_is shape-recv 1

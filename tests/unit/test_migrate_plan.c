@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "check.h"
+#include "migrate_plan.h"
+
+static enum cli_result parse_m(struct migrate_opts *o, const char *const *args, int n)
+{
+	char err[256];
+	char *argv[32];
+
+	argv[0] = "migrate";
+	for (int i = 0; i < n; i++)
+		argv[i + 1] = (char *)args[i];
+	return cli_parse_migrate(n + 1, argv, o, err, sizeof(err));
+}
+
+static void test_xport(void)
+{
+	struct xport_addr a;
+
+	CHECK(xport_parse("local", false, &a) == 0 && a.kind == XPORT_LOCAL, "local parses");
+	CHECK(xport_parse("local", true, &a) != 0, "local is not listenable");
+	CHECK(xport_parse("unix:/tmp/x.sock", false, &a) == 0 && a.kind == XPORT_UNIX && !strcmp(a.path, "/tmp/x.sock"),
+	      "unix path parses");
+	CHECK(xport_parse("unix:", false, &a) != 0, "empty unix path refused");
+	CHECK(xport_parse("tcp:127.0.0.1:4444", false, &a) == 0 && a.port == 4444 && !strcmp(a.host, "127.0.0.1"),
+	      "tcp host:port parses");
+	CHECK(xport_parse("tcp:4444", true, &a) == 0 && a.port == 4444 && !a.host[0], "tcp:PORT listens on any");
+	CHECK(xport_parse("tcp:4444", false, &a) == 0 && !strcmp(a.host, "127.0.0.1"), "tcp:PORT connects to localhost");
+	CHECK(xport_parse("tcp:h:0", false, &a) != 0 && xport_parse("tcp:h:70000", false, &a) != 0, "bad ports refused");
+	CHECK(xport_parse("udp:1", false, &a) != 0, "unknown scheme refused");
+}
+
+static void test_cli(void)
+{
+	struct migrate_opts o;
+	struct recv_opts r;
+	char err[256];
+
+	CHECK(parse_m(&o, NULL, 0) == CLI_OK && o.dirty == DIRTY_MANUAL && o.to.kind == XPORT_LOCAL &&
+	      o.clear_chunk == (1ULL << 30) && o.downtime_ms == 300 && o.max_rounds == 30 && o.max_bandwidth == 0,
+	      "migrate defaults");
+	{
+		const char *a[] = { "--dirty", "ring", "--mem", "64M", "--to=tcp:127.0.0.1:5000", "--max-bandwidth",
+				    "64M", "--clear-chunk", "2M", "--vcpus", "2", "--downtime-limit", "50ms" };
+		CHECK(parse_m(&o, a, 13) == CLI_OK && o.dirty == DIRTY_RING && o.run.mem == (64ULL << 20) &&
+		      o.to.kind == XPORT_TCP && o.max_bandwidth == (64ULL << 20) && o.clear_chunk == (2ULL << 20) &&
+		      o.downtime_ms == 50, "migrate options mixed with run options");
+	}
+	{
+		const char *a[] = { "--dirty", "bogus" };
+		CHECK(parse_m(&o, a, 2) == CLI_USAGE, "unknown dirty mode refused");
+	}
+	{
+		const char *a[] = { "--clear-chunk", "3M" };
+		CHECK(parse_m(&o, a, 2) == CLI_USAGE, "non power-of-two chunk refused");
+	}
+	{
+		const char *a[] = { "--clear-chunk", "1M" };
+		CHECK(parse_m(&o, a, 2) == CLI_USAGE, "chunk below 2M refused");
+	}
+	{
+		const char *a[] = { "--bogus" };
+		CHECK(parse_m(&o, a, 1) == CLI_USAGE, "unknown option refused");
+	}
+	{
+		const char *a[] = { "--dirty-log" };
+		CHECK(parse_m(&o, a, 1) == CLI_USAGE, "--dirty-log refused for migrate");
+	}
+	{
+		char *a[] = { "recv", "--listen", "tcp:5000", "--mem", "128M" };
+		CHECK(cli_parse_recv(5, a, &r, err, sizeof(err)) == CLI_OK && r.listen.port == 5000 &&
+		      r.run.mem == (128ULL << 20), "recv options");
+		char *b[] = { "recv", "--mem", "128M" };
+		CHECK(cli_parse_recv(3, b, &r, err, sizeof(err)) == CLI_USAGE, "recv without --listen refused");
+		char *c[] = { "recv", "--listen", "tcp:1", "--dirty", "get" };
+		CHECK(cli_parse_recv(5, c, &r, err, sizeof(err)) == CLI_USAGE, "recv refuses migrate-only options");
+	}
+}
+
+static void test_tbucket(void)
+{
+	struct tbucket t;
+	uint64_t now = 1000000000ULL, sent = 0, waited = 0;
+
+	tbucket_init(&t, 0, now);
+	uint64_t w0 = tbucket_take(&t, 1 << 30, now);
+	CHECK(w0 == 0, "unlimited bucket never waits");
+	tbucket_init(&t, 64ULL << 20, now);
+	/* Send 1 MiB chunks for 640 MiB worth, sleeping as told: about 10 s must pass. */
+	for (int i = 0; i < 640; i++) {
+		uint64_t w = tbucket_take(&t, 1 << 20, now);
+
+		now += w;
+		waited += w;
+		sent += 1 << 20;
+	}
+	CHECK(waited > 9900000000ULL && waited < 10100000000ULL, "64M/s bucket: 640 MiB take 10 s (+-1%%)");
+	tbucket_init(&t, 1 << 20, now);
+	w0 = tbucket_take(&t, 65536, now);
+	CHECK(w0 == 0, "burst allowance goes at once");
+	w0 = tbucket_take(&t, 1 << 20, now);
+	CHECK(w0 > 990000000ULL, "then 1 MiB waits ~1 s");
+	(void)sent;
+}
+
+static void test_conv(void)
+{
+	struct conv c;
+	uint64_t e;
+	enum conv_decision d1, d2, d3, d4;
+
+	conv_init(&c, 300000000ULL, 30, 3);
+	d1 = conv_decide(&c, 1, 100 << 20, 0, &e);
+	CHECK(d1 == CONV_CONTINUE && e == UINT64_MAX, "unknown bandwidth continues");
+	conv_init(&c, 300000000ULL, 30, 3);
+	d1 = conv_decide(&c, 1, 10 << 20, 64.0 * (1 << 20), &e);
+	CHECK(d1 == CONV_CONVERGED && e > 150000000ULL &&
+	      e < 160000000ULL, "10M at 64M/s = 156 ms fits 300 ms");
+	/* CHECK evaluates its condition twice: decide first, check the results. */
+	conv_init(&c, 300000000ULL, 30, 3);
+	d1 = conv_decide(&c, 1, 64 << 20, 32.0 * (1 << 20), &e);
+	d2 = conv_decide(&c, 2, 63 << 20, 32.0 * (1 << 20), &e);
+	d3 = conv_decide(&c, 3, 64 << 20, 32.0 * (1 << 20), &e);
+	d4 = conv_decide(&c, 4, 62 << 20, 32.0 * (1 << 20), &e);
+	CHECK(d1 == CONV_CONTINUE && d2 == CONV_CONTINUE && d3 == CONV_CONTINUE, "3 rounds not shrinking by 10%%: continue");
+	CHECK(d4 == CONV_FORCED_STALLED, "the 3rd round without shrinking forces the switch");
+	conv_init(&c, 300000000ULL, 3, 3);
+	d1 = conv_decide(&c, 1, 64 << 20, 1.0 * (1 << 20), &e);
+	d2 = conv_decide(&c, 2, 32 << 20, 1.0 * (1 << 20), &e);
+	d3 = conv_decide(&c, 3, 16 << 20, 1.0 * (1 << 20), &e);
+	CHECK(d1 == CONV_CONTINUE && d2 == CONV_CONTINUE && d3 == CONV_FORCED_MAX_ROUNDS, "max rounds forces");
+	conv_init(&c, 300000000ULL, 30, 3);
+	d1 = conv_decide(&c, 1, 0, 1.0, &e);
+	CHECK(d1 == CONV_CONVERGED && e == 0, "nothing dirty converges");
+}
+
+static void test_chunks(void)
+{
+	CHECK(chunk_pages_for(1ULL << 30, 16384) == 16384, "1G chunk on a 64M slot = whole slot");
+	CHECK(chunk_pages_for(2ULL << 20, 16384) == 512, "2M chunk = 512 pages");
+	CHECK(chunk_count(16384, 512) == 32, "64M in 2M chunks = 32");
+	CHECK(chunk_count(16385, 512) == 33, "a partial last chunk counts");
+	CHECK(chunk_pages_for(1ULL << 30, 1000) == 960, "clamped to the slot and 64-aligned");
+}
+
+int main(void)
+{
+	test_xport();
+	test_cli();
+	test_tbucket();
+	test_conv();
+	test_chunks();
+	CHECK_DONE();
+}
