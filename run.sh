@@ -10,7 +10,7 @@ usage() {
 usage: ./run.sh [COMMAND] [OPTIONS] [-- SCENARIO ARGS]
 
 Commands:
-  (none)      the main job: a demo guest on huge pages (then live migration, where available)
+  (none)      the main job: a demo guest on hugetlb-2M with dirty logging, then a live migration
   demo        rvmig run: a guest dirtying hugetlb-2M memory, its write-fault latencies, verify
   migrate     precopy live migration of a running guest to a second VM, verified bit-exact
   bench       eager page split on/off A/B (preset from configs/bench-<preset>.conf)

@@ -54,7 +54,6 @@ lab_write_job() {
 		if [ "$cmd" = shell ]; then
 			printf '%s\n' "$shell_cmd"
 		else
-			[ "$cmd" = default ] && cmd=demo
 			case $cmd in selftests|bench) require_eager_split ;; esac
 			printf 'set --'
 			[ $# -gt 0 ] && printf ' %q' "$@"
