@@ -387,7 +387,7 @@ static int run_drive(struct run *r)
 	if (rc)
 		return -1;
 	if (run_until(r, run_all_running, machine_now_ns() + RUN_STALL_S * NS_PER_S,
-		      "not every hart reported PHASE_RUNNING within 10 s of HELLO"))
+		      "not every hart reported PHASE_RUNNING within " RUN_STR(RUN_STALL_S) " s of HELLO"))
 		return -1;
 	r->progress = true;
 	if (r->opts.dirty_log) {
@@ -424,7 +424,7 @@ static int run_drive(struct run *r)
 		return -1;
 	run_set_cmd(r, RVMIG_CMD_EXIT);
 	if (run_until(r, run_shut_down, machine_now_ns() + RUN_EXIT_TIMEOUT_S * NS_PER_S,
-		      "the guest did not shut down (SBI SRST) within 10 s of cmd=EXIT"))
+		      "the guest did not shut down (SBI SRST) within " RUN_STR(RUN_EXIT_TIMEOUT_S) " s of cmd=EXIT"))
 		return -1;
 	return 0;
 }

@@ -13,8 +13,14 @@
 #include "stats.h"
 
 #define RUN_HELLO_TIMEOUT_S 10 /* boot to HELLO of every hart                                  */
-#define RUN_STALL_S         10 /* a hart's stats not changing for this long = stuck            */
+/*
+ * A hart's stats not changing for this long = stuck. Generous because under TCG on a busy host a
+ * vCPU thread can go without a time slice for several seconds (10 s was seen to fire spuriously).
+ */
+#define RUN_STALL_S         30
 #define RUN_EXIT_TIMEOUT_S  10 /* cmd=EXIT to SRST                                             */
+#define RUN_STR_(x) #x
+#define RUN_STR(x) RUN_STR_(x) /* a constant in a message literal */
 #define RUN_FIRST_PASS_MAX_S 60 /* --dirty-log: longest wait for every hart's first slice pass  */
 
 struct run_vcpu_result {
