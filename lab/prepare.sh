@@ -2,7 +2,7 @@
 # Sets BUILD_DIR, KERNEL_DIR, KERNEL_IMAGE_PATH, SYSROOT_DIR, INITRAMFS.
 
 HOST_PKGS="make gcc libc6-dev gcc-riscv64-linux-gnu qemu-system-misc opensbi flex bison bc libelf-dev
-	cpio rsync gzip xz-utils libfdt-dev zlib1g-dev gnuplot-nox jq ca-certificates"
+	cpio rsync gzip xz-utils libfdt-dev zlib1g-dev gnuplot-nox jq ca-certificates python3"
 NATIVE_PKGS="make gcc libc6-dev libfdt-dev libcap-dev zlib1g-dev gnuplot-nox jq"
 QEMU_MIN=7.0
 
