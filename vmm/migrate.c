@@ -70,30 +70,20 @@ static int mig_hook_vcpu(struct run *r, struct vcpu *v)
 	return dirty_setup_vcpu(&g->d, v);
 }
 
-static void mig_monitor_init(struct run *r)
-{
-	r->start_ns = machine_now_ns();
-	r->next_tick_ns = r->start_ns + NS_PER_S;
-	r->last_tick_ns = r->start_ns;
-	r->stall_ns = (uint64_t)RUN_STALL_S * NS_PER_S;
-	for (unsigned i = 0; i < r->opts.vcpus; i++)
-		r->last_change_ns[i] = r->start_ns;
-}
-
 /* Boot, then let the guest dirty for --duration before migrating. */
 static int mig_boot_guest(struct mig *g)
 {
 	struct run *r = g->r;
 	uint64_t deadline;
 
-	mig_monitor_init(r);
+	run_monitor_start(r);
 	for (unsigned i = 0; i < r->opts.vcpus; i++)
 		vcpu_start(&r->m.vcpus[i]);
 	if (run_until(r, run_all_hello, r->start_ns + RUN_HELLO_TIMEOUT_S * NS_PER_S,
-		      "not every hart said HELLO within 10 s"))
+		      "not every hart said HELLO within " RUN_STR(RUN_HELLO_TIMEOUT_S) " s"))
 		return -EIO;
 	if (run_until(r, run_all_running, machine_now_ns() + RUN_STALL_S * NS_PER_S,
-		      "not every hart reported PHASE_RUNNING within 10 s of HELLO"))
+		      "not every hart reported PHASE_RUNNING within " RUN_STR(RUN_STALL_S) " s of HELLO"))
 		return -EIO;
 	/* --duration is the whole time before migrating; the first pass (huge G-stage leaves all over
 	 * the slot) is waited for within it, so a rate-limited guest on a big slot does not hold us. */
@@ -466,7 +456,7 @@ static void mig_fallback(struct mig *g)
 	machine_resume(&r->m);
 	if (g->d.mode == DIRTY_RING)
 		dirty_harvest(&g->d); /* releases a vCPU waiting in DIRTY_RING_FULL; logging is off now */
-	mig_monitor_init(r);
+	run_monitor_start(r);
 	r->stall_ns = run_verify_budget_ns(r);
 	run_set_cmd(r, RVMIG_CMD_VERIFY);
 	snprintf(msg, sizeof(msg), "source guest: not every hart reported after VERIFY within %" PRIu64 " s",
@@ -475,7 +465,7 @@ static void mig_fallback(struct mig *g)
 		return;
 	run_set_cmd(r, RVMIG_CMD_EXIT);
 	if (run_until(r, run_shut_down, machine_now_ns() + RUN_EXIT_TIMEOUT_S * NS_PER_S,
-		      "source guest: no SBI SRST within 10 s of cmd=EXIT"))
+		      "source guest: no SBI SRST within " RUN_STR(RUN_EXIT_TIMEOUT_S) " s of cmd=EXIT"))
 		return;
 	run_collect(r);
 	g->fallback_verified = r->all_verified;

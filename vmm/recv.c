@@ -190,16 +190,6 @@ static int recv_restore(struct recv *v)
 	return 0;
 }
 
-static void recv_monitor_init(struct run *r)
-{
-	r->start_ns = machine_now_ns();
-	r->next_tick_ns = r->start_ns + NS_PER_S;
-	r->last_tick_ns = r->start_ns;
-	r->stall_ns = (uint64_t)RUN_STALL_S * NS_PER_S;
-	for (unsigned i = 0; i < r->opts.vcpus; i++)
-		r->last_change_ns[i] = r->start_ns;
-}
-
 /* Resume, tell the source (our hashes), run --post-run in a new epoch, VERIFY, EXIT. */
 static int recv_resume_and_verify(struct recv *v)
 {
@@ -208,7 +198,7 @@ static int recv_resume_and_verify(struct recv *v)
 	char msg[160];
 	int rc;
 
-	recv_monitor_init(r);
+	run_monitor_start(r);
 	for (unsigned i = 0; i < r->opts.vcpus; i++)
 		vcpu_start(&r->m.vcpus[i]);
 	v->resumed_ns = machine_now_ns();
@@ -230,7 +220,7 @@ static int recv_resume_and_verify(struct recv *v)
 		return recv_failf(v, -EIO, "guest verify: %s", r->m.fail_msg);
 	run_set_cmd(r, RVMIG_CMD_EXIT);
 	if (run_until(r, run_shut_down, machine_now_ns() + RUN_EXIT_TIMEOUT_S * NS_PER_S,
-		      "no SBI SRST within 10 s of cmd=EXIT"))
+		      "no SBI SRST within " RUN_STR(RUN_EXIT_TIMEOUT_S) " s of cmd=EXIT"))
 		return recv_failf(v, -EIO, "guest exit: %s", r->m.fail_msg);
 	run_collect(r);
 	for (unsigned i = 0; i < r->opts.vcpus; i++) {

@@ -363,6 +363,17 @@ void run_blame(struct run *r, bool reported_only)
 	pthread_mutex_unlock(&r->m.lock);
 }
 
+/* Starts the clock of the monitor (progress ticks, stall watchdog) now. */
+void run_monitor_start(struct run *r)
+{
+	r->start_ns = machine_now_ns();
+	r->next_tick_ns = r->start_ns + NS_PER_S;
+	r->last_tick_ns = r->start_ns;
+	r->stall_ns = (uint64_t)RUN_STALL_S * NS_PER_S;
+	for (unsigned i = 0; i < r->opts.vcpus; i++)
+		r->last_change_ns[i] = r->start_ns;
+}
+
 /* The guest-facing sequence. 0 when every hart reported and the guest shut down. */
 static int run_drive(struct run *r)
 {
@@ -370,12 +381,7 @@ static int run_drive(struct run *r)
 	int rc;
 	char msg[256];
 
-	r->start_ns = machine_now_ns();
-	r->next_tick_ns = r->start_ns + NS_PER_S;
-	r->last_tick_ns = r->start_ns;
-	r->stall_ns = (uint64_t)RUN_STALL_S * NS_PER_S;
-	for (unsigned i = 0; i < r->opts.vcpus; i++)
-		r->last_change_ns[i] = r->start_ns;
+	run_monitor_start(r);
 	for (unsigned i = 0; i < r->opts.vcpus; i++)
 		vcpu_start(&r->m.vcpus[i]);
 
