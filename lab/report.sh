@@ -24,7 +24,9 @@ report_selftests() {
 		echo "# dirty_log_perf_test, eager page split Y vs N (same boot)"
 		echo
 		echo "Kernel $(jq -r .kernel "$dir/env.json" 2>/dev/null), $(jq -r '.qemu + ", " + .accel' "$dir/lab.json" 2>/dev/null)."
-		echo "Times from an emulated host (TCG) are only meaningful as ratios within this run."
+		echo "Times from an emulated host (TCG) are only meaningful as ratios within this run. Each cell is ONE"
+		echo "run: with small slots the split is a few ms and noise of +-50% is common; \`./run.sh bench\` repeats"
+		echo "interleaved Y/N cases and reports medians."
 		echo "\`initially-set\`: manual protect + KVM_DIRTY_LOG_INITIALLY_SET (split on first CLEAR);"
 		echo "\`get\`: \`-g\`, KVM_GET_DIRTY_LOG only (whole slot split when logging is enabled)."
 		awk -F, 'NR > 1 { k = $1 SUBSEP $2 SUBSEP $4; v[k, $3] = $5; if (!(k in seen)) { seen[k] = 1; order[n++] = k } }
