@@ -55,6 +55,8 @@ lab_write_job() {
 			printf '%s\n' "$shell_cmd"
 		else
 			case $cmd in selftests|bench) require_eager_split ;; esac
+			# The bench scenario reads its presets from the run directory (the lab sees only that).
+			[ "$cmd" = bench ] && cp "$RVMIG_ROOT"/configs/bench-*.conf "$dir/"
 			printf 'set --'
 			[ $# -gt 0 ] && printf ' %q' "$@"
 			printf '\n'
