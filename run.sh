@@ -47,8 +47,10 @@ shell_cmd="" run_id="" args=()
 while [ $# -gt 0 ]; do
 	case $1 in
 		-c) [ $# -ge 2 ] || { echo "rvmig: -c needs a command" >&2; exit 2; }; shell_cmd=$2; shift 2 ;;
-		--run-id) run_id=${2:?--run-id needs a name}; shift 2 ;;
-		--timeout) export LAB_TIMEOUT=${2:?--timeout needs seconds}; shift 2 ;;
+		--run-id|--timeout)
+			[ $# -ge 2 ] || { echo "rvmig: $1 needs a value (try ./run.sh --help)" >&2; exit 2; }
+			if [ "$1" = --run-id ]; then run_id=$2; else export LAB_TIMEOUT=$2; fi
+			shift 2 ;;
 		-h|--help) usage; exit 0 ;;
 		--) shift; args+=("$@"); break ;;
 		*) args+=("$1"); shift ;;

@@ -19,7 +19,8 @@ lab_prepare() {
 	if [ "$native" = 1 ]; then
 		apt_need $NATIVE_PKGS
 		KERNEL_DIR="" SYSROOT_DIR=/usr
-		make -s -C "$RVMIG_ROOT" CROSS= KHDR=/usr SYSROOT=/usr vmm guest
+		make -s -C "$RVMIG_ROOT" CROSS= KHDR=/usr SYSROOT=/usr vmm guest ||
+			die "building rvmig or the guest natively failed (see the compiler output above)"
 		return
 	fi
 	apt_need $HOST_PKGS

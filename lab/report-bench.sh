@@ -89,7 +89,9 @@ jq -L "$tmp" 'include "lib";
 		eager_read_back: ($g | map(.host.eager_page_split) | unique),
 		backing_obtained: ($g | map(.backing.report) | unique),
 		failed: ($g | map(select(.rc != 0)) | length), contended: ($g | map(select(.contended)) | length),
-		figures: ($g | map(.figures) | (.[0] | keys_unsorted) as $k | reduce $k[] as $n ({}; . + {($n): ($g | map(.figures[$n]) | summ)})) })' \
+		# Failed runs are listed apart (see "What this shows"); no figure of theirs enters a median.
+		figures: ($g | map(select(.rc == 0)) as $ok | if ($ok | length) == 0 then {} else
+			($ok | map(.figures) | (.[0] | keys_unsorted) as $k | reduce $k[] as $n ({}; . + {($n): ($ok | map(.figures[$n]) | summ)})) end) })' \
 	"$tmp/runs.json" >"$tmp/summary.json"
 # Y/N per case and figure (medians).
 jq -L "$tmp" 'include "lib";
