@@ -44,3 +44,7 @@ expect "./run.sh --help lists the commands" bash -c "./run.sh --help | grep -q '
 mkdir -p "$tmp/k"; echo no >"$tmp/k/eager-split"; echo 7.2.13 >"$tmp/k/kernelrelease"
 one_line_error "a kernel without eager page splitting is refused for the A/B" "kernel 7.2.13 has no RISC-V eager page splitting.*KERNEL_SRC" \
 	env KERNEL_DIR="$tmp/k" bash -c '. lab/common.sh; . lab/prepare.sh; native=0; require_eager_split'
+
+out=$(./run.sh shell --run-id 2>&1); rc=$?
+expect "an option without its value is a usage error (status 2) naming it" \
+	bash -c "[ $rc = 2 ] && grep -q -- '--run-id needs a value' <<<'$out'"
