@@ -52,7 +52,7 @@ $(BUILD)/guest/guest.bin: $(BUILD)/guest/guest.elf
 
 # ---- host unit tests -----------------------------------------------------------------------------
 # Files of vmm/ that do not touch KVM and so build and run on the host, under ASan and UBSan.
-PURE_SRCS := $(wildcard $(addprefix vmm/,cli.c fdt.c stats.c stream.c bitmap.c hist.c json.c crc.c size.c migrate_plan.c ramhash.c bench_cli.c bench_stats.c))
+PURE_SRCS := $(wildcard $(addprefix vmm/,cli.c fdt.c stats.c stream.c bitmap.c json.c err.c migrate_plan.c ramhash.c bench_cli.c bench_stats.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/host/%)
 HOST_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \

@@ -19,8 +19,6 @@
 #include "json.h"
 #include "run.h"
 
-#define NS_PER_S  ((uint64_t)1000000000)
-#define NS_PER_MS ((uint64_t)1000000)
 #define BENCH_STALL_S 60ULL
 
 struct bench {
@@ -52,9 +50,10 @@ static double bench_ms(uint64_t ns)
 	return (double)ns / 1e6;
 }
 
+/* The [bench] progress lines: off under --quiet (as for rvmig run) and --json-only. */
 static bool bench_say(const struct bench *b)
 {
-	return !b->o.json_only;
+	return !b->o.json_only && !b->o.run.quiet;
 }
 
 /* ---- KVM's own counters --------------------------------------------------------------------- */
@@ -503,36 +502,15 @@ static int bench_boot(struct bench *b)
 {
 	struct run *r = b->r;
 
-	run_monitor_start(r);
-	b->start_ns = r->start_ns;
 	/* Longer than run's stall limit: under TCG, with other emulators on the host, a hart spinning
 	 * on mmu_lock while the holder's host thread is descheduled goes quiet for long. The pass
 	 * deadline still catches a real hang. */
-	r->stall_ns = BENCH_STALL_S * NS_PER_S;
-	for (unsigned i = 0; i < r->opts.vcpus; i++)
-		vcpu_start(&r->m.vcpus[i]);
-	if (run_until(r, run_all_hello, r->start_ns + RUN_HELLO_TIMEOUT_S * NS_PER_S,
-		      "not every hart said HELLO in time (wrong --guest image?)"))
+	if (run_boot(r, BENCH_STALL_S * NS_PER_S))
 		return -1;
-	if (run_until(r, run_all_running, machine_now_ns() + RUN_STALL_S * NS_PER_S,
-		      "not every hart reported PHASE_RUNNING within 10 s of HELLO"))
-		return -1;
+	b->start_ns = r->start_ns;
 	/* Epoch 1: the first touch since boot maps the slot (huge G-stage leaves where possible). */
 	b->epoch = b->target_epoch = 1;
 	return bench_wait_pass(b, NULL);
-}
-
-static int bench_finish_guest(struct bench *b)
-{
-	struct run *r = b->r;
-
-	r->stall_ns = run_verify_budget_ns(r);
-	run_set_cmd(r, RVMIG_CMD_VERIFY);
-	if (run_until(r, run_all_reported, machine_now_ns() + r->stall_ns, "not every hart reported after VERIFY"))
-		return -1;
-	run_set_cmd(r, RVMIG_CMD_EXIT);
-	return run_until(r, run_shut_down, machine_now_ns() + RUN_EXIT_TIMEOUT_S * NS_PER_S,
-			 "the guest did not shut down (SBI SRST) within 10 s of cmd=EXIT");
 }
 
 static int bench_drive(struct bench *b)
@@ -544,7 +522,7 @@ static int bench_drive(struct bench *b)
 	if (bench_start_logging(b) || bench_passes(b) || bench_clean(b))
 		return -1;
 	bench_copy(b);
-	return bench_finish_guest(b);
+	return run_verify_and_exit(b->r, "the guest");
 }
 
 /* ---- JSON ----------------------------------------------------------------------------------- */
@@ -722,15 +700,11 @@ static void bench_json_body(struct json *j, const struct bench *b)
 
 static int bench_json(const struct bench *b, const char *path)
 {
-	bool to_stdout = !strcmp(path, "-");
-	FILE *f = to_stdout ? stdout : fopen(path, "we");
+	FILE *f;
 	struct json j;
-	int err = 0;
 
-	if (!f) {
-		warn_errno(errno, "cannot write --json %s", path);
+	if (json_file_open(path, &f))
 		return -1;
-	}
 	json_init(&j, f);
 	json_obj_begin(&j, NULL);
 	json_str(&j, "tool", "rvmig bench");
@@ -740,13 +714,7 @@ static int bench_json(const struct bench *b, const char *path)
 	json_str(&j, "error", b->fail[0] ? b->fail : b->r->m.fail_msg[0] ? b->r->m.fail_msg : NULL);
 	json_obj_end(&j);
 	json_finish(&j);
-	if (ferror(f))
-		err = -1;
-	if (!to_stdout && fclose(f))
-		err = -1;
-	if (err)
-		warn_errno(errno, "writing --json %s", path);
-	return err;
+	return json_file_close(f, path);
 }
 
 /* ---- main ----------------------------------------------------------------------------------- */
@@ -755,7 +723,8 @@ static void bench_summary(const struct bench *b)
 {
 	const struct bench_pass *p1 = b->npasses ? &b->passes[0] : NULL;
 
-	if (!bench_say(b) || !p1)
+	/* The summary stays under --quiet; only --json-only drops it (errors go to stderr regardless). */
+	if (b->o.json_only || !p1)
 		return;
 	printf("\nrvmig bench %s: %s, %u vCPUs, %s backing (%s), eager_page_split=%s\n", b->o.label ? b->o.label : "",
 	       dirty_mode_name(b->o.mode), b->o.run.vcpus, mem_backing_name(b->o.run.backing), b->r->m.mem.report,

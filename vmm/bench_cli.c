@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "bench.h"
+#include "util.h"
 
 #define BENCH_DEFAULT_RING 16384
+#define BENCH_DEFAULT_MEM  "128M"
 
 void bench_defaults(struct bench_opts *o)
 {
@@ -19,8 +21,8 @@ void bench_defaults(struct bench_opts *o)
 		.ring_size = BENCH_DEFAULT_RING,
 		.clean_harvests = 3,
 	};
+	/* bench's default --mem (128M) is given to cli_parse_run by bench_parse, ahead of the user's. */
 	cli_run_defaults(&o->run);
-	o->run.mem = 128ULL << 20;
 }
 
 void bench_help(FILE *f)
@@ -52,7 +54,7 @@ void bench_help(FILE *f)
 "                       dirty_log_perf_test's vCPUs do (under TCG a vCPU spinning in guest mode\n"
 "                       makes the other vCPUs' write faults ~10 ms each)\n"
 "  --vcpus --mem --backing --pattern --rate --seed --guest --quiet   as for rvmig run\n"
-"                       (default here: --mem 128M; pattern sequential)\n"
+"                       (default here: --mem " BENCH_DEFAULT_MEM "; pattern sequential)\n"
 "\n"
 "Exit status: 0 measured and verified, 1 run-time failure, 2 bad command line.\n",
 		BENCH_MAX_PASSES, BENCH_DEFAULT_RING, BENCH_MAX_CLEAN);
@@ -95,7 +97,7 @@ static enum cli_result bench_set(struct bench_opts *o, const char *name, const c
 		else if (cli_parse_size(v, &o->clear_chunk) || o->clear_chunk % (64 * RVMIG_PAGE_SIZE))
 			return bench_fail(err, errlen, "--clear-chunk %s: want a multiple of 256K (64 pages), e.g. 2M, or 'slot'", v);
 	} else if (!strcmp(name, "ring-size")) {
-		if (cli_parse_uint(v, 64, 1 << 20, &n) || (n & (n - 1)))
+		if (cli_parse_uint(v, 64, 1 << 20, &n) || !is_pow2(n))
 			return bench_fail(err, errlen, "--ring-size %s: want a power of two from 64 to 1048576", v);
 		o->ring_size = (uint32_t)n;
 	} else if (!strcmp(name, "clean-harvests")) {
@@ -133,7 +135,7 @@ enum cli_result bench_parse(int argc, char **argv, struct bench_opts *o, char *e
 	if (!rest)
 		return bench_fail(err, errlen, "out of memory%s", "");
 	rest[nrest++] = "run";
-	rest[nrest++] = "--mem=128M"; /* bench's default; a later --mem wins */
+	rest[nrest++] = "--mem=" BENCH_DEFAULT_MEM; /* bench's default; a later --mem wins */
 	for (int i = 1; i < argc && r == CLI_OK; i++) {
 		char name[32];
 		const char *val;

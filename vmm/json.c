@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "json.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <string.h>
+
+#include "err.h"
 
 void json_init(struct json *j, FILE *f)
 {
@@ -116,4 +120,36 @@ void json_finish(struct json *j)
 {
 	fputc('\n', j->f);
 	fflush(j->f);
+}
+
+int json_file_open(const char *path, FILE **f)
+{
+	*f = strcmp(path, "-") ? fopen(path, "we") : stdout;
+	if (!*f) {
+		warn_errno(errno, "cannot write --json %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int json_file_close(FILE *f, const char *path)
+{
+	int err = 0;
+
+	/* errno is read only right after the call that failed: a stale one would name the wrong cause. */
+	errno = 0;
+	if (fflush(f))
+		err = errno ? errno : EIO;
+	if (!err && ferror(f))
+		err = -1; /* an earlier write failed; its errno is gone */
+	if (f != stdout) {
+		errno = 0;
+		if (fclose(f) && !err)
+			err = errno ? errno : EIO;
+	}
+	if (err > 0)
+		warn_errno(err, "writing --json %s", path);
+	else if (err)
+		warn_msg("writing --json %s failed (write error)", path);
+	return err ? -1 : 0;
 }

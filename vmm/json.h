@@ -29,4 +29,13 @@ void json_bool(struct json *j, const char *key, bool v);
 /* Ends the document with a newline. */
 void json_finish(struct json *j);
 
+/*
+ * The --json file of a tool: path "-" is stdout. json_file_open returns 0, or -1 after a warning
+ * naming the path and the reason. json_file_close flushes, checks for write errors and closes (not
+ * stdout); 0, or -1 after a warning with the errno of the call that failed (none when only the
+ * stream's error flag says an earlier write failed).
+ */
+int json_file_open(const char *path, FILE **f);
+int json_file_close(FILE *f, const char *path);
+
 #endif

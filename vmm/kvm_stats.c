@@ -117,14 +117,6 @@ int kstats_read(const struct kstats *k, uint64_t *vals)
 	return 0;
 }
 
-int kstats_find(const struct kstats *k, const char *name)
-{
-	for (size_t i = 0; i < k->n; i++)
-		if (!strcmp(k->desc[i].name, name))
-			return (int)i;
-	return -1;
-}
-
 const char *kstats_type_name(uint32_t type)
 {
 	switch (type) {

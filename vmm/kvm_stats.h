@@ -33,8 +33,6 @@ int kstats_open(struct kstats *k, int obj_fd, const char *what);
 void kstats_close(struct kstats *k);
 /* Reads every value into vals[0..k->n). 0 or -errno. */
 int kstats_read(const struct kstats *k, uint64_t *vals);
-/* Index of the stat called name, -1 when absent. */
-int kstats_find(const struct kstats *k, const char *name);
 const char *kstats_type_name(uint32_t type);
 
 #endif

@@ -38,10 +38,21 @@ struct mig_round {
 	uint64_t dirtied;             /* pages newly dirty since the previous round's opening harvest */
 	uint64_t pages, bytes;        /* sent                                                     */
 	uint64_t gets, clears, ring_entries;
-	double get_ms, clear_ms, ring_ms, copy_ms;
+	double get_ms, clear_ms, ring_ms;
+	/*
+	 * copy_ms: time spent writing the round's records to the link (batches, their --max-bandwidth
+	 * waits, the round end and its flush). The CLEARs made just before a chunk's first page and the
+	 * mid-round ring harvests are not in it: they have their own columns. wall_ms is the whole round.
+	 */
+	double copy_ms, wall_ms;
+	uint64_t send_ns;             /* copy_ms being summed                                     */
 	double dirty_rate;            /* bytes/s dirtied since the previous harvest               */
-	double bandwidth;             /* bytes/s while sending this round                         */
-	double expected_downtime_ms;  /* remaining / bandwidth at the decision that opened it; <0 = n/a */
+	double bandwidth;             /* stream (wire) bytes / copy_ms                            */
+	/*
+	 * At the decision that opened the round: the dirty pages' wire bytes (stream_pages_wire_bytes,
+	 * page data and per-page record overhead) / the wire-byte bandwidth; <0 = n/a.
+	 */
+	double expected_downtime_ms;
 };
 
 struct mig {

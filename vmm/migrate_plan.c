@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rvmig_abi.h"
+#include "util.h"
 
 /* ---- transport addresses -------------------------------------------------------------------- */
 
@@ -116,11 +117,6 @@ static enum cli_result mig_fail(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return CLI_USAGE;
-}
-
-static bool is_pow2(uint64_t v)
-{
-	return v && !(v & (v - 1));
 }
 
 /* One migrate/recv option; 1 = not ours (goes to cli_parse_run), 0 = taken, CLI_USAGE = bad. */

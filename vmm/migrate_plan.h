@@ -94,7 +94,8 @@ struct conv {
 void conv_init(struct conv *c, uint64_t limit_ns, unsigned max_rounds, unsigned stall_rounds);
 /*
  * Called after the harvest that starts round `round` (>= 1, i.e. `round` rounds were sent), with the
- * bytes now dirty and the bandwidth measured so far (bytes/s, 0 = unknown). *expected_ns gets the
+ * bytes the dirty pages will take and the bandwidth measured so far (bytes/s, 0 = unknown), both in
+ * one unit (rvmig migrate: stream bytes, page data plus record overhead). *expected_ns gets the
  * downtime a switch now would cost (UINT64_MAX when the bandwidth is unknown).
  */
 enum conv_decision conv_decide(struct conv *c, unsigned round, uint64_t remaining, double bw,

@@ -15,13 +15,11 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "json.h"
 #include "migrate.h"
 #include "ramhash.h"
 #include "transport.h"
 #include "vcpu_state.h"
-
-#define NS_PER_S  ((uint64_t)1000000000)
-#define NS_PER_MS ((uint64_t)1000000)
 
 struct recv {
 	const struct recv_opts *o;
@@ -33,6 +31,11 @@ struct recv {
 	uint64_t *src_hashes, *hashes, nblocks, hashes_got;
 	uint64_t pages, rounds, first_ns, final_ns, resumed_ns;
 	bool hashed;                /* our RAM hashes taken: no page may come after           */
+	bool hashes_compared;
+	size_t hash_mismatches;
+	struct vcpu_restore_stats restored;
+	unsigned vcpus_restored;
+	bool resumed, guest_verified;
 	char fail[STREAM_REASON_MAX];
 };
 
@@ -73,11 +76,9 @@ static int recv_handshake(struct recv *v)
 
 	if (rc)
 		return recv_failf(v, rc, "reading the sender's header: %s", v->rd.err);
-	if (stream_check_header(&v->shape, &theirs, why, sizeof(why))) {
-		recv_failf(v, -EINVAL, "refused: %s", why);
-		stream_write_abort(&v->w, v->fail);
-		return -EINVAL;
-	}
+	/* The caller's ABORT tells the source why, before any page. */
+	if (stream_check_header(&v->shape, &theirs, why, sizeof(why)))
+		return recv_failf(v, -EINVAL, "refused: %s", why);
 	rc = stream_write_header(&v->w, &v->shape);
 	if (!rc)
 		rc = stream_flush(&v->w);
@@ -159,6 +160,8 @@ static int recv_check_hashes(struct recv *v)
 		ramhash_parallel(v->r->m.mem.hva, v->r->opts.mem, MIG_HASH_BLOCK, v->hashes);
 	v->hashed = true;
 	n = stream_hashes_compare(v->src_hashes, v->hashes, v->nblocks, bad, 8);
+	v->hashes_compared = true;
+	v->hash_mismatches = n;
 	if (!n) {
 		recv_say(v, "RAM hashes: all %" PRIu64 " 2M blocks match the source's", v->nblocks);
 		return 0;
@@ -182,8 +185,10 @@ static int recv_restore(struct recv *v)
 		if (!v->states[i].nregs)
 			return recv_failf(v, -EBADMSG, "no state for vCPU %u in the stream", i);
 		rc = vcpu_state_restore(&m->vcpus[i], &v->states[i], &st, err, sizeof(err));
+		v->restored = st;
 		if (rc)
 			return recv_failf(v, rc, "restoring vCPU %u: %s", i, err);
+		v->vcpus_restored = i + 1;
 	}
 	recv_say(v, "vCPU state restored: %u registers set, %u read-only ones already equal, MP state of %u vCPUs",
 		 st.set, st.kept, m->nr_vcpus);
@@ -195,13 +200,14 @@ static int recv_resume_and_verify(struct recv *v)
 {
 	struct run *r = v->r;
 	volatile struct rvmig_ctl *ctl = r->m.ctl;
-	char msg[160];
 	int rc;
 
+	/* The guest said HELLO on the source long ago: it just goes on (no run_boot). */
 	run_monitor_start(r);
 	for (unsigned i = 0; i < r->opts.vcpus; i++)
 		vcpu_start(&r->m.vcpus[i]);
 	v->resumed_ns = machine_now_ns();
+	v->resumed = true;
 	rc = stream_write_hashes(&v->w, MIG_HASH_BLOCK, 0, v->hashes, v->nblocks);
 	if (!rc)
 		rc = stream_flush(&v->w);
@@ -213,15 +219,8 @@ static int recv_resume_and_verify(struct recv *v)
 	run_set_cmd(r, RVMIG_CMD_RUN);
 	if (run_until(r, NULL, machine_now_ns() + v->o->post_run_ms * NS_PER_MS, NULL))
 		return recv_failf(v, -EIO, "the guest failed after resume: %s", r->m.fail_msg);
-	r->stall_ns = run_verify_budget_ns(r);
-	run_set_cmd(r, RVMIG_CMD_VERIFY);
-	snprintf(msg, sizeof(msg), "not every hart reported after VERIFY within %" PRIu64 " s", r->stall_ns / NS_PER_S);
-	if (run_until(r, run_all_reported, machine_now_ns() + r->stall_ns, msg))
-		return recv_failf(v, -EIO, "guest verify: %s", r->m.fail_msg);
-	run_set_cmd(r, RVMIG_CMD_EXIT);
-	if (run_until(r, run_shut_down, machine_now_ns() + RUN_EXIT_TIMEOUT_S * NS_PER_S,
-		      "no SBI SRST within " RUN_STR(RUN_EXIT_TIMEOUT_S) " s of cmd=EXIT"))
-		return recv_failf(v, -EIO, "guest exit: %s", r->m.fail_msg);
+	if (run_verify_and_exit(r, "the guest"))
+		return recv_failf(v, -EIO, "guest verify and exit: %s", r->m.fail_msg);
 	run_collect(r);
 	for (unsigned i = 0; i < r->opts.vcpus; i++) {
 		const struct rvmig_vcpu_stats *s = &r->res[i].stats;
@@ -231,6 +230,7 @@ static int recv_resume_and_verify(struct recv *v)
 	}
 	if (!r->all_verified || r->m.shutdown_reason)
 		return recv_failf(v, -EIO, "the guest's verify pass failed on the destination");
+	v->guest_verified = true;
 	return 0;
 }
 
@@ -265,6 +265,51 @@ static int recv_conversation(struct recv *v)
 	else if (stream_write_end(&v->w))
 		recv_say(v, "could not send END to the source: %s", v->w.err);
 	return rc;
+}
+
+/* --json: what the destination received, checked and ran; the params are its shape. */
+static int recv_report_json(const struct recv *v, const char *path, int rc)
+{
+	const struct run_opts *o = &v->o->run;
+	char listen[160];
+	FILE *f;
+	struct json j;
+
+	if (json_file_open(path, &f))
+		return -1;
+	json_init(&j, f);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "tool", "rvmig recv");
+	json_str(&j, "version", RVMIG_VERSION);
+	json_obj_begin(&j, "params");
+	json_u64(&j, "vcpus", o->vcpus);
+	json_u64(&j, "mem_bytes", o->mem);
+	json_str(&j, "backing", mem_backing_name(o->backing));
+	json_str(&j, "listen", xport_format(&v->o->listen, listen, sizeof(listen)));
+	json_u64(&j, "post_run_ms", v->o->post_run_ms);
+	json_obj_end(&j);
+	json_u64(&j, "pages_received", v->pages);
+	json_u64(&j, "zero_pages", v->rd.totals.zero_pages);
+	json_u64(&j, "rounds", v->rounds);
+	json_obj_begin(&j, "vcpu_state");
+	json_u64(&j, "vcpus_restored", v->vcpus_restored);
+	json_u64(&j, "registers_set", v->restored.set);
+	json_u64(&j, "registers_kept", v->restored.kept);
+	json_obj_end(&j);
+	json_u64(&j, "hash_blocks", v->nblocks);
+	json_bool(&j, "hashes_compared", v->hashes_compared);
+	json_u64(&j, "hash_mismatches", v->hash_mismatches);
+	json_bool(&j, "resumed", v->resumed);
+	if (v->resumed && v->final_ns)
+		json_double(&j, "resume_after_vcpu_state_ms", (double)(v->resumed_ns - v->final_ns) / 1e6);
+	else
+		json_str(&j, "resume_after_vcpu_state_ms", NULL);
+	json_bool(&j, "guest_verified", v->guest_verified);
+	json_bool(&j, "ok", rc == 0);
+	json_str(&j, "error", rc ? v->fail : NULL);
+	json_obj_end(&j);
+	json_finish(&j);
+	return json_file_close(f, path);
 }
 
 int recv_serve(const struct recv_opts *o, int fd)
@@ -308,6 +353,8 @@ int recv_serve(const struct recv_opts *o, int fd)
 	else
 		recv_say(v, "migration complete: %" PRIu64 " pages in %" PRIu64 " rounds, guest verified on the destination",
 			 v->pages, v->rounds);
+	if (o->run.json && recv_report_json(v, o->run.json, rc) && !rc)
+		rc = -EIO;
 	machine_destroy(&v->r->m);
 	stream_writer_free(&v->w);
 	stream_reader_free(&v->rd);

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* What `rvmig run` tells: a human summary on stdout and the same (plus raw histograms) as JSON. */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -108,15 +107,11 @@ static void report_json_vcpu(struct json *j, const struct run *r, unsigned i)
 int report_json(const struct run *r, const char *path)
 {
 	const struct run_opts *o = &r->opts;
-	bool to_stdout = !strcmp(path, "-");
-	FILE *f = to_stdout ? stdout : fopen(path, "we");
+	FILE *f;
 	struct json j;
-	int err = 0;
 
-	if (!f) {
-		warn_errno(errno, "cannot write --json %s", path);
+	if (json_file_open(path, &f))
 		return -1;
-	}
 	json_init(&j, f);
 	json_obj_begin(&j, NULL);
 	json_str(&j, "tool", "rvmig run");
@@ -172,11 +167,5 @@ int report_json(const struct run *r, const char *path)
 	json_str(&j, "error", r->m.fail_msg[0] ? r->m.fail_msg : NULL);
 	json_obj_end(&j);
 	json_finish(&j);
-	if (ferror(f))
-		err = -1;
-	if (!to_stdout && fclose(f))
-		err = -1;
-	if (err)
-		warn_errno(errno, "writing --json %s", path);
-	return err;
+	return json_file_close(f, path);
 }

@@ -18,9 +18,6 @@
 #include "fdt_build.h"
 #include "guest_loader.h"
 
-#define NS_PER_S  ((uint64_t)1000000000)
-#define NS_PER_MS ((uint64_t)1000000)
-
 /* ---- setup ---------------------------------------------------------------------------------- */
 
 static void run_read_eager_split(struct run *r)
@@ -374,19 +371,18 @@ void run_monitor_start(struct run *r)
 		r->last_change_ns[i] = r->start_ns;
 }
 
-/* The guest-facing sequence. 0 when every hart reported and the guest shut down. */
-static int run_drive(struct run *r)
+int run_boot(struct run *r, uint64_t stall_ns)
 {
-	uint64_t now;
-	int rc;
 	char msg[256];
+	int rc;
 
 	run_monitor_start(r);
+	if (stall_ns)
+		r->stall_ns = stall_ns;
 	for (unsigned i = 0; i < r->opts.vcpus; i++)
 		vcpu_start(&r->m.vcpus[i]);
-
-	snprintf(msg, sizeof(msg), "not every hart said HELLO within %d s (wrong --guest image %s? guest console above; "
-		 "secondaries start through SBI HSM)", RUN_HELLO_TIMEOUT_S, r->opts.guest);
+	snprintf(msg, sizeof(msg), "not every hart said HELLO within " RUN_STR(RUN_HELLO_TIMEOUT_S) " s (wrong --guest "
+		 "image %s? guest console above; secondaries start through SBI HSM)", r->opts.guest);
 	rc = run_until(r, run_all_hello, r->start_ns + RUN_HELLO_TIMEOUT_S * NS_PER_S, msg);
 	if (rc == -ETIMEDOUT)
 		run_blame(r, false);
@@ -394,6 +390,38 @@ static int run_drive(struct run *r)
 		return -1;
 	if (run_until(r, run_all_running, machine_now_ns() + RUN_STALL_S * NS_PER_S,
 		      "not every hart reported PHASE_RUNNING within " RUN_STR(RUN_STALL_S) " s of HELLO"))
+		return -1;
+	return 0;
+}
+
+int run_verify_and_exit(struct run *r, const char *who)
+{
+	char msg[256];
+	int rc;
+
+	r->stall_ns = run_verify_budget_ns(r);
+	run_set_cmd(r, RVMIG_CMD_VERIFY);
+	snprintf(msg, sizeof(msg), "not every hart of %s reported after VERIFY within %" PRIu64 " s", who,
+		 r->stall_ns / NS_PER_S);
+	rc = run_until(r, run_all_reported, machine_now_ns() + r->stall_ns, msg);
+	if (rc == -ETIMEDOUT)
+		run_blame(r, true);
+	if (rc)
+		return -1;
+	run_set_cmd(r, RVMIG_CMD_EXIT);
+	snprintf(msg, sizeof(msg), "%s did not shut down (SBI SRST) within " RUN_STR(RUN_EXIT_TIMEOUT_S)
+		 " s of cmd=EXIT", who);
+	if (run_until(r, run_shut_down, machine_now_ns() + RUN_EXIT_TIMEOUT_S * NS_PER_S, msg))
+		return -1;
+	return 0;
+}
+
+/* The guest-facing sequence. 0 when every hart reported and the guest shut down. */
+static int run_drive(struct run *r)
+{
+	uint64_t now;
+
+	if (run_boot(r, 0))
 		return -1;
 	r->progress = true;
 	if (r->opts.dirty_log) {
@@ -419,20 +447,7 @@ static int run_drive(struct run *r)
 		stats_snapshot(&r->m.stats[i], &r->res[i].stats);
 
 	r->progress = false;
-	r->stall_ns = run_verify_budget_ns(r);
-	run_set_cmd(r, RVMIG_CMD_VERIFY);
-	snprintf(msg, sizeof(msg), "not every hart reported after VERIFY within %" PRIu64 " s",
-		 r->stall_ns / NS_PER_S);
-	rc = run_until(r, run_all_reported, machine_now_ns() + r->stall_ns, msg);
-	if (rc == -ETIMEDOUT)
-		run_blame(r, true);
-	if (rc)
-		return -1;
-	run_set_cmd(r, RVMIG_CMD_EXIT);
-	if (run_until(r, run_shut_down, machine_now_ns() + RUN_EXIT_TIMEOUT_S * NS_PER_S,
-		      "the guest did not shut down (SBI SRST) within " RUN_STR(RUN_EXIT_TIMEOUT_S) " s of cmd=EXIT"))
-		return -1;
-	return 0;
+	return run_verify_and_exit(r, "the guest");
 }
 
 /* ---- results -------------------------------------------------------------------------------- */

@@ -11,6 +11,7 @@
 #include "privs.h"
 #include "rvmig_abi.h"
 #include "stats.h"
+#include "util.h"
 
 #define RUN_HELLO_TIMEOUT_S 10 /* boot to HELLO of every hart                                  */
 /*
@@ -92,6 +93,20 @@ bool run_all_slice_done(struct run *r);
 bool run_all_reported(struct run *r);
 bool run_shut_down(struct run *r);
 uint64_t run_verify_budget_ns(const struct run *r);
+/*
+ * The boot every tool shares: starts the monitor's clock (run_monitor_start) and the vCPUs, then waits
+ * for every hart's HELLO within RUN_HELLO_TIMEOUT_S and its PHASE_RUNNING within RUN_STALL_S of
+ * that. stall_ns: the watchdog's limit from the start (0 = RUN_STALL_S). 0, or -1 with the reason in
+ * m.fail_msg (and the hart to blame in stuck_vcpu).
+ */
+int run_boot(struct run *r, uint64_t stall_ns);
+/*
+ * The end every tool shares: cmd VERIFY, every hart's REPORT within run_verify_budget_ns (also the
+ * watchdog's limit from now on), cmd EXIT, the guest's SBI SRST within RUN_EXIT_TIMEOUT_S. who names
+ * the guest in the timeout messages ("the guest", "the source guest"). 0, or -1 with the reason in
+ * m.fail_msg.
+ */
+int run_verify_and_exit(struct run *r, const char *who);
 void run_blame(struct run *r, bool reported_only);
 void run_collect(struct run *r);
 

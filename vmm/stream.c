@@ -14,9 +14,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "util.h"
+
 #define HEADER_LEN    48
-#define BATCH_HDR     16
-#define PAGE_ENTRY    12
+#define BATCH_HDR     STREAM_BATCH_HDR
+#define PAGE_ENTRY    STREAM_PAGE_ENTRY
 #define VCPU_HDR      8
 #define REG_ENTRY     12
 #define HASHES_HDR    24
@@ -42,11 +44,6 @@ static inline uint64_t load_le64(const uint8_t *p)
 	v = __builtin_bswap64(v);
 #endif
 	return v;
-}
-
-static bool is_pow2(uint64_t v)
-{
-	return v && !(v & (v - 1));
 }
 
 static uint32_t crc_of(uint32_t crc, const void *p, size_t n)

@@ -221,6 +221,22 @@ static inline uint64_t stream_get_le64(const uint8_t *p)
 	return v;
 }
 
+/*
+ * Wire bytes of `pages` non-zero pages sent in full batches: per page its data and its 12-byte entry
+ * (index, flags), per batch of STREAM_BATCH_MAX the record framing (tag, len, crc: 12) and the batch
+ * header (16). A zero page costs only its entry, so for RAM with zero pages this is an upper bound.
+ * The unit of the migration's measured bandwidth (stream bytes per second).
+ */
+#define STREAM_REC_FRAMING    12
+#define STREAM_BATCH_HDR      16
+#define STREAM_PAGE_ENTRY     12
+static inline uint64_t stream_pages_wire_bytes(uint64_t pages, uint32_t page_size)
+{
+	uint64_t batches = (pages + STREAM_BATCH_MAX - 1) / STREAM_BATCH_MAX;
+
+	return pages * ((uint64_t)page_size + STREAM_PAGE_ENTRY) + batches * (STREAM_REC_FRAMING + STREAM_BATCH_HDR);
+}
+
 /* ---- names ---- */
 const char *stream_backing_name(uint32_t backing);       /* "anon", "thp", "hugetlb-2M", ... */
 int stream_backing_parse(const char *name, uint32_t *backing);

@@ -392,26 +392,48 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * thread and thread_started are under m->lock: vcpu_kick runs on vCPU threads too (machine_stop from
+ * machine_fail or a guest SRST), and must never signal a thread that vcpu_join has joined.
+ */
 void vcpu_start(struct vcpu *v)
 {
-	int r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	pthread_t t;
+	int r;
 
+	pthread_mutex_lock(&v->m->lock);
+	r = pthread_create(&t, NULL, vcpu_thread, v);
+	if (!r) {
+		v->thread = t;
+		v->thread_started = true;
+	}
+	pthread_mutex_unlock(&v->m->lock);
 	if (r)
 		die_errno(r, "pthread_create for vCPU %u", v->id);
-	v->thread_started = true;
 }
 
 void vcpu_join(struct vcpu *v)
 {
-	if (v->thread_started)
-		pthread_join(v->thread, NULL);
+	bool started;
+	pthread_t t;
+
+	/* Cleared before the join: a kick after this point does not signal the thread. */
+	pthread_mutex_lock(&v->m->lock);
+	started = v->thread_started;
+	t = v->thread;
 	v->thread_started = false;
+	pthread_mutex_unlock(&v->m->lock);
+	if (started)
+		pthread_join(t, NULL);
 }
 
+/* Not with m->lock held. */
 void vcpu_kick(struct vcpu *v)
 {
 	/* immediate_exit covers the window before the thread enters KVM_RUN; the signal the time in it. */
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&v->m->lock);
 	if (v->thread_started)
 		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+	pthread_mutex_unlock(&v->m->lock);
 }

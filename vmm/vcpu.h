@@ -20,7 +20,7 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	int run_size;
-	pthread_t thread;
+	pthread_t thread;           /* thread and thread_started: under m->lock                  */
 	bool thread_started;
 	/* Console bytes until a newline; only this vCPU's thread touches them. */
 	char line[VCPU_LINE_MAX];

@@ -4,6 +4,7 @@
  * Note: CHECK evaluates its condition twice, so calls with side effects happen before it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -764,6 +765,37 @@ static void test_pages(void)
 	CHECK(ok, "stream_page_is_zero finds a single set byte anywhere");
 }
 
+/* stream_pages_wire_bytes is what the writer emits for non-zero pages: the migration's expected downtime uses it. */
+static void test_wire_bytes(void)
+{
+	struct stream_writer w;
+	uint64_t idx[STREAM_BATCH_MAX], before, n = 0, sent = 0;
+	int fd = open("/dev/null", O_WRONLY), rc = fd < 0 || stream_writer_init(&w, fd);
+
+	CHECK(rc == 0, "a writer to /dev/null");
+	if (rc)
+		return;
+	stream_write_header(&w, &shape);
+	before = w.bytes;
+	/* 600 non-zero pages: a full batch and a partial one. */
+	for (uint64_t p = 0; p < NPAGES && sent < 600; p++) {
+		if (stream_page_is_zero(src_ram + p * PS, PS))
+			continue;
+		idx[n++] = p;
+		sent++;
+		if (n == STREAM_BATCH_MAX || sent == 600) {
+			stream_write_batch(&w, 1, idx, (uint32_t)n, src_ram);
+			n = 0;
+		}
+	}
+	CHECK(sent == 600 && w.bytes - before == stream_pages_wire_bytes(600, PS),
+	      "stream_pages_wire_bytes(600 pages) = %llu, the writer emitted %llu", (unsigned long long)stream_pages_wire_bytes(600, PS),
+	      (unsigned long long)(w.bytes - before));
+	CHECK(stream_pages_wire_bytes(0, PS) == 0 && stream_pages_wire_bytes(1, PS) == PS + 12 + 28, "0 pages, 1 page");
+	stream_writer_free(&w);
+	close(fd);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -779,6 +811,7 @@ int main(void)
 	test_timeout();
 	test_hashes();
 	test_pages();
+	test_wire_bytes();
 	free(src_ram);
 	free(dst_ram);
 	CHECK_DONE();
