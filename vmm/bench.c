@@ -651,12 +651,9 @@ static void bench_json_body(struct json *j, const struct bench *b)
 	struct bstat copy;
 	double cp[BENCH_COPY_REPS];
 
-	json_obj_begin(j, "params");
+	/* The params object was opened by report_json_begin (vcpus, mem_bytes, backing). */
 	json_str(j, "label", o->label);
 	json_str(j, "dirty", dirty_mode_name(o->mode));
-	json_u64(j, "vcpus", o->run.vcpus);
-	json_u64(j, "mem_bytes", o->run.mem);
-	json_str(j, "backing", mem_backing_name(o->run.backing));
 	json_u64(j, "passes", o->passes);
 	json_u64(j, "clear_chunk_bytes", b->d.chunk_pages * RVMIG_PAGE_SIZE);
 	json_u64(j, "clear_chunks", b->d.nchunks);
@@ -705,10 +702,7 @@ static int bench_json(const struct bench *b, const char *path)
 
 	if (json_file_open(path, &f))
 		return -1;
-	json_init(&j, f);
-	json_obj_begin(&j, NULL);
-	json_str(&j, "tool", "rvmig bench");
-	json_str(&j, "version", RVMIG_VERSION);
+	report_json_begin(&j, f, "rvmig bench", &b->o.run);
 	bench_json_body(&j, b);
 	json_bool(&j, "all_verified", b->r->all_verified);
 	json_str(&j, "error", b->fail[0] ? b->fail : b->r->m.fail_msg[0] ? b->r->m.fail_msg : NULL);

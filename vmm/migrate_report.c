@@ -164,14 +164,7 @@ int migrate_report_json(const struct mig *g, const char *path)
 
 	if (json_file_open(path, &f))
 		return -1;
-	json_init(&j, f);
-	json_obj_begin(&j, NULL);
-	json_str(&j, "tool", "rvmig migrate");
-	json_str(&j, "version", RVMIG_VERSION);
-	json_obj_begin(&j, "params");
-	json_u64(&j, "vcpus", o->vcpus);
-	json_u64(&j, "mem_bytes", o->mem);
-	json_str(&j, "backing", mem_backing_name(o->backing));
+	report_json_begin(&j, f, "rvmig migrate", o);
 	json_str(&j, "pattern", cli_pattern_name(o->pattern));
 	json_u64(&j, "rate", o->rate);
 	json_str(&j, "dirty", dirty_mode_name(g->o.dirty));

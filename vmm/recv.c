@@ -277,14 +277,7 @@ static int recv_report_json(const struct recv *v, const char *path, int rc)
 
 	if (json_file_open(path, &f))
 		return -1;
-	json_init(&j, f);
-	json_obj_begin(&j, NULL);
-	json_str(&j, "tool", "rvmig recv");
-	json_str(&j, "version", RVMIG_VERSION);
-	json_obj_begin(&j, "params");
-	json_u64(&j, "vcpus", o->vcpus);
-	json_u64(&j, "mem_bytes", o->mem);
-	json_str(&j, "backing", mem_backing_name(o->backing));
+	report_json_begin(&j, f, "rvmig recv", o);
 	json_str(&j, "listen", xport_format(&v->o->listen, listen, sizeof(listen)));
 	json_u64(&j, "post_run_ms", v->o->post_run_ms);
 	json_obj_end(&j);

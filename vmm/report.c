@@ -104,6 +104,18 @@ static void report_json_vcpu(struct json *j, const struct run *r, unsigned i)
 	json_obj_end(j);
 }
 
+void report_json_begin(struct json *j, FILE *f, const char *tool, const struct run_opts *o)
+{
+	json_init(j, f);
+	json_obj_begin(j, NULL);
+	json_str(j, "tool", tool);
+	json_str(j, "version", RVMIG_VERSION);
+	json_obj_begin(j, "params");
+	json_u64(j, "vcpus", o->vcpus);
+	json_u64(j, "mem_bytes", o->mem);
+	json_str(j, "backing", mem_backing_name(o->backing));
+}
+
 int report_json(const struct run *r, const char *path)
 {
 	const struct run_opts *o = &r->opts;
@@ -112,14 +124,7 @@ int report_json(const struct run *r, const char *path)
 
 	if (json_file_open(path, &f))
 		return -1;
-	json_init(&j, f);
-	json_obj_begin(&j, NULL);
-	json_str(&j, "tool", "rvmig run");
-	json_str(&j, "version", RVMIG_VERSION);
-	json_obj_begin(&j, "params");
-	json_u64(&j, "vcpus", o->vcpus);
-	json_u64(&j, "mem_bytes", o->mem);
-	json_str(&j, "backing", mem_backing_name(o->backing));
+	report_json_begin(&j, f, "rvmig run", o);
 	json_str(&j, "pattern", cli_pattern_name(o->pattern));
 	json_u64(&j, "write_pct", o->write_pct);
 	json_u64(&j, "hot_pct", o->hot_pct);

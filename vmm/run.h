@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "json.h"
 #include "machine.h"
 #include "privs.h"
 #include "rvmig_abi.h"
@@ -113,5 +114,8 @@ void run_collect(struct run *r);
 /* report.c: the human summary on stdout and the JSON file. */
 void report_print(const struct run *r);
 int report_json(const struct run *r, const char *path);
+/* Every rvmig result file starts alike: {"tool": TOOL, "version": ..., "params": {vcpus, mem_bytes,
+ * backing, ... — the params object is left open for the command's own parameters. */
+void report_json_begin(struct json *j, FILE *f, const char *tool, const struct run_opts *o);
 
 #endif
