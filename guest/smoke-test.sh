@@ -91,7 +91,7 @@ trap_boot() {
 	local log="$out/qemu-trap.log" rc why=()
 	qemu_boot "$out/guest-trap.elf" 2 "$log"; rc=$?
 	[ "$rc" -eq 124 ] && why+=("hung: timed out after ${TIMEOUT}s")
-	grep -q 'PANIC: hart 0: unexpected trap: scause=5 (load access fault).*stval=80000000' "$log" ||
+	grep -qE 'PANIC: hart [0-9]+: unexpected trap: scause=5 \(load access fault\).*stval=80000000' "$log" ||
 		why+=("no trap report with scause=5 stval=80000000")
 	report "an unexpected trap is reported and the guest resets" "$log" "${why[@]}"
 }
