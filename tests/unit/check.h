@@ -5,11 +5,13 @@
 
 static int check_failed;
 
+/* cond is evaluated exactly once, so a check may call the function under test. */
 #define CHECK(cond, ...) do {                                              \
-	if (cond) { printf("ok - "); }                                     \
-	else { printf("not ok - "); check_failed = 1; }                    \
+	int check_ok_ = !!(cond);                                          \
+	printf(check_ok_ ? "ok - " : "not ok - ");                         \
+	if (!check_ok_) check_failed = 1;                                  \
 	printf(__VA_ARGS__);                                               \
-	if (!(cond)) printf("  (%s:%d: %s)", __FILE__, __LINE__, #cond);  \
+	if (!check_ok_) printf("  (%s:%d: %s)", __FILE__, __LINE__, #cond); \
 	printf("\n");                                                      \
 } while (0)
 
