@@ -804,11 +804,7 @@ int bench_main(int argc, char **argv)
 	r = b->r;
 	bench_setup(b);
 	rc = bench_drive(b);
-	machine_stop(&r->m);
-	for (unsigned i = 0; i < r->m.nr_vcpus; i++)
-		vcpu_join(&r->m.vcpus[i]);
-	if (r->stuck_vcpu >= 0)
-		vcpu_dump_regs(&r->m.vcpus[r->stuck_vcpu], stderr);
+	run_stop_and_join(r);
 	run_collect(r);
 	if (rc == 0)
 		bench_summary(b);

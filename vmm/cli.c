@@ -188,9 +188,7 @@ const char *cli_format_size(uint64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
-static enum cli_result cli_fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static enum cli_result cli_fail(char *err, size_t errlen, const char *fmt, ...)
+enum cli_result cli_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 

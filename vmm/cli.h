@@ -38,6 +38,8 @@ enum cli_result {
 void cli_run_defaults(struct run_opts *o);
 /* argv[0] is the subcommand name ("run"). */
 enum cli_result cli_parse_run(int argc, char **argv, struct run_opts *o, char *err, size_t errlen);
+/* Formats a usage error into err and returns CLI_USAGE (for every command's option parser). */
+enum cli_result cli_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void cli_run_help(FILE *f);
 
 /* "256M", "1G", "4096", "2MiB" -> bytes (binary units). 0 on success, -1 on bad input. */

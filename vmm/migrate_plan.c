@@ -107,18 +107,6 @@ void cli_recv_help(FILE *f)
 "it verify its stamps and shuts it down. Exit status 0 when all of that succeeded.\n");
 }
 
-static enum cli_result mig_fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static enum cli_result mig_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return CLI_USAGE;
-}
-
 /* One migrate/recv option; 1 = not ours (goes to cli_parse_run), 0 = taken, CLI_USAGE = bad. */
 static int mig_set(struct migrate_opts *m, struct recv_opts *r, const char *name, const char *val, char *err,
 		   size_t errlen)
@@ -128,44 +116,44 @@ static int mig_set(struct migrate_opts *m, struct recv_opts *r, const char *name
 
 	if (!strcmp(name, "post-run")) {
 		if (cli_parse_duration(val, m ? &m->post_run_ms : &r->post_run_ms))
-			return mig_fail(err, errlen, "--post-run %s: want a time such as 500ms or 2s", val);
+			return cli_fail(err, errlen, "--post-run %s: want a time such as 500ms or 2s", val);
 		return 0;
 	}
 	if (r) {
 		if (strcmp(name, "listen"))
 			return 1;
 		if (xport_parse(val, true, &r->listen))
-			return mig_fail(err, errlen, "--listen %s: want unix:PATH, tcp:PORT or tcp:HOST:PORT", val);
+			return cli_fail(err, errlen, "--listen %s: want unix:PATH, tcp:PORT or tcp:HOST:PORT", val);
 		return 0;
 	}
 	if (!strcmp(name, "dirty")) {
 		if ((i = dirty_mode_parse(val)) < 0)
-			return mig_fail(err, errlen, "--dirty %s: unknown mode; use get, manual, manual-init-set or ring", val);
+			return cli_fail(err, errlen, "--dirty %s: unknown mode; use get, manual, manual-init-set or ring", val);
 		m->dirty = (enum dirty_mode)i;
 	} else if (!strcmp(name, "to")) {
 		if (xport_parse(val, false, &m->to))
-			return mig_fail(err, errlen, "--to %s: want local, unix:PATH or tcp:HOST:PORT", val);
+			return cli_fail(err, errlen, "--to %s: want local, unix:PATH or tcp:HOST:PORT", val);
 	} else if (!strcmp(name, "clear-chunk")) {
 		if (cli_parse_size(val, &v) || v < (2ULL << 20) || !is_pow2(v))
-			return mig_fail(err, errlen, "--clear-chunk %s: want a power of two of at least 2M, e.g. 2M, 64M, 1G", val);
+			return cli_fail(err, errlen, "--clear-chunk %s: want a power of two of at least 2M, e.g. 2M, 64M, 1G", val);
 		m->clear_chunk = v;
 	} else if (!strcmp(name, "downtime-limit")) {
 		if (cli_parse_duration(val, &m->downtime_ms))
-			return mig_fail(err, errlen, "--downtime-limit %s: want a time such as 300ms", val);
+			return cli_fail(err, errlen, "--downtime-limit %s: want a time such as 300ms", val);
 	} else if (!strcmp(name, "max-rounds")) {
 		if (cli_parse_uint(val, 1, MIG_MAX_ROUNDS, &v))
-			return mig_fail(err, errlen, "--max-rounds %s: want 1..%d", val, MIG_MAX_ROUNDS);
+			return cli_fail(err, errlen, "--max-rounds %s: want 1..%d", val, MIG_MAX_ROUNDS);
 		m->max_rounds = (unsigned)v;
 	} else if (!strcmp(name, "stall-rounds")) {
 		if (cli_parse_uint(val, 1, MIG_MAX_ROUNDS, &v))
-			return mig_fail(err, errlen, "--stall-rounds %s: want 1..%d", val, MIG_MAX_ROUNDS);
+			return cli_fail(err, errlen, "--stall-rounds %s: want 1..%d", val, MIG_MAX_ROUNDS);
 		m->stall_rounds = (unsigned)v;
 	} else if (!strcmp(name, "max-bandwidth")) {
 		if (cli_parse_size(val, &m->max_bandwidth) || m->max_bandwidth < 4096)
-			return mig_fail(err, errlen, "--max-bandwidth %s: want bytes per second, e.g. 64M", val);
+			return cli_fail(err, errlen, "--max-bandwidth %s: want bytes per second, e.g. 64M", val);
 	} else if (!strcmp(name, "ring-size")) {
 		if (cli_parse_uint(val, 64, 65536, &v) || !is_pow2(v))
-			return mig_fail(err, errlen, "--ring-size %s: want a power of two from 64 to 65536 entries", val);
+			return cli_fail(err, errlen, "--ring-size %s: want a power of two from 64 to 65536 entries", val);
 		m->ring_entries = (uint32_t)v;
 	} else {
 		return 1;
@@ -184,7 +172,7 @@ static enum cli_result mig_parse(int argc, char **argv, struct migrate_opts *m, 
 	int n = 0;
 
 	if (!rest)
-		return mig_fail(err, errlen, "out of memory");
+		return cli_fail(err, errlen, "out of memory");
 	rest[n++] = argv[0];
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *eq, *val;
@@ -217,7 +205,7 @@ static enum cli_result mig_parse(int argc, char **argv, struct migrate_opts *m, 
 		}
 		if (!eq && i + 1 >= argc) {
 			free(rest);
-			return mig_fail(err, errlen, "--%s needs a value", name);
+			return cli_fail(err, errlen, "--%s needs a value", name);
 		}
 		val = eq ? eq + 1 : argv[++i];
 		rc = mig_set(m, r, name, val, err, errlen);
@@ -227,7 +215,7 @@ static enum cli_result mig_parse(int argc, char **argv, struct migrate_opts *m, 
 		}
 		if (rc == 1) {
 			free(rest);
-			return mig_fail(err, errlen, "--%s is not an option of %s", name, argv[0]);
+			return cli_fail(err, errlen, "--%s is not an option of %s", name, argv[0]);
 		}
 	}
 	res = cli_parse_run(n, rest, run, err, errlen);
@@ -251,7 +239,7 @@ enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o,
 	};
 	r = mig_parse(argc, argv, o, NULL, &o->run, err, errlen);
 	if (r == CLI_OK && o->run.dirty_log)
-		return mig_fail(err, errlen, "--dirty-log is for rvmig run; migrate turns logging on itself (--dirty MODE)");
+		return cli_fail(err, errlen, "--dirty-log is for rvmig run; migrate turns logging on itself (--dirty MODE)");
 	return r;
 }
 
@@ -265,7 +253,7 @@ enum cli_result cli_parse_recv(int argc, char **argv, struct recv_opts *o, char 
 	r = mig_parse(argc, argv, NULL, o, &o->run, err, errlen);
 	have_listen = o->listen.kind != XPORT_LOCAL;
 	if (r == CLI_OK && !have_listen)
-		return mig_fail(err, errlen, "recv needs --listen unix:PATH or --listen tcp:PORT");
+		return cli_fail(err, errlen, "recv needs --listen unix:PATH or --listen tcp:PORT");
 	return r;
 }
 

@@ -360,6 +360,16 @@ void run_blame(struct run *r, bool reported_only)
 	pthread_mutex_unlock(&r->m.lock);
 }
 
+/* Stops the VM, joins every vCPU thread and dumps the registers of a hart the watchdog found stuck. */
+void run_stop_and_join(struct run *r)
+{
+	machine_stop(&r->m);
+	for (unsigned i = 0; i < r->m.nr_vcpus; i++)
+		vcpu_join(&r->m.vcpus[i]);
+	if (r->stuck_vcpu >= 0)
+		vcpu_dump_regs(&r->m.vcpus[r->stuck_vcpu], stderr);
+}
+
 /* Starts the clock of the monitor (progress ticks, stall watchdog) now. */
 void run_monitor_start(struct run *r)
 {
@@ -498,11 +508,7 @@ int run_main(int argc, char **argv)
 	run_setup(r, true);
 
 	rc = run_drive(r);
-	machine_stop(&r->m);
-	for (unsigned i = 0; i < r->m.nr_vcpus; i++)
-		vcpu_join(&r->m.vcpus[i]);
-	if (r->stuck_vcpu >= 0)
-		vcpu_dump_regs(&r->m.vcpus[r->stuck_vcpu], stderr);
+	run_stop_and_join(r);
 	if (r->dirty_enabled)
 		run_count_dirty(r);
 	run_collect(r);

@@ -82,6 +82,8 @@ void run_setup(struct run *r, bool boot);
 void run_set_cmd(struct run *r, uint32_t cmd);
 /* Starts the monitor's clock (progress ticks, stall watchdog) now: call before starting vCPUs. */
 void run_monitor_start(struct run *r);
+/* Stops the VM, joins the vCPU threads, dumps a stuck hart's registers. */
+void run_stop_and_join(struct run *r);
 /*
  * Waits until pred (called under the lock) holds, printing progress and watching for stalls. deadline_ns
  * 0 = none; at the deadline it fails with timeout_msg, or returns 0 when timeout_msg is NULL (a timed
