@@ -42,7 +42,7 @@ static struct {
 	bool failed;
 	bool busy;         /* re-entry guard: the driver runs inside the boot hart's polls */
 	uint64_t deadline;
-	uint32_t target;   /* run_entries / verifies_done each hart must reach */
+	uint32_t target[RVMIG_MAX_VCPUS]; /* run_entries / verifies_done hart i must reach */
 } st;
 
 volatile struct rvmig_ctl *selftest_ctl_init(uint32_t nr_vcpus, uint64_t seed)
@@ -70,33 +70,47 @@ static void corrupt_slice0(void)
 	*tail ^= 1;
 }
 
+/*
+ * Each hart's counter is read before the command is published: a hart that sees the command at
+ * once may bump its counter before the boot hart gets another instruction in, and a target taken
+ * afterwards would then be one too far to ever be reached.
+ */
+static void set_targets(const struct step *s)
+{
+	for (uint32_t i = 0; i < g.nr_vcpus; i++) {
+		if (s->wait == WAIT_VERIFIED)
+			st.target[i] = READ_ONCE(harts[i].verifies_done) + 1;
+		else if (s->wait == WAIT_RUNNING)
+			st.target[i] = READ_ONCE(harts[i].run_entries) + 1;
+	}
+}
+
 static void issue(const struct step *s)
 {
 	if (s->corrupt_first)
 		corrupt_slice0();
+	set_targets(s);
 	WRITE_ONCE(ctl.pattern, s->pattern);
 	WRITE_ONCE(ctl.write_pct, s->write_pct);
 	if (s->new_epoch)
 		WRITE_ONCE(ctl.epoch, ctl.epoch + 1);
 	/* The command goes last, as the VMM must do it: harts load the parameters when they see RUN. */
-	fence_w_w();
+	fence_rw_rw();
 	WRITE_ONCE(ctl.cmd, s->cmd);
-	if (s->wait == WAIT_VERIFIED)
-		st.target = harts[0].verifies_done + 1;
-	else if (s->wait == WAIT_RUNNING)
-		st.target = harts[0].run_entries + 1;
 	st.deadline = rdtime() + g.dt.timebase / 1000 * STEP_TIMEOUT_MS;
 }
 
-static bool hart_reached(const struct step *s, const struct hart *h)
+static bool hart_reached(const struct step *s, uint32_t i)
 {
+	const struct hart *h = &harts[i];
+
 	switch (s->wait) {
 	case WAIT_SLICE_DONE:
 		return READ_ONCE(h->slice_done_epoch) == ctl.epoch;
 	case WAIT_VERIFIED:
-		return READ_ONCE(h->verifies_done) >= st.target;
+		return READ_ONCE(h->verifies_done) >= st.target[i];
 	case WAIT_RUNNING:
-		return READ_ONCE(h->run_entries) >= st.target;
+		return READ_ONCE(h->run_entries) >= st.target[i];
 	}
 	return false;
 }
@@ -104,7 +118,7 @@ static bool hart_reached(const struct step *s, const struct hart *h)
 static bool all_reached(const struct step *s)
 {
 	for (uint32_t i = 0; i < g.nr_vcpus; i++)
-		if (!hart_reached(s, &harts[i]))
+		if (!hart_reached(s, i))
 			return false;
 	fence_r_r(); /* their published stats are read after their progress flags */
 	return true;
