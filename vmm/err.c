@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "err.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,4 +58,16 @@ void warn_errno(int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(err, fmt, ap);
 	va_end(ap);
+}
+
+int err_first(char *buf, size_t len, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (len && !buf[0]) {
+		va_start(ap, fmt);
+		vsnprintf(buf, len, fmt, ap);
+		va_end(ap);
+	}
+	return rc < 0 ? rc : -EIO;
 }

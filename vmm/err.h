@@ -8,6 +8,7 @@
 #define RVMIG_ERR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #define RVMIG_EXIT_OK    0
 #define RVMIG_EXIT_FAIL  1 /* run-time failure: KVM, memory, guest                        */
@@ -22,5 +23,11 @@ _Noreturn void die_errno(int err, const char *fmt, ...) __attribute__((format(pr
 /* The same lines without exiting, for warnings and for errors a caller recovers from. */
 void warn_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warn_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Keeps the first failure of a multi-step operation in buf (what fails after it is a consequence)
+ * and returns rc when it is a -errno, else -EIO, so callers can `return err_first(...)`.
+ */
+int err_first(char *buf, size_t len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -11,7 +11,6 @@
 #include <inttypes.h>
 #include <linux/kvm.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,18 +37,8 @@ static void mig_sleep_ns(uint64_t ns)
 		;
 }
 
-static int mig_failf(struct mig *g, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int mig_failf(struct mig *g, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!g->fail[0]) {
-		va_start(ap, fmt);
-		vsnprintf(g->fail, sizeof(g->fail), fmt, ap);
-		va_end(ap);
-	}
-	return rc < 0 ? rc : -EIO;
-}
+/* The first failure is the one reported; see err_first(). */
+#define mig_failf(g, rc, ...) err_first((g)->fail, sizeof((g)->fail), (rc), __VA_ARGS__)
 
 /* ---- setup hooks ---------------------------------------------------------------------------- */
 

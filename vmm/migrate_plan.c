@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "migrate_plan.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,12 +98,14 @@ void cli_recv_help(FILE *f)
 {
 	fprintf(f,
 "usage: rvmig recv --listen unix:PATH|tcp:[HOST:]PORT [--vcpus N] [--mem SIZE] [--backing KIND]\n"
-"                  [--post-run T] [--json FILE] [--quiet]\n"
+"                  [--post-run T] [--accept-timeout T] [--json FILE] [--quiet]\n"
 "\n"
 "Waits for one incoming migration, creates a VM of the given shape (it must match the sender's:\n"
 "RAM size, vCPUs, page size, versions; otherwise the stream is refused before any page is written),\n"
 "receives RAM and vCPU state, checks the RAM hashes, resumes the guest, lets it run --post-run, has\n"
-"it verify its stamps and shuts it down. Exit status 0 when all of that succeeded.\n");
+"it verify its stamps and shuts it down. Exit status 0 when all of that succeeded.\n"
+"\n"
+"  --accept-timeout T   give up (exit 1) when no sender connects within T (default 10m; 0: forever)\n");
 }
 
 /* One migrate/recv option; 1 = not ours (goes to cli_parse_run), 0 = taken, CLI_USAGE = bad. */
@@ -120,6 +121,15 @@ static int mig_set(struct migrate_opts *m, struct recv_opts *r, const char *name
 		return 0;
 	}
 	if (r) {
+		if (!strcmp(name, "accept-timeout")) {
+			/* 0 is not a duration for cli_parse_duration, but here it means "no limit". */
+			if (!strcmp(val, "0"))
+				r->accept_timeout_ms = 0;
+			else if (cli_parse_duration(val, &r->accept_timeout_ms))
+				return cli_fail(err, errlen, "--accept-timeout %s: want a time up to 24h such as 30s or 10m "
+						"(0: wait forever)", val);
+			return 0;
+		}
 		if (strcmp(name, "listen"))
 			return 1;
 		if (xport_parse(val, true, &r->listen))
@@ -166,7 +176,8 @@ static enum cli_result mig_parse(int argc, char **argv, struct migrate_opts *m, 
 				 struct run_opts *run, char *err, size_t errlen)
 {
 	static const char *const ours[] = { "dirty", "to", "clear-chunk", "downtime-limit", "max-rounds",
-					    "stall-rounds", "max-bandwidth", "ring-size", "post-run", "listen" };
+					    "stall-rounds", "max-bandwidth", "ring-size", "post-run", "listen",
+					    "accept-timeout" };
 	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
 	enum cli_result res;
 	int n = 0;
@@ -248,7 +259,8 @@ enum cli_result cli_parse_recv(int argc, char **argv, struct recv_opts *o, char 
 	enum cli_result r;
 	bool have_listen;
 
-	*o = (struct recv_opts){ .post_run_ms = MIG_DEFAULT_POST_RUN_MS };
+	*o = (struct recv_opts){ .post_run_ms = MIG_DEFAULT_POST_RUN_MS,
+				 .accept_timeout_ms = MIG_DEFAULT_ACCEPT_TIMEOUT_MS };
 	o->listen.kind = XPORT_LOCAL;
 	r = mig_parse(argc, argv, NULL, o, &o->run, err, errlen);
 	have_listen = o->listen.kind != XPORT_LOCAL;

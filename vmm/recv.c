@@ -39,18 +39,8 @@ struct recv {
 	char fail[STREAM_REASON_MAX];
 };
 
-static int recv_failf(struct recv *v, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int recv_failf(struct recv *v, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!v->fail[0]) {
-		va_start(ap, fmt);
-		vsnprintf(v->fail, sizeof(v->fail), fmt, ap);
-		va_end(ap);
-	}
-	return rc < 0 ? rc : -EIO;
-}
+/* The first failure is the one reported; see err_first(). */
+#define recv_failf(v, rc, ...) err_first((v)->fail, sizeof((v)->fail), (rc), __VA_ARGS__)
 
 static void recv_say(const struct recv *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void recv_say(const struct recv *v, const char *fmt, ...)
@@ -327,8 +317,17 @@ int recv_serve(const struct recv_opts *o, int fd)
 	};
 	if (recv_alloc(v))
 		die_errno(ENOMEM, "allocating stream buffers and hashes");
-	if (fd < 0)
-		fd = xport_accept_one(&o->listen);
+	if (fd < 0) {
+		char where[160];
+
+		if (o->accept_timeout_ms)
+			recv_say(v, "waiting for a sender on %s (up to %" PRIu64 " s, --accept-timeout)",
+				 xport_format(&o->listen, where, sizeof(where)), o->accept_timeout_ms / 1000);
+		else
+			recv_say(v, "waiting for a sender on %s (no time limit)",
+				 xport_format(&o->listen, where, sizeof(where)));
+		fd = xport_accept_one(&o->listen, (int)o->accept_timeout_ms);
+	}
 	if (fd < 0) {
 		rc = fd;
 		recv_failf(v, rc, "no connection (message above)");
