@@ -36,6 +36,7 @@ const char *xport_format(const struct xport_addr *a, char *buf, size_t len);
 #define MIG_DEFAULT_STALL_ROUNDS  3
 #define MIG_DEFAULT_RING_ENTRIES  16384
 #define MIG_DEFAULT_POST_RUN_MS   1000
+#define MIG_DEFAULT_ACCEPT_TIMEOUT_MS (10 * 60 * 1000)
 #define MIG_MAX_ROUNDS            100
 
 struct migrate_opts {
@@ -55,6 +56,7 @@ struct recv_opts {
 	struct run_opts run;        /* shape: vcpus, mem, backing; json, quiet               */
 	struct xport_addr listen;
 	uint64_t post_run_ms;
+	uint64_t accept_timeout_ms; /* how long to wait for a sender; 0 = forever            */
 };
 
 /* argv[0] is the subcommand. Options not of migrate/recv go through cli_parse_run. */

@@ -46,7 +46,7 @@ static inline uint64_t load_le64(const uint8_t *p)
 	return v;
 }
 
-static uint32_t crc_of(uint32_t crc, const void *p, size_t n)
+uint32_t stream_crc32(uint32_t crc, const void *p, size_t n)
 {
 	/* zlib takes uInt lengths: feed big buffers in pieces. */
 	while (n) {
@@ -286,7 +286,7 @@ static int w_raw(struct stream_writer *w, const void *p, size_t n, bool crc)
 		memcpy(w->buf + w->len, s, k);
 		/* The guest may rewrite a page while we copy it: checksum what is sent, not the source. */
 		if (crc)
-			w->crc = crc_of(w->crc, w->buf + w->len, k);
+			w->crc = stream_crc32(w->crc, w->buf + w->len, k);
 		w->len += k;
 		w->bytes += k;
 		s += k;
@@ -730,7 +730,7 @@ static int r_record(struct stream_reader *r, uint32_t *type, uint32_t *len)
 	if (rc)
 		return r_io_fail(r, rc, got + 8, (size_t)*len + 12, what);
 	want_crc = stream_get_le32(r->rec + *len);
-	crc = crc_of(crc_of((uint32_t)crc32(0L, Z_NULL, 0), h, sizeof(h)), r->rec, *len);
+	crc = stream_crc32(stream_crc32((uint32_t)crc32(0L, Z_NULL, 0), h, sizeof(h)), r->rec, *len);
 	if (crc != want_crc)
 		return r_set(r, -EBADMSG, "%s: crc mismatch: record carries 0x%08x, computed 0x%08x", what,
 			     want_crc, crc);

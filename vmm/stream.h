@@ -276,6 +276,9 @@ int stream_write_hashes(struct stream_writer *w, uint64_t block_size, uint64_t f
 int stream_write_end(struct stream_writer *w);
 /* ABORT with a reason (truncated to STREAM_REASON_MAX); writes the preamble first if needed; flushes. */
 int stream_write_abort(struct stream_writer *w, const char *reason);
+/* zlib's crc32 over any length (zlib takes uInt): the record checksum; crc 0 starts one. */
+uint32_t stream_crc32(uint32_t crc, const void *p, size_t n);
+
 /* Raw record (framing + crc, no content checks): for tests that forge bad records. */
 int stream_write_record(struct stream_writer *w, uint32_t type, const void *payload, uint32_t len);
 

@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -92,7 +93,19 @@ int xport_connect(const struct xport_addr *a, int timeout_ms)
 	}
 }
 
-int xport_accept_one(const struct xport_addr *a)
+/* Waits for a connection on the listening fd; timeout_ms <= 0 waits forever. 0 or -errno. */
+static int xport_wait_incoming(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int n;
+
+	do
+		n = poll(&p, 1, timeout_ms > 0 ? timeout_ms : -1);
+	while (n < 0 && errno == EINTR); /* a signal restarts the full wait: fine for a human timeout */
+	return n < 0 ? -errno : n == 0 ? -ETIMEDOUT : 0;
+}
+
+int xport_accept_one(const struct xport_addr *a, int timeout_ms)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -118,14 +131,21 @@ int xport_accept_one(const struct xport_addr *a)
 		close(fd);
 		return r;
 	}
-	do
-		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-	while (c < 0 && errno == EINTR);
-	r = c < 0 ? -errno : c;
-	if (c < 0)
-		warn_errno(r, "accept on %s", name);
-	else
-		xport_tune(c, a);
+	r = xport_wait_incoming(fd, timeout_ms);
+	if (r == -ETIMEDOUT) {
+		warn_msg("no sender connected to %s within %d s (--accept-timeout)", name, timeout_ms / 1000);
+	} else if (r) {
+		warn_errno(r, "waiting for a connection on %s", name);
+	} else {
+		do
+			c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		while (c < 0 && errno == EINTR);
+		r = c < 0 ? -errno : c;
+		if (c < 0)
+			warn_errno(r, "accept on %s", name);
+		else
+			xport_tune(c, a);
+	}
 	close(fd);
 	if (a->kind == XPORT_UNIX)
 		unlink(a->path);

@@ -32,6 +32,8 @@ expect "enable and the first CLEAR (one chunk = the slot) were timed; the pass r
 expect "memcpy covered all of guest RAM; KVM counted vCPU exits during the pass" \
 	jqe 'all(.raw.rvmig[]; .memcpy.bytes == .params.mem_bytes and .memcpy.ms.n == 3 and
 		(.kvm_stats.vcpu_sum.exits.after_pass1 - .kvm_stats.vcpu_sum.exits.before_enable) > 0)' "$dir/bench.json"
+expect "the memcpy probe and the stream's crc32 over the same bytes both have a bandwidth" \
+	jqe 'all(.raw.rvmig[]; .memcpy.calib_gib_per_s > 0 and .memcpy.crc32_gib_per_s > 0)' "$dir/bench.json"
 expect "Y/N ratios for enable, first CLEAR and pass 1" \
 	jqe '.ratios[0].ratios | .enable_ms > 0 and .first_clear_ms > 0 and .pass1_ms > 0' "$dir/bench.json"
 expect "dirty_log_perf_test ran Y and N and sits next to rvmig (3 comparable figures each)" \

@@ -40,6 +40,8 @@ common='--vcpus 2 --duration 500ms --post-run 500ms --quiet'
 	rvmig migrate $c --mem 64M --backing hugetlb-2M --dirty get --to unix:/tmp/shape.sock >shape.txt 2>&1
 	echo $? >shape.rc
 	wait $r; echo $? >shape-recv.rc
+	rvmig recv --listen unix:/tmp/nobody.sock --vcpus 1 --mem 32M --backing anon --accept-timeout 2s \
+		>lonely-recv.txt 2>&1; echo $? >lonely-recv.rc
 ' >/dev/null 2>&1
 d=results/$id
 
@@ -78,3 +80,6 @@ expect "mismatched shape: source exits 1" rc_is shape 1
 expect "mismatched shape: the receiver refuses, naming the RAM size" grep -q 'refused: .*RAM size differs' "$d/shape-recv.txt"
 expect "mismatched shape: no page was sent (refused at the header)" grep -q 'refused the migration' "$d/shape.txt"
 expect "mismatched shape: the receiver exits 1" rc_is shape-recv 1
+expect "no sender: the receiver gives up after --accept-timeout, exit 1" rc_is lonely-recv 1
+expect "no sender: the receiver says where it waited and for how long" \
+	grep -q 'no sender connected to unix:/tmp/nobody.sock within 2 s' "$d/lonely-recv.txt"

@@ -76,6 +76,17 @@ static void test_cli(void)
 		CHECK(cli_parse_recv(3, b, &r, err, sizeof(err)) == CLI_USAGE, "recv without --listen refused");
 		char *c[] = { "recv", "--listen", "tcp:1", "--dirty", "get" };
 		CHECK(cli_parse_recv(5, c, &r, err, sizeof(err)) == CLI_USAGE, "recv refuses migrate-only options");
+		CHECK(cli_parse_recv(5, a, &r, err, sizeof(err)) == CLI_OK && r.accept_timeout_ms == 600000,
+		      "recv waits 10 minutes for a sender by default");
+		char *d[] = { "recv", "--listen", "tcp:1", "--accept-timeout", "30s" };
+		CHECK(cli_parse_recv(5, d, &r, err, sizeof(err)) == CLI_OK && r.accept_timeout_ms == 30000,
+		      "--accept-timeout 30s");
+		char *e[] = { "recv", "--listen", "tcp:1", "--accept-timeout=0" };
+		CHECK(cli_parse_recv(4, e, &r, err, sizeof(err)) == CLI_OK && r.accept_timeout_ms == 0,
+		      "--accept-timeout=0 waits forever");
+		char *f[] = { "recv", "--listen", "tcp:1", "--accept-timeout", "1500m" };
+		CHECK(cli_parse_recv(5, f, &r, err, sizeof(err)) == CLI_USAGE && strstr(err, "--accept-timeout"),
+		      "--accept-timeout beyond 24h refused with a hint: %s", err);
 	}
 }
 
