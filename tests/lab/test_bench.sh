@@ -36,8 +36,8 @@ expect "the memcpy probe and the stream's crc32 over the same bytes both have a 
 	jqe 'all(.raw.rvmig[]; .memcpy.calib_gib_per_s > 0 and .memcpy.crc32_gib_per_s > 0)' "$dir/bench.json"
 expect "Y/N ratios for enable, first CLEAR and pass 1" \
 	jqe '.ratios[0].ratios | .enable_ms > 0 and .first_clear_ms > 0 and .pass1_ms > 0' "$dir/bench.json"
-expect "dirty_log_perf_test ran Y and N and sits next to rvmig (3 comparable figures each)" \
-	jqe '(.rvmig_vs_perf_test | length) == 6 and all(.rvmig_vs_perf_test[]; .perf > 0 and .rvmig > 0 and .ratio > 0)' \
+expect "dirty_log_perf_test ran Y and N and sits next to rvmig (4 comparable figures each, GET+CLEAR among them)" \
+	jqe '(.rvmig_vs_perf_test | length) == 8 and ([.rvmig_vs_perf_test[] | select(.what == "GET+CLEAR per later harvest")] | length) == 2 and all(.rvmig_vs_perf_test[]; .perf > 0 and .rvmig > 0 and .ratio > 0)' \
 	"$dir/bench.json"
 expect "bench.csv: header and a row per figure" \
 	bash -c "head -n1 '$dir/bench.csv' | grep -q '^case,dirty,backing,vcpus,mem_mib,clear_chunk_mib,eager_page_split,figure,n,median,min,max$' &&
