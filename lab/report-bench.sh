@@ -258,7 +258,9 @@ def overlap($c; $f): (get($c; "Y").figures[$f]) as $y | (get($c; "N").figures[$f
 	$y != null and $n != null and $y.n > 0 and $n.n > 0 and ($y.min <= $n.max and $n.min <= $y.max);
 # A ratio outside the noise band from ranges that overlap rests on one odd run: say so.
 def verdict_c($c; $f): $R[$c][$f] as $r | verdict($r) +
-	(if $r != null and ($r >= 1.5 or $r <= 0.67) and overlap($c; $f) then ", but the Y and N ranges overlap, so this n does not establish it" else "" end);
+	(if $r == null or ($r < 1.5 and $r > 0.67) then ""
+	 elif (get($c; "Y").figures[$f].n // 0) < 2 or (get($c; "N").figures[$f].n // 0) < 2 then ", from a single run of a setting: not conclusive"
+	 elif overlap($c; $f) then ", but the Y and N ranges overlap, so this n does not establish it" else "" end);
 # Splitting makes 4K mappings: a 2M page becomes 512, a 1G page 262144; a slot of S MiB, S * 256.
 # The clearest split-on-enable case of this bench (Y/N >= 1.5, largest slot) gives a cost per 4K
 # mapping made, from which the cost a smaller slot should show is estimated.
@@ -273,11 +275,12 @@ def clear_after_split($c): get($c; "Y") as $y | get($c; "N") as $n |
 	($y.figures.first_clear_ms.median) as $f | ([$y.figures.later_clear_ms.median, $n.figures.later_clear_ms.median] | median) as $l |
 	if $f == null or $l == null or $l <= 0 or ($f / $l) < 0.67 or ($f / $l) > 1.5 then ""
 	else " With Y the first CLEAR costs about what every later CLEAR costs (\($f | fmt) ms vs \($l | fmt) ms, median of both settings), and later CLEARs write-protect a slot that is mapped 4K by 4K either way: most of that first-CLEAR cost is write-protecting the 4K mappings the split just made, page by page; with N the first CLEAR write-protects whole huge mappings and the vCPU's first write to each pays the split instead." end;
+([$s[] | select(.eager == "N") | .figures.enable_ms.max] | map(select(. != null)) | max) as $slow_n_enable |
 def enable_unseen($c): get($c; "Y") as $y | get($c; "N") as $n |
 	" The split cost at enable is not established here" +
 	(if $split_rate == null or $y == null or $n == null then "."
 	 else ": splitting this slot makes \($y.mem_mib * 256) 4K mappings; at the \($split_rate.ns | fmt) ns per mapping that \($split_rate.case) shows in this boot, that is \($y.mem_mib * 256 * $split_rate.ns / 1e6 | fmt) ms, against enable times of Y \($y.figures.enable_ms | cell) and N \($n.figures.enable_ms | cell) ms: smaller than the spread of this boot" +
-	   (if ($y.figures.enable_ms.max // 0) > 3 * ($n.figures.enable_ms.max // 1e9) then " (the slow Y runs are as slow as a few host time slices: the split loop yields the CPU when a vCPU thread wants it)" else "" end) + "." end);
+	   (if $slow_n_enable == null then "" else " (enables with eager split off took up to \($slow_n_enable | fmt) ms in this boot: single slow runs of either setting are noise)" end) + "." end);
 ($lab[0] // {}) as $L | ($env[0] // {}) as $E |
 "# rvmig bench: eager page splitting, Y vs N in one boot",
 "",
