@@ -321,8 +321,8 @@ int recv_serve(const struct recv_opts *o, int fd)
 		char where[160];
 
 		if (o->accept_timeout_ms)
-			recv_say(v, "waiting for a sender on %s (up to %" PRIu64 " s, --accept-timeout)",
-				 xport_format(&o->listen, where, sizeof(where)), o->accept_timeout_ms / 1000);
+			recv_say(v, "waiting for a sender on %s (up to %g s, --accept-timeout)",
+				 xport_format(&o->listen, where, sizeof(where)), (double)o->accept_timeout_ms / 1000);
 		else
 			recv_say(v, "waiting for a sender on %s (no time limit)",
 				 xport_format(&o->listen, where, sizeof(where)));

@@ -133,7 +133,7 @@ int xport_accept_one(const struct xport_addr *a, int timeout_ms)
 	}
 	r = xport_wait_incoming(fd, timeout_ms);
 	if (r == -ETIMEDOUT) {
-		warn_msg("no sender connected to %s within %d s (--accept-timeout)", name, timeout_ms / 1000);
+		warn_msg("no sender connected to %s within %g s (--accept-timeout)", name, timeout_ms / 1000.0);
 	} else if (r) {
 		warn_errno(r, "waiting for a connection on %s", name);
 	} else {
