@@ -39,6 +39,9 @@ struct recv {
 	char fail[STREAM_REASON_MAX];
 };
 
+/* Longest silence of the source once its header came (it pauses, harvests and hashes between sends). */
+#define RECV_STALL_TIMEOUT_MS 120000
+
 /* The first failure is the one reported; see err_first(). */
 #define recv_failf(v, rc, ...) err_first((v)->fail, sizeof((v)->fail), (rc), __VA_ARGS__)
 
@@ -234,10 +237,19 @@ static int recv_alloc(struct recv *v)
 	return 0;
 }
 
-static int recv_conversation(struct recv *v)
+/*
+ * header_timeout_ms: how long the sender may take to send its header (<= 0: no limit). A forked
+ * local destination waits as long as the source boots and runs --duration; EOF still ends the wait
+ * if the source dies. After the header the source keeps sending, so stalls are bounded.
+ */
+static int recv_conversation(struct recv *v, int header_timeout_ms)
 {
-	int rc = recv_handshake(v);
+	int rc;
 
+	v->rd.timeout_ms = header_timeout_ms;
+	rc = recv_handshake(v);
+	/* The source may take a while between rounds (pausing, hashing): generous, not infinite. */
+	v->rd.timeout_ms = RECV_STALL_TIMEOUT_MS;
 	if (!rc)
 		rc = recv_stream(v);
 	if (!rc)
@@ -317,7 +329,9 @@ int recv_serve(const struct recv_opts *o, int fd)
 	};
 	if (recv_alloc(v))
 		die_errno(ENOMEM, "allocating stream buffers and hashes");
-	if (fd < 0) {
+	bool local = fd >= 0;
+
+	if (!local) {
 		char where[160];
 
 		if (o->accept_timeout_ms)
@@ -335,9 +349,8 @@ int recv_serve(const struct recv_opts *o, int fd)
 		v->w.fd = v->rd.fd = fd;
 		v->w.is_sock = true; /* MSG_NOSIGNAL: a vanished source is -EPIPE */
 		v->w.timeout_ms = MIG_IO_TIMEOUT_MS;
-		/* The source may take a while between rounds (pausing, hashing): generous, not infinite. */
-		v->rd.timeout_ms = 120000;
-		rc = recv_conversation(v);
+		/* A sender that connected over the network sends its header at once. */
+		rc = recv_conversation(v, local ? 0 : RECV_STALL_TIMEOUT_MS);
 		close(fd);
 	}
 	if (rc)

@@ -244,8 +244,11 @@ int stream_flush(struct stream_writer *w)
 
 		if (rc)
 			return w_set(w, rc, true, "write: %s", strerror(-rc));
-		/* MSG_NOSIGNAL: a vanished peer must be an -EPIPE here, not a SIGPIPE for the VMM. */
-		n = w->is_sock ? send(w->fd, w->buf + off, w->len - off, MSG_NOSIGNAL)
+		/* MSG_NOSIGNAL: a vanished peer must be an -EPIPE here, not a SIGPIPE for the VMM.
+		 * MSG_DONTWAIT: POLLOUT means some room, not room for all; a blocking send of the rest
+		 * would wait for a stalled reader forever, past timeout_ms. */
+		n = w->is_sock ? send(w->fd, w->buf + off, w->len - off,
+				      MSG_NOSIGNAL | (w->timeout_ms > 0 ? MSG_DONTWAIT : 0))
 			       : write(w->fd, w->buf + off, w->len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
