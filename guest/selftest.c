@@ -92,6 +92,8 @@ static void issue(const struct step *s)
 	set_targets(s);
 	WRITE_ONCE(ctl.pattern, s->pattern);
 	WRITE_ONCE(ctl.write_pct, s->write_pct);
+	/* Harts already in RUN react to the epoch, not to cmd: the parameters go out before it. */
+	fence_w_w();
 	if (s->new_epoch)
 		WRITE_ONCE(ctl.epoch, ctl.epoch + 1);
 	/* The command goes last, as the VMM must do it: harts load the parameters when they see RUN. */

@@ -29,6 +29,7 @@ static void phase(struct hart *h, enum rvmig_phase p, uint64_t arg)
 /* A new epoch also picks up new parameters: the VMM may change the workload between rounds. */
 static void begin_epoch(struct hart *h, uint64_t epoch)
 {
+	fence_r_r(); /* the parameters are read after the epoch that announced them */
 	dirty_load_params(h);
 	stats_new_epoch(h, epoch, rdtime());
 	h->slice_done = false;
@@ -47,6 +48,7 @@ static void announce_slice_done(struct hart *h)
 
 static void enter_run(struct hart *h)
 {
+	fence_r_r(); /* the parameters are read after the RUN command that follows them */
 	dirty_load_params(h);
 	if (h->pattern > RVMIG_PATTERN_HOTCOLD)
 		console_printf("rvmig-guest: hart %lu: unknown pattern %u, running sequential\n",
