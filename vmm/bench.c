@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "bitmap.h"
 #include "err.h"
@@ -330,6 +331,25 @@ static int bench_wait_pass(struct bench *b, struct bench_pass *p)
 	}
 }
 
+/*
+ * The park kick lands at any instruction, so a vCPU can be parked halfway through publishing its
+ * stats (seq odd) and would never finish: let the guest run a moment, park everyone again, retry.
+ */
+static int bench_snapshot(struct bench *b, unsigned i, struct rvmig_vcpu_stats *s)
+{
+	struct machine *m = &b->r->m;
+
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (!stats_snapshot(&m->stats[i], s))
+			return 0;
+		machine_resume(m);
+		usleep(2000);
+		if (machine_pause(m, 5000))
+			break;
+	}
+	return stats_snapshot(&m->stats[i], s);
+}
+
 /* The guest's per-vCPU stats of the finished pass, merged. */
 static void bench_pass_collect(struct bench *b, struct bench_pass *p)
 {
@@ -339,7 +359,7 @@ static void bench_pass_collect(struct bench *b, struct bench_pass *p)
 	for (unsigned i = 0; i < r->opts.vcpus; i++) {
 		struct rvmig_vcpu_stats s = { 0 };
 
-		if (stats_snapshot(&r->m.stats[i], &s))
+		if (bench_snapshot(b, i, &s))
 			warn_msg("vCPU %u: no consistent stats snapshot after pass (epoch %" PRIu64 ")", i, p->epoch);
 		p->slice_ms[i] = stats_ticks_to_us((double)s.slice_done_ticks, r->m.timebase_hz) / 1000;
 		p->first_writes[i] = s.first_writes;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "fdt_build.h"
@@ -293,13 +294,29 @@ bool run_shut_down(struct run *r)
 	return r->m.shutdown;
 }
 
+/*
+ * Stats of a running vCPU: stats_snapshot gives up after a short spin when the guest is mid-publish,
+ * which lasts longer when its vCPU thread is descheduled right there: retry for up to ~50 ms, and
+ * say so rather than let a window's writes silently read as 0.
+ */
+static int run_snapshot(struct run *r, unsigned i, struct rvmig_vcpu_stats *s, const char *when)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		if (stats_snapshot(&r->m.stats[i], s) == 0)
+			return 0;
+		usleep(1000);
+	}
+	warn_msg("vCPU %u: no consistent stats snapshot %s within 50 ms; its window figures are not reliable", i, when);
+	return -EAGAIN;
+}
+
 static void run_window_mark(struct run *r, uint64_t *writes, uint64_t *t)
 {
 	*t = machine_now_ns();
 	for (unsigned i = 0; i < r->opts.vcpus; i++) {
 		struct rvmig_vcpu_stats s;
 
-		if (writes && stats_snapshot(&r->m.stats[i], &s) == 0)
+		if (writes && run_snapshot(r, i, &s, "at the start of the window") == 0)
 			writes[i] = s.writes;
 	}
 }
@@ -454,7 +471,7 @@ static int run_drive(struct run *r)
 		return -1;
 	run_window_mark(r, NULL, &r->window_end_ns);
 	for (unsigned i = 0; i < r->opts.vcpus; i++)
-		stats_snapshot(&r->m.stats[i], &r->res[i].stats);
+		run_snapshot(r, i, &r->res[i].stats, "at the end of the window");
 
 	r->progress = false;
 	return run_verify_and_exit(r, "the guest");
