@@ -38,6 +38,21 @@ static void test_sizes(void)
 	CHECK(cli_parse_size("99999999999T", &v) == -1, "overflowing size rejected");
 }
 
+static void test_uints(void)
+{
+	uint64_t v = 0;
+
+	CHECK(cli_parse_uint("010", 0, 100, &v) == 0 && v == 10, "leading zero is decimal, not octal (010 = 10)");
+	CHECK(cli_parse_uint("0x10", 0, 100, &v) == 0 && v == 16, "0x10 is hex");
+	CHECK(cli_parse_uint("0x", 0, 100, &v) == -1, "bare 0x rejected");
+	CHECK(cli_parse_uint("0x0x5", 0, 100, &v) == -1, "double 0x prefix rejected");
+	CHECK(cli_parse_uint(" 5", 0, 100, &v) == -1, "leading space rejected");
+	CHECK(cli_parse_uint(" -1", 0, UINT64_MAX, &v) == -1, "space then minus rejected (no wrap to 2^64-1)");
+	CHECK(cli_parse_uint("+5", 0, 100, &v) == -1, "plus sign rejected");
+	CHECK(cli_parse_uint("101", 0, 100, &v) == -1, "above max rejected");
+	CHECK(cli_parse_uint("18446744073709551616", 0, UINT64_MAX, &v) == -1, "2^64 rejected (overflow)");
+}
+
 static void test_durations(void)
 {
 	uint64_t ms = 0;
@@ -137,6 +152,7 @@ int main(void)
 	char buf[32];
 
 	test_sizes();
+	test_uints();
 	test_durations();
 	test_defaults();
 	test_good();
