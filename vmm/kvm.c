@@ -123,8 +123,11 @@ void vm_open(struct vm *vm)
 	vm_check_caps(vm);
 	vm->max_vcpus = kvm_check(vm->kvm_fd, KVM_CAP_MAX_VCPUS);
 	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size < 0)
+		die_errno(errno, "KVM_GET_VCPU_MMAP_SIZE on " KVM_DEV);
 	if (vm->run_size < (int)sizeof(struct kvm_run))
-		die_errno(errno, "KVM_GET_VCPU_MMAP_SIZE returned %d", vm->run_size);
+		die("KVM_GET_VCPU_MMAP_SIZE returned %d, less than struct kvm_run (%zu bytes)", vm->run_size,
+		    sizeof(struct kvm_run));
 
 	r = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (r < 0)

@@ -566,9 +566,15 @@ static void mig_finish(struct mig *g, int rc)
 	if (g->fd >= 0)
 		close(g->fd); /* a destination still reading sees the end of the stream */
 	if (g->child > 0) {
-		while (waitpid(g->child, &ws, 0) < 0 && errno == EINTR)
+		pid_t w;
+
+		while ((w = waitpid(g->child, &ws, 0)) < 0 && errno == EINTR)
 			;
-		if (!rc && (!WIFEXITED(ws) || WEXITSTATUS(ws)))
+		if (w < 0) {
+			warn_errno(errno, "waitpid for the local destination (pid %d)", (int)g->child);
+			if (!rc)
+				rc = mig_failf(g, -ECHILD, "the local destination's exit status is unknown");
+		} else if (!rc && (!WIFEXITED(ws) || WEXITSTATUS(ws)))
 			rc = mig_failf(g, -EIO, "the local destination exited with status %d",
 				       WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));
 	}
