@@ -59,22 +59,6 @@ uint32_t stream_crc32(uint32_t crc, const void *p, size_t n)
 	return crc;
 }
 
-/* Waits until fd is ready for `ev`; timeout_ms <= 0 waits forever. */
-static int wait_fd(int fd, short ev, int timeout_ms)
-{
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = ev };
-		int n = poll(&p, 1, timeout_ms > 0 ? timeout_ms : -1);
-
-		if (n > 0)
-			return 0;
-		if (n == 0)
-			return -ETIMEDOUT;
-		if (errno != EINTR)
-			return -errno;
-	}
-}
-
 const char *stream_backing_name(uint32_t backing)
 {
 	static const char *const names[] = { "anon", "thp", "hugetlb-2M", "hugetlb-1G" };
@@ -240,7 +224,7 @@ int stream_flush(struct stream_writer *w)
 		return w->error;
 	while (off < w->len) {
 		ssize_t n;
-		int rc = w->timeout_ms > 0 ? wait_fd(w->fd, POLLOUT, w->timeout_ms) : 0;
+		int rc = w->timeout_ms > 0 ? fd_wait(w->fd, POLLOUT, w->timeout_ms) : 0;
 
 		if (rc)
 			return w_set(w, rc, true, "write: %s", strerror(-rc));
@@ -253,7 +237,7 @@ int stream_flush(struct stream_writer *w)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			rc = wait_fd(w->fd, POLLOUT, w->timeout_ms);
+			rc = fd_wait(w->fd, POLLOUT, w->timeout_ms);
 			if (rc)
 				return w_set(w, rc, true, "write: %s", strerror(-rc));
 			continue;
@@ -630,14 +614,14 @@ static int r_read(struct stream_reader *r, void *dst, size_t n, size_t *got)
 		}
 		into = want >= r->cap ? d + *got : r->buf;
 		room = want >= r->cap ? want : r->cap;
-		rc = r->timeout_ms > 0 ? wait_fd(r->fd, POLLIN, r->timeout_ms) : 0;
+		rc = r->timeout_ms > 0 ? fd_wait(r->fd, POLLIN, r->timeout_ms) : 0;
 		if (rc)
 			return rc;
 		k = read(r->fd, into, room);
 		if (k < 0 && errno == EINTR)
 			continue;   /* the buffer is still empty: back to the read */
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			rc = wait_fd(r->fd, POLLIN, r->timeout_ms);
+			rc = fd_wait(r->fd, POLLIN, r->timeout_ms);
 			if (rc)
 				return rc;
 			continue;

@@ -7,7 +7,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "util.h"
 
 static uint64_t xport_now_ms(void)
 {
@@ -93,18 +93,6 @@ int xport_connect(const struct xport_addr *a, int timeout_ms)
 	}
 }
 
-/* Waits for a connection on the listening fd; timeout_ms <= 0 waits forever. 0 or -errno. */
-static int xport_wait_incoming(int fd, int timeout_ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int n;
-
-	do
-		n = poll(&p, 1, timeout_ms > 0 ? timeout_ms : -1);
-	while (n < 0 && errno == EINTR); /* a signal restarts the full wait: fine for a human timeout */
-	return n < 0 ? -errno : n == 0 ? -ETIMEDOUT : 0;
-}
-
 int xport_accept_one(const struct xport_addr *a, int timeout_ms)
 {
 	struct sockaddr_storage ss;
@@ -131,7 +119,7 @@ int xport_accept_one(const struct xport_addr *a, int timeout_ms)
 		close(fd);
 		return r;
 	}
-	r = xport_wait_incoming(fd, timeout_ms);
+	r = fd_wait(fd, POLLIN, timeout_ms); /* a pending connection makes the listener readable */
 	if (r == -ETIMEDOUT) {
 		warn_msg("no sender connected to %s within %g s (--accept-timeout)", name, timeout_ms / 1000.0);
 	} else if (r) {
