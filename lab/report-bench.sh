@@ -110,7 +110,8 @@ jq -L "$tmp" 'include "lib";
 jq -L "$tmp" -n 'include "lib";
 	input as $s | input as $p |
 	[$s[] | . as $c | ($p | map(select(.case == $c.case and .eager == $c.eager))) as $pp | select($pp | length > 0) |
-		def pfig($name): ($pp | map(select(.figure == $name))[0].seconds.median);
+		def pstat($name): ($pp | map(select(.figure == $name))[0].seconds);
+		def pfig($name): pstat($name).median;
 		($c.dirty == "get") as $get |
 		def s_of($ms): if $ms == null then null else $ms / 1000 end;
 		[{what: "enabling dirty logging", fig: "enable_ms", rvmig: s_of($c.figures.enable_ms.median), perf: pfig("Enabling dirty logging"),
@@ -120,7 +121,6 @@ jq -L "$tmp" -n 'include "lib";
 		 # The harvest of a pass once the slot is 4K-mapped: perf-test iterations 2.. against the
 		 # later harvests of rvmig (GET, plus CLEAR unless -g / --dirty get).
 		 # Ranges are bounds: the sums of the GET and the CLEAR ranges.
-		 def pstat($name): ($pp | map(select(.figure == $name))[0].seconds);
 		 ([range(2; 1000) as $i | pstat("Iteration \($i) get dirty log") as $g | select($g != null) |
 		   (pstat("Iteration \($i) clear dirty log") // {median: 0, min: 0, max: 0, n: 0}) as $cl |
 		   {median: ($g.median + $cl.median), min: ($g.min + $cl.min), max: ($g.max + $cl.max), n: $g.n}]) as $pgc |
@@ -138,9 +138,9 @@ jq -L "$tmp" -n 'include "lib";
 			rvmig_min: (if .fig == null then .rvmig_min else s_of($c.figures[.fig].min) end),
 			rvmig_max: (if .fig == null then .rvmig_max else s_of($c.figures[.fig].max) end),
 			rvmig_n: (if .fig == null then .rvmig_n else $c.figures[.fig].n end),
-			perf_min: (.perf_min // ($pp | map(select(.figure == $f.perf_figure))[0].seconds.min)),
-			perf_max: (.perf_max // ($pp | map(select(.figure == $f.perf_figure))[0].seconds.max)),
-			perf_n: (.perf_n // ($pp | map(select(.figure == $f.perf_figure))[0].seconds.n))})[]]' \
+			perf_min: (.perf_min // pstat($f.perf_figure).min),
+			perf_max: (.perf_max // pstat($f.perf_figure).max),
+			perf_n: (.perf_n // pstat($f.perf_figure).n)})[]]' \
 	"$tmp/summary.json" "$tmp/perfsum.json" >"$tmp/compare.json"
 
 # ---- bench.json, bench.csv -----------------------------------------------------------------------

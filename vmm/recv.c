@@ -334,12 +334,12 @@ int recv_serve(const struct recv_opts *o, int fd)
 	if (!local) {
 		char where[160];
 
+		xport_format(&o->listen, where, sizeof(where));
 		if (o->accept_timeout_ms)
-			recv_say(v, "waiting for a sender on %s (up to %g s, --accept-timeout)",
-				 xport_format(&o->listen, where, sizeof(where)), (double)o->accept_timeout_ms / 1000);
+			recv_say(v, "waiting for a sender on %s (up to %g s, --accept-timeout)", where,
+				 (double)o->accept_timeout_ms / 1000);
 		else
-			recv_say(v, "waiting for a sender on %s (no time limit)",
-				 xport_format(&o->listen, where, sizeof(where)));
+			recv_say(v, "waiting for a sender on %s (no time limit)", where);
 		fd = xport_accept_one(&o->listen, (int)o->accept_timeout_ms);
 	}
 	if (fd < 0) {
