@@ -1,6 +1,7 @@
 # rvmig — see README.md.
 #   make check   host unit tests (seconds, no QEMU)
 #   make test    unit tests + lab integration tests (boots the riscv64 KVM lab)
+#   make test-fresh  README's ./run.sh and make test on a pristine Debian root (root; what CI runs)
 #   make vmm     rvmig for riscv64 (needs KHDR= and SYSROOT=, which ./run.sh provides)
 #   make guest   the bare-metal guest image
 .SUFFIXES:
@@ -25,7 +26,7 @@ VMM_CFLAGS := $(CSTD) $(WARN) -O2 -g -Iinclude -Ivmm -isystem $(KHDR)/include -I
 VMM_LDFLAGS := -static -L$(SYSROOT)/lib
 VMM_LIBS := -lfdt -lcap -lz -lpthread -lm
 
-.PHONY: vmm guest check test clean unit-bins
+.PHONY: vmm guest check test test-fresh host-deps clean unit-bins
 vmm: $(BUILD)/riscv64/rvmig
 $(BUILD)/riscv64/rvmig: $(VMM_OBJS)
 	$(CROSS)gcc $(VMM_LDFLAGS) -o $@ $^ $(VMM_LIBS)
@@ -57,17 +58,28 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/host/%)
 HOST_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all -Iinclude -Ivmm -Itests/unit -DRVMIG_VERSION='"$(VERSION)"' -DRVMIG_HOST_TEST
-$(BUILD)/host/test_%: tests/unit/test_%.c $(PURE_SRCS) $(wildcard vmm/*.h) include/rvmig_abi.h tests/unit/check.h
+$(BUILD)/host/test_%: tests/unit/test_%.c $(PURE_SRCS) $(wildcard vmm/*.h) include/rvmig_abi.h tests/unit/check.h | host-deps
 	@mkdir -p $(@D)
 	gcc $(HOST_CFLAGS) -o $@ $< $(PURE_SRCS) -lfdt -lz -lm
 unit-bins: $(UNIT_BINS)
 
+# The packages the host unit tests build with (installed when missing, as ./run.sh does for the lab).
+host-deps:
+	@bash -c '. lab/common.sh && apt_need $$HOST_TEST_PKGS'
+
 check: unit-bins
 	@tests/run.sh $(UNIT_BINS)
 
-# Unit tests and the lab integration tests, counted together.
-test: unit-bins
-	@tests/lab/prepare.sh && tests/run.sh $(UNIT_BINS) $(sort $(wildcard tests/lab/test_*.sh))
+# Unit tests and the lab integration tests, counted together. The lab is prepared first: it installs
+# every package (the unit tests' too) on a fresh machine.
+test:
+	@tests/lab/prepare.sh
+	@$(MAKE) --no-print-directory unit-bins
+	@tests/run.sh $(UNIT_BINS) $(sort $(wildcard tests/lab/test_*.sh))
+
+# README's commands on a pristine Debian root (debootstrap + chroot, needs root): what .ci/run runs.
+test-fresh:
+	@tests/fresh/run.sh
 
 clean:
 	rm -rf $(BUILD)

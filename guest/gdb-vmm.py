@@ -45,6 +45,8 @@ class Gdb:
                 time.sleep(0.05)
         else:
             raise RuntimeError("cannot connect to the gdbstub")
+        # Every reply has a deadline: a QEMU that stops answering is a failure, not a hang.
+        self.s.settimeout(60)
         self.buf = b""
         self.running = False
         self.cmd("?")
@@ -101,8 +103,13 @@ class Vmm:
             self.gdb.write(CTL + off, struct.pack(fmt, f[name]))
         self.gdb.cont()
 
-    def stats(self, i):
+    def stats(self, i, timeout=30):
         """One consistent snapshot of hart i's stats (seqcount reader)."""
+        # A hart caught mid-publish (odd sequence) is let run a little longer each retry: under TCG
+        # with more harts than host cores, one hart can need far more than 10 ms to get scheduled.
+        # The deadline turns a hart that never finishes publishing into a failure, not a hang.
+        deadline = time.time() + timeout
+        pause = 0.01
         self.gdb.stop()
         try:
             while True:
@@ -110,8 +117,12 @@ class Vmm:
                 words = struct.unpack("<66Q", raw)
                 if words[0] % 2 == 0:
                     break
+                if time.time() > deadline:
+                    raise TimeoutError(f"hart {i}'s stats stayed mid-publish (odd sequence {words[0]}) "
+                                       f"for {timeout} s")
                 self.gdb.cont()
-                time.sleep(0.01)
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
                 self.gdb.stop()
         finally:
             self.gdb.cont()

@@ -70,4 +70,7 @@ private_apt_update() {
 	printf '%s\n' "$dir"
 }
 
+# What `make check` (the host unit tests) needs: a compiler with ASan/UBSan, libfdt and zlib.
+HOST_TEST_PKGS="make gcc libc6-dev libfdt-dev zlib1g-dev"
+
 sha_of() { sha256sum "$@" | sha256sum | cut -c1-16; }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test-timeout: 1200
 # ./run.sh bench end to end on the quick preset's smallest case (hugetlb-2M, manual-init-set, with
 # its dirty_log_perf_test), eager split Y and N, one repetition: the files exist and are well formed
 # and the counts agree. Timings are never asserted (TCG), only that they were measured.

@@ -31,10 +31,13 @@ one_line_error "QEMU too old" "QEMU 6.1.0 is too old.*>= 7.0" \
 	env PATH="$tmp/oldqemu:$PATH" bash -c '. lab/common.sh; . lab/prepare.sh; check_qemu'
 
 # Not root and no sudo: installing a missing package must say so (run as nobody, sudo hidden).
+# nobody gets its own copy of common.sh and runs in $tmp: the checkout may live where nobody cannot
+# read (root's mode-700 home, as a root user clones it), and the test must not depend on where it is.
 chmod 755 "$tmp"
+cp lab/common.sh "$tmp/common.sh" && chmod 644 "$tmp/common.sh"
 one_line_error "not root, no sudo" "needs root" \
-	setpriv --reuid=nobody --regid=nogroup --clear-groups env PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$tmp" \
-	bash -c ". $PWD/lab/common.sh; sudo() { return 1; }; apt_need rvmig-no-such-package"
+	bash -c 'cd "$1" && exec setpriv --reuid=nobody --regid=nogroup --clear-groups env PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$1" \
+		bash -c ". ./common.sh; sudo() { return 1; }; apt_need rvmig-no-such-package"' _ "$tmp"
 
 out=$(./run.sh frobnicate 2>&1); rc=$?
 expect "an unknown command is a usage error (status 2) with a hint" \

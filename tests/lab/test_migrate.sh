@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test-timeout: 1200
 # Live migration in the lab, one boot: every --dirty mode on hugetlb-2M (moderate dirty rate: must
 # converge, match bit-exact and verify on the destination), hugetlb-1G, a dirty rate the link cannot
 # keep up with (must say it did not converge), tcp between two rvmig processes, a destination killed

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test-timeout: 1200
 # rvmig run in the lab: every backing with 1, 2 and 4 vCPUs, the guest's stats in the JSON, verify,
 # exit codes, and the one-line errors for bad input. One boot runs every case.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test-timeout: 1200
 # ./run.sh migrate: hugetlb-2M and hugetlb-1G x every --dirty mode, eager split on; every migration
 # converges at this moderate dirty rate, RAM is identical, the guest verifies on the destination,
 # and the host-side report has one row per migration.

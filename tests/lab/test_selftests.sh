@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test-timeout: 1200
 # ./run.sh selftests: the kernel's dirty_log_perf_test for anon, hugetlb 2M and 1G, with and without
 # -g, eager split Y and N in one boot; its figures parsed into CSV/JSON and a Y/N report.
 # Small sizes (16M per vCPU; 1G pages always take 2 x 512M) keep it to a few minutes under TCG.
