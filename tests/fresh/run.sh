@@ -77,10 +77,11 @@ for f in sources.list sources.list.d apt.conf.d preferences preferences.d truste
 done
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
 # Keyrings that the copied sources name (Signed-By) and the bare root lacks.
-grep -rhoE '(Signed-By:|signed-by=)[[:space:]]*/[^] ]+' /etc/apt/sources.list /etc/apt/sources.list.d 2>/dev/null |
-	sed -E 's/^(Signed-By:|signed-by=)[[:space:]]*//' | sort -u | while read -r k; do
-		[ -f "$k" ] && [ ! -e "$root$k" ] && install -D -m 644 "$k" "$root$k"
-	done
+keyrings=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+	grep -oE '(Signed-By:|signed-by=)[[:space:]]*/[^] ]+' | sed -E 's/^(Signed-By:|signed-by=)[[:space:]]*//' | sort -u) || true
+for k in $keyrings; do
+	[ -f "$k" ] && [ ! -e "$root$k" ] && install -D -m 644 "$k" "$root$k"
+done
 # Nothing starts services inside (what a policy-rc.d does in every Debian container).
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod 755 "$root/usr/sbin/policy-rc.d"
 
