@@ -17,6 +17,9 @@
 # the root afterwards, to look inside), RVMIG_FRESH_STEPS (default "run warm test"; "run" alone stops
 # after the first ./run.sh).
 set -euo pipefail
+# The whole script is one function, read before it runs: editing this file during a run (it takes
+# half an hour) cannot change the run under way.
+main() {
 RVMIG_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$RVMIG_ROOT/lab/common.sh"
 
@@ -33,6 +36,27 @@ mirror=$(system_mirror)
 arch=$(dpkg --print-architecture)
 dbs_version=$(dpkg-query -W -f='${Version}' debootstrap)
 
+# Cleanup runs whatever happens: on success, on failure and on a signal.
+bare="" work="" root=""
+cleanup() {
+	# The mounts live in a private namespace that ended with its process; check anyway before rm,
+	# so that nothing of the host's /dev or /sys is ever deleted through a leftover bind mount.
+	if [ -n "$root" ] && findmnt -rn -o TARGET | grep -q "^$root/"; then
+		findmnt -rn -o TARGET | grep "^$root/" | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+	fi
+	[ -n "$bare" ] && rm -rf --one-file-system "$bare"
+	[ -n "$work" ] || return 0
+	if [ "${RVMIG_FRESH_KEEP:-0}" = 1 ]; then
+		say "fresh: kept the root in $root (RVMIG_FRESH_KEEP=1)"
+	elif ! findmnt -rn -o TARGET | grep -q "^$root/"; then
+		rm -rf --one-file-system "$work"
+	else
+		say "fresh: something is still mounted under $root: not deleting $work"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP # the EXIT trap cleans up on a signal too
+
 # ---- 1. the bare root, cached --------------------------------------------------------------------
 cache="$RVMIG_CACHE/fresh"
 tarball="$cache/$release-$arch-minbase-debootstrap_${dbs_version}.tar"
@@ -42,32 +66,17 @@ if [ ! -f "$tarball" ]; then
 	bare=$(mktemp -d "${RVMIG_FRESH_WORK:-/var/tmp}/rvmig-bare.XXXXXX")
 	if ! debootstrap --variant=minbase "$release" "$bare" "$mirror" >"$cache/debootstrap.log" 2>&1; then
 		tail -n 20 "$cache/debootstrap.log" >&2
-		rm -rf --one-file-system "$bare"
 		die "debootstrap $release from $mirror failed: see $cache/debootstrap.log"
 	fi
 	tar -C "$bare" --numeric-owner -cf "$tarball.tmp" .
 	mv "$tarball.tmp" "$tarball"
 	rm -rf --one-file-system "$bare"
+	bare=""
 fi
 
 # ---- 2. a working copy of it, cleaned up whatever happens ------------------------------------------
 work=$(mktemp -d "${RVMIG_FRESH_WORK:-/var/tmp}/rvmig-fresh.XXXXXX")
 root="$work/root"
-cleanup() {
-	# The mounts live in a private namespace that ended with its process; check anyway before rm,
-	# so that nothing of the host's /dev or /sys is ever deleted through a leftover bind mount.
-	if findmnt -rn -o TARGET | grep -q "^$root"; then
-		findmnt -rn -o TARGET | grep "^$root" | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-	fi
-	if [ "${RVMIG_FRESH_KEEP:-0}" = 1 ]; then
-		say "fresh: kept the root in $root (RVMIG_FRESH_KEEP=1)"
-	elif ! findmnt -rn -o TARGET | grep -q "^$root"; then
-		rm -rf --one-file-system "$work"
-	else
-		say "fresh: something is still mounted under $root: not deleting $work"
-	fi
-}
-trap cleanup EXIT
 mkdir -p "$root"
 tar -C "$root" --numeric-owner -xf "$tarball"
 
@@ -171,3 +180,6 @@ clone_to_result=$((SECONDS - t_clone))
 case " $steps " in *" warm "*) step warm "cd rvmig && ./run.sh" || fail_step ;; esac
 case " $steps " in *" test "*) step make-test "cd rvmig && make test" || fail_step ;; esac
 finish 0
+}
+main "$@"
+exit
