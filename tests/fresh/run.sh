@@ -64,6 +64,7 @@ mkdir -p "$cache"
 if [ ! -f "$tarball" ]; then
 	say "fresh: debootstrap --variant=minbase $release (about a minute; cached in $tarball)"
 	bare=$(mktemp -d "${RVMIG_FRESH_WORK:-/var/tmp}/rvmig-bare.XXXXXX")
+	chmod 755 "$bare" # it becomes /: mktemp's 700 would lock every other user out of the root
 	if ! debootstrap --variant=minbase "$release" "$bare" "$mirror" >"$cache/debootstrap.log" 2>&1; then
 		tail -n 20 "$cache/debootstrap.log" >&2
 		die "debootstrap $release from $mirror failed: see $cache/debootstrap.log"
@@ -79,6 +80,7 @@ work=$(mktemp -d "${RVMIG_FRESH_WORK:-/var/tmp}/rvmig-fresh.XXXXXX")
 root="$work/root"
 mkdir -p "$root"
 tar -C "$root" --numeric-owner -xf "$tarball"
+chmod 755 "$root" # / as on any machine (an older cached tarball may carry mktemp's 700)
 
 # The machine's apt configuration and name resolution, as a new machine of this kind has them.
 for f in sources.list sources.list.d apt.conf.d preferences preferences.d trusted.gpg trusted.gpg.d keyrings; do
