@@ -19,7 +19,7 @@ def write(path, text):
         f.write(text)
 
 
-def run_selftests(d):
+def run_selftests(d, say):
     logs = [(os.path.basename(p), rundir.read_text(p, "")) for p in rundir.sorted_glob(d, "selftests/perf.*.log")
             if os.path.isfile(p)]
     csv = selftests.csv_text(logs)
@@ -31,7 +31,7 @@ def run_selftests(d):
     say("selftests: %d figures in selftests.csv, report.md" % (csv.count("\n") - 1))
 
 
-def run_migrate(d):
+def run_migrate(d, say):
     files = rundir.sorted_glob(d, "migrate-*.json")
     if not files:
         return
@@ -44,7 +44,7 @@ def run_migrate(d):
     say("migrate: %d migrations in migrate.csv, report.md" % len(files))
 
 
-def run_bench(d):
+def run_bench(d, say):
     from . import bench_files
     return bench_files.run(d, say)
 
@@ -58,7 +58,7 @@ def main(argv):
         return 2
     cmd, d = argv
     fn = COMMANDS.get(cmd)
-    return (fn(d) or 0) if fn else 0
+    return (fn(d, say) or 0) if fn else 0
 
 
 if __name__ == "__main__":
