@@ -8,6 +8,7 @@ import io
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -180,6 +181,30 @@ class Pure(unittest.TestCase):
         self.assertEqual([bench_verdicts.fmt(x) for x in (123.6, 1.234, 0.012345, 0.00012345, None)],
                          ["124", "1.23", "0.0123", "0.0001235", "-"])
         self.assertEqual(bench_verdicts.cell({"n": 2, "median": 1.5, "min": 1, "max": 2}), "1.5 [1..2] n=2")
+
+    def test_migrate_cut_file(self):
+        """migrate: a migrate-*.json cut short is named and left out, the other rows are made"""
+        with tempfile.TemporaryDirectory() as tmp:
+            d = os.path.join(tmp, "x")
+            shutil.copytree(os.path.join(FIXTURES, "migrate"), d, ignore=shutil.ignore_patterns("expected"))
+            with open(os.path.join(d, "migrate-zz-cut.json"), "w") as f:
+                f.write('{"tool": "rvmig mig')
+            msgs = []
+            cli.run_migrate(d, msgs.append)
+            self.assertEqual(load(os.path.join(d, "migrate.csv")), load(os.path.join(FIXTURES, "migrate", "expected", "migrate.csv")))
+            self.assertIn("migrate: migrate-zz-cut.json is not a JSON object, left out", msgs)
+
+    def test_entry_point(self):
+        """lab/report.sh selftests <dir> (what run.sh calls) writes the report"""
+        with tempfile.TemporaryDirectory() as tmp:
+            d = os.path.join(tmp, "x")
+            shutil.copytree(os.path.join(FIXTURES, "selftests"), d, ignore=shutil.ignore_patterns("expected"))
+            p = subprocess.run([os.path.join(HERE, "..", "..", "lab", "report.sh"), "selftests", d],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(p.stderr, "rvmig: selftests: 192 figures in selftests.csv, report.md\n")
+            self.assertEqual(load(os.path.join(d, "report.md")), load(os.path.join(FIXTURES, "selftests", "expected", "report.md")))
+            self.assertFalse(os.path.exists(os.path.join(HERE, "..", "..", "lab", "report", "__pycache__")))
 
     def test_labels(self):
         """bench labels NAME.E.REP, names with dots and sweep cases"""
