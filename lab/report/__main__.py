@@ -4,7 +4,6 @@ report (run, demo, default, shell: their report.md is written inside the lab) do
 import os
 import sys
 
-from . import jq
 from . import migrate
 from . import rundir
 from . import selftests

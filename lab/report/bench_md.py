@@ -4,14 +4,13 @@ the sections."""
 import re
 
 from . import jq
-from .bench_verdicts import Verdicts, cell, fmt, rfmt
+from .bench_verdicts import FIG_TITLE, Verdicts, cell, fmt, rfmt
 from .stats import median
 
 get, alt, s = jq.get, jq.alt, jq.tostr
 
 
 def _table(v, figs):
-    from .bench_verdicts import FIG_TITLE
     out = ["| case | mode | backing | figure | eager Y | eager N | Y/N |", "|---|---|---|---|---|---|---|"]
     for c in v.cases:
         y, n = v.get(c, "Y"), v.get(c, "N")

@@ -4,6 +4,8 @@ import glob
 import json
 import os
 
+from . import jq
+
 
 def load_json(path):
     """The JSON value in path; None when it is missing or not JSON. Integers become floats: jq
@@ -36,7 +38,6 @@ def sorted_glob(d, pattern):
 
 def jq_text(value, *keys):
     """What `jq -r .a.b file` printed (None: the file was missing, so jq printed nothing)."""
-    from . import jq
     if value is None and keys:
         return None
     return jq.tostr(jq.get(value, *keys))
@@ -44,7 +45,6 @@ def jq_text(value, *keys):
 
 def jq_join_text(value, first, sep, second):
     """What `jq -r '.first + SEP + .second' file` printed: null + string is the string."""
-    from . import jq
     if value is None:
         return None
     return jq.tostr(jq.add(jq.add(jq.get(value, first), sep), jq.get(value, second)))
