@@ -206,6 +206,22 @@ class Pure(unittest.TestCase):
             self.assertEqual(load(os.path.join(d, "report.md")), load(os.path.join(FIXTURES, "selftests", "expected", "report.md")))
             self.assertFalse(os.path.exists(os.path.join(HERE, "..", "..", "lab", "report", "__pycache__")))
 
+    def test_bench_without_gnuplot(self):
+        """bench without gnuplot: no PNG, each plot named as failed, report.md says so"""
+        with tempfile.TemporaryDirectory() as tmp:
+            d = os.path.join(tmp, "x")
+            shutil.copytree(os.path.join(FIXTURES, "bench"), d, ignore=shutil.ignore_patterns("expected"))
+            msgs, path = [], os.environ.get("PATH", "")
+            os.environ["PATH"] = tmp
+            try:
+                rc = cli.run_bench(d, msgs.append)
+            finally:
+                os.environ["PATH"] = path
+            self.assertEqual(rc, 0)
+            self.assertEqual([f for f in os.listdir(d) if f.endswith(".png")], [])
+            self.assertIn("## Plots\n\nNone (gnuplot missing or no data).\n", load(os.path.join(d, "report.md")))
+            self.assertIn("report-bench: plot enable-clear failed: ", msgs)
+
     def test_labels(self):
         """bench labels NAME.E.REP, names with dots and sweep cases"""
         self.assertEqual(bench_data.split_label("a.b@4M.Y.2"), ("a.b@4M", "Y", 2.0))
