@@ -56,6 +56,8 @@ $(BUILD)/guest/guest.bin: $(BUILD)/guest/guest.elf
 PURE_SRCS := $(wildcard $(addprefix vmm/,cli.c fdt.c stats.c stream.c bitmap.c json.c err.c migrate_plan.c ramhash.c bench_cli.c bench_stats.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/host/%)
+# The reports' unit tests (lab/report/, Python): scripts, run as they are.
+REPORT_TESTS := tests/report/test_report.py
 HOST_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all -Iinclude -Ivmm -Itests/unit -DRVMIG_VERSION='"$(VERSION)"' -DRVMIG_HOST_TEST
 $(BUILD)/host/test_%: tests/unit/test_%.c $(PURE_SRCS) $(wildcard vmm/*.h) include/rvmig_abi.h tests/unit/check.h | host-deps
@@ -68,14 +70,14 @@ host-deps:
 	@bash -c '. lab/common.sh && apt_need $$HOST_TEST_PKGS'
 
 check: unit-bins
-	@tests/run.sh $(UNIT_BINS)
+	@tests/run.sh $(UNIT_BINS) $(REPORT_TESTS)
 
 # Unit tests and the lab integration tests, counted together. The lab is prepared first: it installs
 # every package (the unit tests' too) on a fresh machine.
 test:
 	@tests/lab/prepare.sh
 	@$(MAKE) --no-print-directory unit-bins
-	@tests/run.sh $(UNIT_BINS) $(sort $(wildcard tests/lab/test_*.sh))
+	@tests/run.sh $(UNIT_BINS) $(REPORT_TESTS) $(sort $(wildcard tests/lab/test_*.sh))
 
 # README's commands on a pristine Debian root (debootstrap + chroot, needs root): what .ci/run runs.
 test-fresh:

@@ -70,7 +70,8 @@ private_apt_update() {
 	printf '%s\n' "$dir"
 }
 
-# What `make check` (the host unit tests) needs: a compiler with ASan/UBSan, libfdt and zlib.
-HOST_TEST_PKGS="make gcc libc6-dev libfdt-dev zlib1g-dev"
+# What `make check` (the host unit tests) needs: a compiler with ASan/UBSan, libfdt, zlib, and python3
+# for the report tests (tests/report/; they check the plots too when gnuplot is there).
+HOST_TEST_PKGS="make gcc libc6-dev libfdt-dev zlib1g-dev python3"
 
 sha_of() { sha256sum "$@" | sha256sum | cut -c1-16; }

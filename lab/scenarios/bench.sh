@@ -2,7 +2,7 @@
 # the lab). Runs a preset's matrix of `rvmig bench` cases, each with the module parameter
 # eager_page_split toggled in this boot (Y N Y N ...), the kernel's dirty_log_perf_test with the
 # matching configuration, and a clear-chunk sweep. Raw results go to bench/ and perf/; the host's
-# lab/report-bench.sh turns them into bench.json, bench.csv, report.md and plots.
+# lab/report/ (python3 -m report bench) turns them into bench.json, bench.csv, report.md and plots.
 #
 # Arguments:
 #   --preset NAME    configs/bench-NAME.conf (default quick); run.sh puts it in this directory

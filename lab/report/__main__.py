@@ -1,0 +1,72 @@
+"""python3 -m report <command> <run dir> (with lab/ on PYTHONPATH; lab/report.sh does that):
+the reports of a finished lab run, written next to its raw results. Commands without a host-side
+report (run, demo, default, shell: their report.md is written inside the lab) do nothing."""
+import os
+import sys
+
+from . import migrate
+from . import rundir
+from . import selftests
+
+
+def say(msg):
+    print("rvmig: " + msg, file=sys.stderr)
+
+
+def write(path, text):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def run_selftests(d, say):
+    logs = [(os.path.basename(p), rundir.read_text(p, "")) for p in rundir.sorted_glob(d, "selftests/perf.*.log")
+            if os.path.isfile(p)]
+    csv = selftests.csv_text(logs)
+    write(os.path.join(d, "selftests.csv"), csv)
+    write(os.path.join(d, "selftests.json"), selftests.json_text(csv))
+    env, lab = rundir.load_json(os.path.join(d, "env.json")), rundir.load_json(os.path.join(d, "lab.json"))
+    write(os.path.join(d, "report.md"), selftests.report_md(
+        csv, rundir.jq_text(env, "kernel"), rundir.jq_join_text(lab, "qemu", ", ", "accel")))
+    say("selftests: %d figures in selftests.csv, report.md" % (csv.count("\n") - 1))
+
+
+def run_migrate(d, say):
+    files = rundir.sorted_glob(d, "migrate-*.json")
+    if not files:
+        return
+    migrations = []
+    for p in files:
+        m = rundir.load_json(p)
+        # A file cut short (rvmig killed while writing it) is named and left out: with jq it made
+        # the whole table fail.
+        if isinstance(m, dict):
+            migrations.append(m)
+        else:
+            say("migrate: %s is not a JSON object, left out" % os.path.basename(p))
+    write(os.path.join(d, "migrate.csv"), migrate.csv_text(migrations))
+    env, lab = rundir.load_json(os.path.join(d, "env.json")), rundir.load_json(os.path.join(d, "lab.json"))
+    write(os.path.join(d, "report.md"), migrate.report_md(
+        migrations, rundir.jq_text(env, "eager_page_split"), rundir.jq_text(env, "kernel"),
+        rundir.jq_join_text(lab, "qemu", ", accel ", "accel")))
+    say("migrate: %d migrations in migrate.csv, report.md" % len(migrations))
+
+
+def run_bench(d, say):
+    from . import bench_files
+    return bench_files.run(d, say)
+
+
+COMMANDS = {"selftests": run_selftests, "migrate": run_migrate, "bench": run_bench}
+
+
+def main(argv):
+    if len(argv) != 2:
+        print("usage: python3 -m report <command> <run dir>", file=sys.stderr)
+        return 2
+    cmd, d = argv
+    fn = COMMANDS.get(cmd)
+    return (fn(d, say) or 0) if fn else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,129 @@
+"""./run.sh bench, the files: reads bench/ and perf/ of a run directory, writes bench.json,
+bench.csv, report.md and the gnuplot PNGs next to them. All computing is in bench_data,
+bench_outputs, bench_md and plots; this module only reads, writes and runs gnuplot."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+from . import bench_data
+from . import bench_md
+from . import bench_outputs
+from . import jq
+from . import perflog
+from . import plots
+from . import rundir
+
+
+def _awk_int(text):
+    """What awk's printf "%d" makes of a string: its leading number, truncated; 0 when none."""
+    m = re.match(r"\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)", text)
+    return float(int(float(m.group(1)))) if m else 0.0
+
+
+def read_runs(d, say):
+    """[(bench JSON, exit status)] of bench/*.json; a file that is not a JSON object is left out."""
+    runs = []
+    for f in rundir.sorted_glob(d, "bench/*.json"):
+        if not os.path.isfile(f):
+            continue
+        rel = os.path.relpath(f, d)
+        try:
+            rc = json.loads(rundir.shell_text(f[:-len(".json")] + ".rc", "null"), parse_int=float)
+        except ValueError:
+            rc = Ellipsis
+        r = rundir.load_json(f)
+        if rc is Ellipsis or not isinstance(r, dict):
+            say("report-bench: %s is not JSON, left out" % rel)
+            continue
+        runs.append((r, rc))
+    return runs
+
+
+def read_perf(d):
+    logs = []
+    for log in rundir.sorted_glob(d, "perf/*.log"):
+        if not os.path.isfile(log):
+            continue
+        tag = os.path.basename(log)[:-len(".log")]
+        cmd = rundir.shell_text(os.path.join(d, "perf", tag + ".cmd"), "")
+        rc = _awk_int(rundir.shell_text(os.path.join(d, "perf", tag + ".rc"), "-1"))
+        logs.append((tag, cmd, rc, perflog.figures(rundir.read_text(log, ""))))
+    return logs
+
+
+def _write(path, text):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def render(d, tmp, raw, summ_, mig, say):
+    """The PNGs gnuplot could make, in the order the report lists them."""
+    made = []
+    have_gnuplot = shutil.which("gnuplot") is not None
+
+    def plot(name, script):
+        err = os.path.join(tmp, name + ".err")
+        ok = False
+        if have_gnuplot:
+            with open(err, "wb") as e:
+                ok = subprocess.call(["gnuplot", "-e", plots.SETUP % name + script], cwd=d, stderr=e,
+                                     stdout=subprocess.DEVNULL) == 0
+        if ok:
+            made.append(name + ".png")
+        else:
+            msg = rundir.read_text(err, "").encode()[:300].decode(errors="ignore")
+            say("report-bench: plot %s failed: %s" % (name, msg.rstrip("\n")))
+            try:
+                os.remove(os.path.join(d, name + ".png"))
+            except OSError:
+                pass
+
+    for b in plots.cdf_backings(raw):
+        dat = {}
+        for e in ("Y", "N"):
+            dat[e] = os.path.join(tmp, "cdf.%s.%s.dat" % (b, e))
+            _write(dat[e], plots.cdf_data(raw, b, e))
+        plot("latency-cdf-%s" % b, plots.cdf_script(b, dat["Y"], dat["N"]))
+    bars = plots.bars_data(summ_)
+    if bars:
+        _write(os.path.join(tmp, "bars.dat"), bars)
+        plot("enable-clear", plots.bars_script(os.path.join(tmp, "bars.dat")))
+    sweep = plots.sweep_data(summ_)
+    if sweep:
+        for e in ("Y", "N"):
+            _write(os.path.join(tmp, "sweep.%s.dat" % e), plots.lines_starting(sweep, e))
+        plot("clear-chunk-sweep", plots.sweep_script(os.path.join(tmp, "sweep.Y.dat"), os.path.join(tmp, "sweep.N.dat")))
+    if isinstance(mig, dict) and jq.get(mig, "rounds"):
+        _write(os.path.join(tmp, "rounds.dat"), plots.rounds_data(mig))
+        plot("migration-rounds", plots.rounds_script(os.path.join(tmp, "rounds.dat")))
+    return made
+
+
+def run(d, say):
+    d = os.path.abspath(d)
+    if not os.path.isdir(os.path.join(d, "bench")):
+        say("error: report-bench: %s/bench/ missing: the bench scenario did not run (see console.log)" % d)
+        return 1
+    raw = bench_data.raw_runs(read_runs(d, say))
+    perf = bench_data.perf_records(read_perf(d))
+    runs = bench_data.with_figures(raw)
+    summ_ = bench_data.summary(runs)
+    ratios = bench_data.ratios(summ_)
+    perfsum = bench_data.perf_summary(perf)
+    compare = bench_data.compare(summ_, perfsum)
+    p = lambda name: os.path.join(d, name)
+    mig = rundir.load_json(p("migrate.json")) if os.path.isfile(p("migrate.json")) else None
+    lab, env = rundir.load_json(p("lab.json")), rundir.load_json(p("env.json"))
+    lab_env = rundir.shell_text(p("bench/env.txt"), "")
+    doc = bench_outputs.document(lab, env, lab_env, runs, perf, summ_, ratios, perfsum, compare, mig)
+    _write(p("bench.json"), jq.pretty(doc) + "\n")
+    _write(p("bench.csv"), bench_outputs.csv_text(summ_, perfsum))
+    with tempfile.TemporaryDirectory() as tmp:
+        made = render(d, tmp, raw, summ_, mig, say)
+    _write(p("report.md"), bench_md.report_md(summ_, ratios, compare, lab, env, mig, runs, lab_env, made))
+    say("bench: %d rvmig runs, %d perf-test runs -> bench.json, bench.csv, report.md%s"
+        % (len(runs), len(set(x["tag"] for x in perf)), ", " + " ".join(made) if made else ""))
+    return 0

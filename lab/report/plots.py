@@ -1,0 +1,101 @@
+"""./run.sh bench plots: the gnuplot data files and scripts (pure: text in, text out); bench_files
+runs gnuplot on them. gnuplot, not matplotlib: it is already a dependency, and its pngcairo output
+is byte-for-byte reproducible, which lets the tests compare PNGs with the old writer's."""
+import re
+
+from . import jq
+
+SETUP = "set terminal pngcairo size 900,560 font ',10'; set output '%s.png'; "
+
+
+def _no_sweep(case):
+    return "@" not in case
+
+
+def cdf_backings(raw):
+    """The backings of the non-sweep runs, one latency CDF plot each."""
+    return jq.unique([jq.get(r, "params", "backing") for r in raw if _no_sweep(r["case"])])
+
+
+def cdf_data(raw, backing, eager):
+    """First-write latency CDF of pass 1, all runs of a backing and setting summed: "upper edge (us)
+    fraction" per non-empty log2 bucket."""
+    hists = [jq.get(r, "passes", 0, "hist_log2_ticks") for r in raw
+             if jq.get(r, "params", "backing") == backing and r["eager"] == eager and _no_sweep(r["case"])
+             and jq.get(r, "passes", 0) is not None]
+    if not hists:
+        return ""
+    hz = jq.alt(jq.get(raw, 0, "host", "timebase_hz"), 10000000)
+    width = max(len(h) for h in hists)
+    h = [jq.total([x[i] if i < len(x) else None for x in hists]) for i in range(width)]
+    t = jq.total(h)
+    lines, acc = [], 0
+    for i, v in enumerate(h):
+        acc = jq.add(acc, v)
+        if jq.lt(0, v):
+            lines.append("%s %s\n" % (jq.num(2.0 ** (i + 1) * 1e6 / hz), jq.num(acc / t)))
+    return "".join(lines)
+
+
+def cdf_script(backing, ydat, ndat):
+    return ("set title 'First-write latency, first dirty pass, %s (all modes/runs summed)';\n"
+            "\t\tset xlabel 'latency (us, log2 bucket upper edge)'; set ylabel 'fraction of first writes'; "
+            "set logscale x 10; set format x '%%g';\n"
+            "\t\tset key bottom right; set grid; set yrange [0:1.02];\n"
+            "\t\tplot '%s' w steps lw 2 t 'eager split Y', '%s' w steps lw 2 dt 2 t 'eager split N'"
+            % (backing, ydat, ndat))
+
+
+def bars_data(summ_):
+    """Enable and first-CLEAR medians per case, Y vs N (0 where missing)."""
+    rows = []
+    for g in jq.group_by([c for c in summ_ if _no_sweep(c["case"])], lambda c: c["case"]):
+        y = next((c for c in g if c["eager"] == "Y"), None)
+        n = next((c for c in g if c["eager"] == "N"), None)
+        m = lambda c, k: jq.alt(jq.get(c, "figures", k, "median"), 0)
+        rows.append(jq.tsv([g[0]["case"], m(y, "enable_ms"), m(n, "enable_ms"), m(y, "first_clear_ms"),
+                            m(n, "first_clear_ms")]) + "\n")
+    return "".join(rows)
+
+
+def bars_script(dat):
+    return ("set title 'Enabling dirty logging and the first CLEAR over the slot (median)';\n"
+            "\tset style data histogram; set style histogram cluster gap 1; set style fill solid 0.8 border -1;\n"
+            "\tset ylabel 'ms (log)'; set logscale y; set yrange [0.01:*]; set xtics rotate by -30; "
+            "set key top left; set grid y;\n"
+            "\tplot '%s' using ($2+0.001):xtic(1) t 'enable, Y', '' u ($3+0.001) t 'enable, N', "
+            "'' u ($4+0.001) t 'first CLEAR, Y', '' u ($5+0.001) t 'first CLEAR, N'" % dat)
+
+
+def sweep_data(summ_):
+    """Clear-chunk sweep cases by chunk size: eager, chunk MiB, first CLEAR, largest chunk, pass 1."""
+    cases = sorted([c for c in summ_ if not _no_sweep(c["case"])], key=lambda c: jq.order(c["clear_chunk_mib"]))
+    m = lambda c, k: jq.alt(jq.get(c, "figures", k, "median"), 0)
+    return "".join(jq.tsv([c["eager"], c["clear_chunk_mib"], m(c, "first_clear_ms"), m(c, "first_clear_chunk_max_ms"),
+                           m(c, "pass1_ms")]) + "\n" for c in cases)
+
+
+def lines_starting(text, prefix):
+    """grep '^PREFIX'."""
+    return "".join(l + "\n" for l in text.split("\n") if l and re.match(re.escape(prefix), l))
+
+
+def sweep_script(ydat, ndat):
+    return ("set title 'manual-init-set: the first CLEAR by chunk size (median)';\n"
+            "\t\tset xlabel 'CLEAR chunk (MiB, log)'; set ylabel 'ms (log)'; set logscale xy; set grid; set key top left;\n"
+            "\t\tplot '%s' u 2:($3+0.001) w lp lw 2 t 'whole sweep, Y', '' u 2:($4+0.001) w lp t 'largest chunk, Y',\n"
+            "\t\t     '%s' u 2:($3+0.001) w lp lw 2 dt 2 t 'whole sweep, N', '' u 2:($4+0.001) w lp dt 2 t 'largest chunk, N'"
+            % (ydat, ndat))
+
+
+def rounds_data(mig):
+    """One migration's rounds: GET, CLEAR, ring and copy ms per round."""
+    return "".join(jq.tsv([r.get("round"), jq.alt(r.get("get_ms"), 0), jq.alt(r.get("clear_ms"), 0),
+                           jq.alt(r.get("ring_ms"), 0), jq.alt(r.get("copy_ms"), 0)]) + "\n" for r in mig["rounds"])
+
+
+def rounds_script(dat):
+    return ("set title 'One migration: per-round harvest and copy times'; set style data histogram;\n"
+            "\t\tset style histogram rowstacked; set style fill solid 0.8 border -1; set xlabel 'round'; "
+            "set ylabel 'ms'; set grid y;\n"
+            "\t\tplot '%s' u 2:xtic(1) t 'GET', '' u 3 t 'CLEAR', '' u 4 t 'ring', '' u 5 t 'copy'" % dat)

@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+# Unit tests of lab/report/ (stdlib unittest): the reports of each committed fixture (raw results of
+# real lab runs, tests/report/fixtures/) must be the bytes the shell+jq writers made of them
+# (fixtures/*/expected/), plus known values of the pure helpers. Prints "ok - name" / "not ok - name"
+# per check for tests/run.sh. Runs in about a second; no timing is asserted.
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(HERE, "..", "..", "lab"))
+
+from report import __main__ as cli  # noqa: E402
+from report import bench_data, bench_verdicts, jq, migrate, perflog, selftests, stats  # noqa: E402
+
+FIXTURES = os.path.join(HERE, "fixtures")
+# fixture -> the report command it was made by
+FIXTURE_CMD = {"selftests": "selftests", "migrate": "migrate", "migrate-failures": "migrate",
+               "bench": "bench", "bench-composed": "bench"}
+HAVE_GNUPLOT = shutil.which("gnuplot") is not None
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+class FixtureRun:
+    """A fixture copied to a temporary directory (without expected/) and reported on once."""
+    cache = {}
+
+    @classmethod
+    def of(cls, name):
+        if name not in cls.cache:
+            tmp = tempfile.mkdtemp(prefix="rvmig-report-test.")
+            d = os.path.join(tmp, name)
+            shutil.copytree(os.path.join(FIXTURES, name), d, ignore=shutil.ignore_patterns("expected"))
+            msgs = []
+            rc = cli.COMMANDS[FIXTURE_CMD[name]](d, msgs.append)
+            cls.cache[name] = (tmp, d, rc, msgs)
+        return cls.cache[name][1:]
+
+    @classmethod
+    def cleanup(cls):
+        for tmp, *_ in cls.cache.values():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+class SameBytes(unittest.TestCase):
+    """Each output the old writer made on a fixture, byte for byte."""
+
+
+def _same_bytes_test(name, out):
+    def test(self):
+        d, rc, _ = FixtureRun.of(name)
+        self.assertFalse(rc)
+        self.assertEqual(load(os.path.join(d, out)), load(os.path.join(FIXTURES, name, "expected", out)))
+    test.__doc__ = "%s: %s is byte-identical to the shell writer's" % (name, out)
+    return test
+
+
+for _name in FIXTURE_CMD:
+    for _out in sorted(os.listdir(os.path.join(FIXTURES, _name, "expected"))):
+        if _out != "plots.txt":
+            setattr(SameBytes, "test_%s_%s" % (_name, _out), _same_bytes_test(_name, _out))
+
+
+class Plots(unittest.TestCase):
+    def _check(self, name):
+        if not HAVE_GNUPLOT:
+            self.skipTest("no gnuplot")
+        d, _, _ = FixtureRun.of(name)
+        want = load(os.path.join(FIXTURES, name, "expected", "plots.txt")).split()
+        got = sorted(f for f in os.listdir(d) if f.endswith(".png"))
+        self.assertEqual(got, sorted(want))
+        for p in got:
+            with open(os.path.join(d, p), "rb") as f:
+                self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n", p)
+        for p in want:
+            self.assertIn("![%s](%s)" % (p, p), load(os.path.join(d, "report.md")))
+
+    def test_bench_plots(self):
+        """bench: the same PNG files as the shell writer, listed in report.md"""
+        self._check("bench")
+
+    def test_composed_plots(self):
+        """bench-composed: all six kinds of plot (CDF per backing, bars, sweep, migration rounds)"""
+        self._check("bench-composed")
+
+
+class JqSemantics(unittest.TestCase):
+    def test_numbers(self):
+        """jq.num prints numbers as jq 1.6 does"""
+        cases = {1.0: "1", 1e-7: "1e-07", 0.0001: "0.0001", 1.5e300: "1.5e+300", 1e17: "1e+17", 0.1: "0.1",
+                 -0.0: "-0", 12345678901234567890123.0: "12345678901234568000000", 37267.19726: "37267.19726"}
+        for x, want in cases.items():
+            self.assertEqual(jq.num(x), want, x)
+
+    def test_round(self):
+        """jq.c_round rounds halves away from zero (C round, not Python's)"""
+        self.assertEqual([jq.c_round(x) for x in (0.5, 1.5, 2.5, -2.5, 0.49999999999999994)], [1, 2, 3, -3, 0])
+
+    def test_csv_tsv(self):
+        """@csv and @tsv cells: quoting, null, booleans"""
+        self.assertEqual(jq.csv(["a\"b", None, True, 2.0, 0.25]), '"a""b",,true,2,0.25')
+        self.assertEqual(jq.tsv(["a\tb", None, 1e-7]), "a\\tb\t\t1e-07")
+
+    def test_order(self):
+        """jq's ordering: null < false < true < numbers < strings; unique sorts"""
+        self.assertEqual(jq.unique(["b", None, 2.0, "a", True, 2.0]), [None, True, 2.0, "a", "b"])
+
+    def test_pretty(self):
+        """pretty JSON: two spaces, empty containers inline, UTF-8 kept"""
+        self.assertEqual(jq.pretty({"a": [], "b": {"c": 1.0}, "d": "é"}), '{\n  "a": [],\n  "b": {\n    "c": 1\n  },\n  "d": "é"\n}')
+
+
+class Pure(unittest.TestCase):
+    def test_median(self):
+        """stats.median: odd, even, nulls left out, empty is null"""
+        self.assertEqual(stats.median([3, 1, None, 2]), 2)
+        self.assertEqual(stats.median([4, 1, 3, 2]), 2.5)
+        self.assertIsNone(stats.median([None]))
+        self.assertEqual(stats.summ([2, None, 1]), {"n": 2, "median": 1.5, "min": 1, "max": 2})
+
+    def test_perflog(self):
+        """perflog: figure names and seconds as the test printed them"""
+        text = "Populate memory time: 0.026476000s\nIteration 2  get dirty log time: 0.000055200s\nGet dirty log over 2 iterations took 0.1s.\n"
+        self.assertEqual(perflog.figures(text), [("Populate memory", "0.026476000"), ("Iteration 2 get dirty log", "0.000055200")])
+
+    def test_selftests_values(self):
+        """selftests fixture: 192 figures, a Y/N table per backing and mode"""
+        d, _, _ = FixtureRun.of("selftests")
+        csv_text = load(os.path.join(d, "selftests.csv"))
+        self.assertEqual(len(selftests.rows(csv_text)), 192)
+        md = load(os.path.join(d, "report.md"))
+        self.assertEqual(md.count("\n## "), 6)
+        self.assertEqual(len(json.loads(load(os.path.join(d, "selftests.json")))), 192)
+
+    def test_migrate_failed_row(self):
+        """migrate: a killed migration is FAILED with its error, no downtime ("-"), csv null"""
+        m = json.loads(load(os.path.join(FIXTURES, "migrate-failures", "migrate-kill.json")), parse_int=float)
+        row = migrate.md_row(m)
+        self.assertIn("| FAILED: sending round 0: peer closed the stream (write: Broken pipe) |", row)
+        self.assertIn("| not verified |", row)
+        self.assertEqual(migrate.csv_row(m)[10], None)
+
+    def test_bench_values(self):
+        """bench fixture: known medians and ratios, well-formed bench.json and bench.csv"""
+        d, _, msgs = FixtureRun.of("bench")
+        doc = json.loads(load(os.path.join(d, "bench.json")))
+        y = next(c for c in doc["summary"] if c["eager"] == "Y")
+        self.assertEqual(y["figures"]["enable_ms"]["median"], 4.2628)
+        self.assertEqual(round(doc["ratios"][0]["ratios"]["first_clear_ms"], 2), 14.63)
+        self.assertEqual(len(doc["rvmig_vs_perf_test"]), 8)
+        rows = list(csv.reader(io.StringIO(load(os.path.join(d, "bench.csv")))))
+        self.assertTrue(all(len(r) == 12 for r in rows))
+        self.assertTrue(any("2 rvmig runs, 2 perf-test runs" in m for m in msgs))
+
+    def test_bench_failed_contended(self):
+        """bench-composed: the failed run is counted apart, the contended one is flagged"""
+        d, _, _ = FixtureRun.of("bench-composed")
+        doc = json.loads(load(os.path.join(d, "bench.json")))
+        failed = {(c["case"], c["eager"]): c["failed"] for c in doc["summary"]}
+        self.assertEqual(failed[("h1g-manual", "Y")], 1)
+        self.assertEqual(sum(c["contended"] for c in doc["summary"]), 1)
+        md = load(os.path.join(d, "report.md"))
+        self.assertIn("- 1 rvmig run(s) FAILED and count nowhere above: h1g-manual.Y.2:", md)
+
+    def test_verdicts(self):
+        """verdicts: the 0.67x..1.5x noise band and the number formats"""
+        self.assertIn("noise band", bench_verdicts.verdict(1.2))
+        self.assertIn("higher with eager split", bench_verdicts.verdict(1.5))
+        self.assertIn("lower with eager split", bench_verdicts.verdict(0.67))
+        self.assertEqual([bench_verdicts.fmt(x) for x in (123.6, 1.234, 0.012345, 0.00012345, None)],
+                         ["124", "1.23", "0.0123", "0.0001235", "-"])
+        self.assertEqual(bench_verdicts.cell({"n": 2, "median": 1.5, "min": 1, "max": 2}), "1.5 [1..2] n=2")
+
+    def test_migrate_cut_file(self):
+        """migrate: a migrate-*.json cut short is named and left out, the other rows are made"""
+        with tempfile.TemporaryDirectory() as tmp:
+            d = os.path.join(tmp, "x")
+            shutil.copytree(os.path.join(FIXTURES, "migrate"), d, ignore=shutil.ignore_patterns("expected"))
+            with open(os.path.join(d, "migrate-zz-cut.json"), "w") as f:
+                f.write('{"tool": "rvmig mig')
+            msgs = []
+            cli.run_migrate(d, msgs.append)
+            self.assertEqual(load(os.path.join(d, "migrate.csv")), load(os.path.join(FIXTURES, "migrate", "expected", "migrate.csv")))
+            self.assertIn("migrate: migrate-zz-cut.json is not a JSON object, left out", msgs)
+
+    def test_entry_point(self):
+        """lab/report.sh selftests <dir> (what run.sh calls) writes the report"""
+        with tempfile.TemporaryDirectory() as tmp:
+            d = os.path.join(tmp, "x")
+            shutil.copytree(os.path.join(FIXTURES, "selftests"), d, ignore=shutil.ignore_patterns("expected"))
+            p = subprocess.run([os.path.join(HERE, "..", "..", "lab", "report.sh"), "selftests", d],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(p.stderr, "rvmig: selftests: 192 figures in selftests.csv, report.md\n")
+            self.assertEqual(load(os.path.join(d, "report.md")), load(os.path.join(FIXTURES, "selftests", "expected", "report.md")))
+            self.assertFalse(os.path.exists(os.path.join(HERE, "..", "..", "lab", "report", "__pycache__")))
+
+    def test_bench_without_gnuplot(self):
+        """bench without gnuplot: no PNG, each plot named as failed, report.md says so"""
+        with tempfile.TemporaryDirectory() as tmp:
+            d = os.path.join(tmp, "x")
+            shutil.copytree(os.path.join(FIXTURES, "bench"), d, ignore=shutil.ignore_patterns("expected"))
+            msgs, path = [], os.environ.get("PATH", "")
+            os.environ["PATH"] = tmp
+            try:
+                rc = cli.run_bench(d, msgs.append)
+            finally:
+                os.environ["PATH"] = path
+            self.assertEqual(rc, 0)
+            self.assertEqual([f for f in os.listdir(d) if f.endswith(".png")], [])
+            self.assertIn("## Plots\n\nNone (gnuplot missing or no data).\n", load(os.path.join(d, "report.md")))
+            self.assertIn("report-bench: plot enable-clear failed: ", msgs)
+
+    def test_labels(self):
+        """bench labels NAME.E.REP, names with dots and sweep cases"""
+        self.assertEqual(bench_data.split_label("a.b@4M.Y.2"), ("a.b@4M", "Y", 2.0))
+
+
+class TapResult(unittest.TestResult):
+    """One "ok - name" / "not ok - name" line per check, as tests/run.sh counts them."""
+
+    def _name(self, test):
+        return (test.shortDescription() or test.id()).replace("\n", " ")
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        print("ok - " + self._name(test))
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        print("ok - %s # SKIP %s" % (self._name(test), reason))
+
+    def _bad(self, test, err, kind):
+        print("not ok - %s (%s)" % (self._name(test), kind))
+        print("    " + self._exc_info_to_string(err, test).replace("\n", "\n    ").rstrip())
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self._bad(test, err, "failed")
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self._bad(test, err, "error")
+
+
+def main():
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    result = TapResult()
+    try:
+        suite.run(result)
+    finally:
+        FixtureRun.cleanup()
+    return 0 if result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
