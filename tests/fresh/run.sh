@@ -82,7 +82,9 @@ mkdir -p "$root"
 tar -C "$root" --numeric-owner -xf "$tarball"
 chmod 755 "$root" # / as on any machine (an older cached tarball may carry mktemp's 700)
 
-# The machine's apt configuration and name resolution, as a new machine of this kind has them.
+# The machine's apt configuration and name resolution, as a new machine of this kind has them:
+# debootstrap's own sources.list goes (the machine's sources replace it, whatever form they take).
+rm -f "$root/etc/apt/sources.list"
 for f in sources.list sources.list.d apt.conf.d preferences preferences.d trusted.gpg trusted.gpg.d keyrings; do
 	[ -e "/etc/apt/$f" ] && cp -a "/etc/apt/$f" "$root/etc/apt/"
 done
