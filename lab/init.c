@@ -202,6 +202,10 @@ int main(void)
 	mount_one("hugetlbfs", "/dev/hugepages", "hugetlbfs", "pagesize=2M");
 	mount_one("hugetlbfs", "/dev/hugepages-1G", "hugetlbfs", "pagesize=1G");
 	mount_one("results", RESULTS, "9p", "trans=virtio,version=9p2000.L,msize=262144,cache=none");
+	/* tracefs for the in-kernel fault and split counts (kprobe events); a kernel built without
+	 * tracing (KERNEL_IMAGE=...) has no mount point, and the bench then says it cannot count. */
+	if (access("/sys/kernel/tracing", F_OK) == 0)
+		mount_one("tracefs", "/sys/kernel/tracing", "tracefs", NULL);
 
 	char *const install[] = { "/bin/busybox", "--install", "-s", "/bin", NULL };
 	run(install);
