@@ -61,7 +61,7 @@ lab_write_job() {
 		else
 			case $cmd in selftests|bench) require_eager_split ;; esac
 			# The bench scenario reads its presets from the run directory (the lab sees only that).
-			[ "$cmd" = bench ] && cp "$RVMIG_ROOT"/configs/bench-*.conf "$dir/"
+			[ "$cmd" = bench ] && cp "$RVMIG_ROOT"/configs/bench-*.conf "$RVMIG_ROOT/lab/ktrace.sh" "$dir/"
 			printf 'set --'
 			[ $# -gt 0 ] && printf ' %q' "$@"
 			printf '\n'

@@ -136,10 +136,23 @@ echo "bench: preset $preset, $total runs (reps $REPS, eager $EAGER), kernel $(un
 	echo "thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
 } >bench/env.txt
 
-run_case() { # tag opts: rvmig bench, JSON to bench/TAG.json
+# In-kernel split counts by context (lab/ktrace.sh, copied here by run.sh): recorded around every
+# case when the kernel can; bench/env.txt says whether it could and, if not, why.
+ktrace=0
+if [ -f ./ktrace.sh ] && . ./ktrace.sh && ktrace_init; then
+	ktrace=1
+	echo "ktrace=yes" >>bench/env.txt
+else
+	echo "ktrace=no: ${KTRACE_WHY:-lab/ktrace.sh is not in the run directory}" >>bench/env.txt
+	echo "bench: no in-kernel split counts: ${KTRACE_WHY:-lab/ktrace.sh is not in the run directory}"
+fi
+
+run_case() { # tag opts: rvmig bench, JSON to bench/TAG.json, split trace to bench/TAG.ktrace
 	local tag=$1; shift
+	[ "$ktrace" = 1 ] && ktrace_begin
 	$RVMIG bench "$@" --label "$tag" --quiet --json "bench/$tag.json" </dev/null >"bench/$tag.out" 2>&1
 	echo $? >"bench/$tag.rc"
+	[ "$ktrace" = 1 ] && ktrace_end "bench/$tag.ktrace"
 	[ "$(cat "bench/$tag.rc")" = 0 ] || { echo "   FAILED (status $(cat "bench/$tag.rc")):"; tail -n 3 "bench/$tag.out" | sed 's/^/   /'; }
 }
 run_perf() { # tag opts: dirty_log_perf_test with the case's configuration
