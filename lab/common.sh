@@ -1,5 +1,6 @@
 # Shared helpers for the lab scripts: paths, messages, privilege and apt handling.
 # Sourced, not executed.
+# shellcheck shell=bash
 
 RVMIG_ROOT=${RVMIG_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 RVMIG_CACHE=${RVMIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rvmig}
@@ -71,6 +72,7 @@ private_apt_update() {
 }
 
 # What `make check` (the host unit tests) needs: a compiler with ASan/UBSan, libfdt and zlib.
+# shellcheck disable=SC2034 # read by the sourcing scripts: the Makefile's host-deps, .ci/run
 HOST_TEST_PKGS="make gcc libc6-dev libfdt-dev zlib1g-dev"
 
 sha_of() { sha256sum "$@" | sha256sum | cut -c1-16; }

@@ -22,8 +22,10 @@ RVMIG_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
 [ "$(id -u)" = 0 ] ||
 	die "make test-fresh builds a Debian root and chroots into it, which needs root: run it as root (sudo make test-fresh)"
+# shellcheck source=/dev/null # the host's file, not the tree's
 [ -r /etc/os-release ] && . /etc/os-release
 release=${VERSION_CODENAME:-}
+# shellcheck disable=SC2015 # die when either is missing
 [ -n "$release" ] && command -v apt-get >/dev/null ||
 	die "make test-fresh proves README on Debian: this host has no Debian release name in /etc/os-release or no apt-get"
 steps=${RVMIG_FRESH_STEPS:-run warm test}
@@ -53,6 +55,7 @@ fi
 # ---- 2. a working copy of it, cleaned up whatever happens ------------------------------------------
 work=$(mktemp -d "${RVMIG_FRESH_WORK:-/var/tmp}/rvmig-fresh.XXXXXX")
 root="$work/root"
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
 	# The mounts live in a private namespace that ended with its process; check anyway before rm,
 	# so that nothing of the host's /dev or /sys is ever deleted through a leftover bind mount.
@@ -89,6 +92,7 @@ printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod 755 "$root
 # a private mount namespace that takes its /proc, /sys and /dev mounts with it when it ends.
 in_root() {
 	local log=$1 cmd=$2
+	# shellcheck disable=SC2016 # the inner bash expands its positional parameters
 	unshare --mount --propagation private -- bash -c '
 		root=$1; shift
 		mount -t proc proc "$root/proc"
