@@ -71,8 +71,9 @@ private_apt_update() {
 	printf '%s\n' "$dir"
 }
 
-# What `make check` (the host unit tests) needs: a compiler with ASan/UBSan, libfdt and zlib.
+# What `make check` needs: a compiler with ASan/UBSan, libfdt and zlib (the unit tests), python3
+# (tests/gdb_abi.sh reads guest/gdb-vmm.py).
 # shellcheck disable=SC2034 # read by the sourcing scripts: the Makefile's host-deps, .ci/run
-HOST_TEST_PKGS="make gcc libc6-dev libfdt-dev zlib1g-dev"
+HOST_TEST_PKGS="make gcc libc6-dev libfdt-dev zlib1g-dev python3"
 
 sha_of() { sha256sum "$@" | sha256sum | cut -c1-16; }
