@@ -70,9 +70,10 @@ unit-bins: $(UNIT_BINS)
 host-deps:
 	@bash -c '. lab/common.sh && apt_need $$HOST_TEST_PKGS'
 
-# tests/gdb_abi.sh: guest/gdb-vmm.py's copies of the ABI against include/rvmig_abi.h.
+# Host tests that are scripts: guest/gdb-vmm.py's copies of the ABI against include/rvmig_abi.h.
+UNIT_SCRIPTS := tests/gdb_abi.sh
 check: unit-bins
-	@tests/run.sh $(UNIT_BINS) tests/gdb_abi.sh
+	@tests/run.sh $(UNIT_BINS) $(UNIT_SCRIPTS)
 
 # shellcheck and clang-format --dry-run, one ok line per file; LINT_TOOLS=shell or =c runs one.
 LINT_TOOLS ?= shell c
@@ -89,7 +90,7 @@ all: unit-bins $(if $(HAVE_CROSS),guest) $(if $(and $(KHDR),$(SYSROOT)),vmm)
 test:
 	@tests/lab/prepare.sh
 	@$(MAKE) --no-print-directory unit-bins
-	@tests/run.sh $(UNIT_BINS) $(sort $(wildcard tests/lab/test_*.sh))
+	@tests/run.sh $(UNIT_BINS) $(UNIT_SCRIPTS) $(sort $(wildcard tests/lab/test_*.sh))
 
 # README's commands on a pristine Debian root (debootstrap + chroot, needs root): what .ci/run runs.
 test-fresh:
