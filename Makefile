@@ -1,11 +1,14 @@
 # rvmig — see README.md.
+#   make         what builds without ./run.sh: the host unit tests, the guest if $(CROSS)gcc exists
 #   make check   host unit tests (seconds, no QEMU)
+#   make lint    shellcheck over the shell scripts, clang-format (check only) over the C
 #   make test    unit tests + lab integration tests (boots the riscv64 KVM lab)
 #   make test-fresh  README's ./run.sh and make test on a pristine Debian root (root; what CI runs)
 #   make vmm     rvmig for riscv64 (needs KHDR= and SYSROOT=, which ./run.sh provides)
 #   make guest   the bare-metal guest image
 .SUFFIXES:
 SHELL := /bin/bash
+.DEFAULT_GOAL := all
 
 CROSS    ?= riscv64-linux-gnu-
 BUILD    ?= build
@@ -26,7 +29,7 @@ VMM_CFLAGS := $(CSTD) $(WARN) -O2 -g -Iinclude -Ivmm -isystem $(KHDR)/include -I
 VMM_LDFLAGS := -static -L$(SYSROOT)/lib
 VMM_LIBS := -lfdt -lcap -lz -lpthread -lm
 
-.PHONY: vmm guest check test test-fresh host-deps clean unit-bins
+.PHONY: all vmm guest check lint test test-fresh host-deps clean unit-bins
 vmm: $(BUILD)/riscv64/rvmig
 $(BUILD)/riscv64/rvmig: $(VMM_OBJS)
 	$(CROSS)gcc $(VMM_LDFLAGS) -o $@ $^ $(VMM_LIBS)
@@ -69,15 +72,29 @@ unit-bins: $(UNIT_BINS)
 host-deps:
 	@bash -c '. lab/common.sh && apt_need $$HOST_TEST_PKGS'
 
+# Host tests that are scripts: guest/gdb-vmm.py's copies of the ABI against include/rvmig_abi.h.
+UNIT_SCRIPTS := tests/gdb_abi.sh
+# The lint that check and test run: shellcheck (clang-format joins once the tree is formatted).
+CHECK_LINT := shell
 check: unit-bins
-	@tests/run.sh $(UNIT_BINS) $(REPORT_TESTS)
+	@RVMIG_LINT=$(CHECK_LINT) tests/run.sh $(UNIT_BINS) $(UNIT_SCRIPTS) $(REPORT_TESTS) tests/lint.sh
+
+# shellcheck and clang-format --dry-run, one ok line per file; LINT_TOOLS=shell or =c runs one.
+LINT_TOOLS ?= shell c
+lint:
+	@RVMIG_LINT="$(LINT_TOOLS)" tests/run.sh tests/lint.sh
+
+# ---- a bare `make`: everything that builds without the lab's kernel headers and sysroot ---------
+HAVE_CROSS := $(shell command -v $(CROSS)gcc 2>/dev/null)
+all: unit-bins $(if $(HAVE_CROSS),guest) $(if $(and $(KHDR),$(SYSROOT)),vmm)
+	$(if $(and $(KHDR),$(SYSROOT)),,@echo "make: built the host unit tests$(if $(HAVE_CROSS), and the guest, (no $(CROSS)gcc: no guest)); the VMM (make vmm) and the lab need KHDR= and SYSROOT=, which ./run.sh provides")
 
 # Unit tests and the lab integration tests, counted together. The lab is prepared first: it installs
 # every package (the unit tests' too) on a fresh machine.
 test:
 	@tests/lab/prepare.sh
 	@$(MAKE) --no-print-directory unit-bins
-	@tests/run.sh $(UNIT_BINS) $(REPORT_TESTS) $(sort $(wildcard tests/lab/test_*.sh))
+	@RVMIG_LINT=$(CHECK_LINT) tests/run.sh $(UNIT_BINS) $(UNIT_SCRIPTS) $(REPORT_TESTS) tests/lint.sh $(sort $(wildcard tests/lab/test_*.sh))
 
 # README's commands on a pristine Debian root (debootstrap + chroot, needs root): what .ci/run runs.
 test-fresh:

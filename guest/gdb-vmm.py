@@ -13,16 +13,31 @@ import sys
 import time
 
 RAM_BASE = 0x80200000          # the smoke image's load address, its "RVMIG_RAM_BASE"
-CTL = RAM_BASE + 0x110000      # RVMIG_CTL_OFFSET
-STATS = RAM_BASE + 0x111000    # RVMIG_STATS_OFFSET
-STATS_SIZE = 528
+TIMEBASE = 10_000_000          # QEMU virt
+# Copied from include/rvmig_abi.h; tests/gdb_abi.sh checks every one against the header.
+CTL_OFFSET = 0x110000          # RVMIG_CTL_OFFSET
+STATS_OFFSET = 0x111000        # RVMIG_STATS_OFFSET
+CTL = RAM_BASE + CTL_OFFSET
+STATS = RAM_BASE + STATS_OFFSET
+STATS_SIZE = 528               # sizeof(struct rvmig_vcpu_stats)
 CTL_MAGIC = 0x52564D4947435430
+ABI_VERSION = 1
 CMD_RUN, CMD_VERIFY, CMD_EXIT = 1, 2, 3
 SEQ, RANDOM, HOTCOLD = 0, 1, 2
-TIMEBASE = 10_000_000          # QEMU virt
+VERIFY_OK = 1
+# struct rvmig_ctl: field -> (offset, struct format of its size)
+CTL_FIELDS = {"magic": (0, "<Q"), "abi_version": (8, "<I"), "nr_vcpus": (12, "<I"),
+              "cmd": (16, "<I"), "pattern": (20, "<I"), "write_pct": (24, "<I"),
+              "hot_pct": (28, "<I"), "rate_limit": (32, "<Q"), "seed": (40, "<Q"),
+              "epoch": (48, "<Q")}
+# struct rvmig_vcpu_stats, all uint64_t: the first fields in order from offset 0, then hist[] and the
+# verify fields from the word index (offset / 8) given.
 STATS_FIELDS = ("seq hartid slice_first_page slice_pages slice_table_pages accesses writes epoch "
                 "epoch_start epoch_writes first_writes first_write_ticks first_write_max "
                 "slice_done_ticks").split()
+HIST_WORD, HIST_BUCKETS = 14, 40
+VERIFY_WORD = 54
+VERIFY_FIELDS = ("verify_status", "verify_pages", "verify_errors", "verify_first_bad")
 failed = False
 
 
@@ -92,14 +107,10 @@ class Vmm:
         self.gdb, self.nr = gdb, nr
 
     def set_ctl(self, **f):
-        offs = {"magic": (0, "<Q"), "abi_version": (8, "<I"), "nr_vcpus": (12, "<I"),
-                "cmd": (16, "<I"), "pattern": (20, "<I"), "write_pct": (24, "<I"),
-                "hot_pct": (28, "<I"), "rate_limit": (32, "<Q"), "seed": (40, "<Q"),
-                "epoch": (48, "<Q")}
         self.gdb.stop()
         # Parameters first, the command last, as the real VMM must.
         for name in sorted(f, key=lambda k: k == "cmd"):
-            off, fmt = offs[name]
+            off, fmt = CTL_FIELDS[name]
             self.gdb.write(CTL + off, struct.pack(fmt, f[name]))
         self.gdb.cont()
 
@@ -114,7 +125,7 @@ class Vmm:
         try:
             while True:
                 raw = self.gdb.read(STATS + i * STATS_SIZE, STATS_SIZE)
-                words = struct.unpack("<66Q", raw)
+                words = struct.unpack("<%dQ" % (STATS_SIZE // 8), raw)
                 if words[0] % 2 == 0:
                     break
                 if time.time() > deadline:
@@ -127,8 +138,8 @@ class Vmm:
         finally:
             self.gdb.cont()
         s = dict(zip(STATS_FIELDS, words))
-        s["hist"] = list(words[14:54])
-        s["verify_status"], s["verify_pages"], s["verify_errors"], s["verify_first_bad"] = words[54:58]
+        s["hist"] = list(words[HIST_WORD:HIST_WORD + HIST_BUCKETS])
+        s.update(zip(VERIFY_FIELDS, words[VERIFY_WORD:VERIFY_WORD + len(VERIFY_FIELDS)]))
         return s
 
     def wait(self, what, pred, timeout=60):
@@ -182,7 +193,7 @@ def run(gdb, nr):
     vmm = Vmm(gdb, nr)
     # Fill the control block before the boot hart runs (QEMU started with -S).
     vmm.gdb.running = False
-    vmm.set_ctl(magic=CTL_MAGIC, abi_version=1, nr_vcpus=nr, pattern=SEQ, write_pct=100,
+    vmm.set_ctl(magic=CTL_MAGIC, abi_version=ABI_VERSION, nr_vcpus=nr, pattern=SEQ, write_pct=100,
                 hot_pct=10, rate_limit=0, seed=42, epoch=1, cmd=CMD_RUN)
     snaps = vmm.wait("sequential pass", lambda s: s["epoch"] == 1 and s["slice_done_ticks"] > 0)
     if not snaps:
@@ -207,7 +218,7 @@ def run(gdb, nr):
     vmm.set_ctl(cmd=CMD_VERIFY)
     snaps = vmm.wait("verify", lambda s: s["verify_status"] != 0)
     if snaps:
-        ok(all(s["verify_status"] == 1 and s["verify_errors"] == 0 and s["verify_pages"] == s["slice_pages"]
+        ok(all(s["verify_status"] == VERIFY_OK and s["verify_errors"] == 0 and s["verify_pages"] == s["slice_pages"]
                for s in snaps), "verify: every page of every slice checked and good")
 
     # Resume (as after a migration), rate limited to 1000 pages/s per hart. The guest paces by its
@@ -225,7 +236,7 @@ def run(gdb, nr):
     vmm.set_ctl(cmd=CMD_VERIFY)
     snaps = vmm.wait("second verify", lambda s: s["verify_status"] != 0 and s["epoch"] == 4)
     if snaps:
-        ok(all(s["verify_status"] == 1 for s in snaps), "verify after resuming: good")
+        ok(all(s["verify_status"] == VERIFY_OK for s in snaps), "verify after resuming: good")
     vmm.set_ctl(cmd=CMD_EXIT)
 
 

@@ -32,6 +32,7 @@ else
 fi
 
 # The Makefile's own flags and sources, so every image shares everything but the load address.
+# shellcheck disable=SC2016 # $(%s) is make's expansion
 make_var() { printf 'print-var:\n\t@echo $(%s)\n' "$1" | make -C "$ROOT" -s -f Makefile -f - print-var; }
 read -r -a cflags <<<"$(make_var GUEST_CFLAGS)"
 read -r -a srcs <<<"$(make_var GUEST_SRCS)"

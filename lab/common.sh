@@ -1,5 +1,6 @@
 # Shared helpers for the lab scripts: paths, messages, privilege and apt handling.
 # Sourced, not executed.
+# shellcheck shell=bash
 
 RVMIG_ROOT=${RVMIG_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 RVMIG_CACHE=${RVMIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rvmig}
@@ -70,8 +71,9 @@ private_apt_update() {
 	printf '%s\n' "$dir"
 }
 
-# What `make check` (the host unit tests) needs: a compiler with ASan/UBSan, libfdt, zlib, and python3
-# for the report tests (tests/report/; they check the plots too when gnuplot is there).
-HOST_TEST_PKGS="make gcc libc6-dev libfdt-dev zlib1g-dev python3"
+# What `make check` needs: a compiler with ASan/UBSan, libfdt and zlib (the unit tests), python3
+# (the report tests in tests/report/, and tests/gdb_abi.sh reads guest/gdb-vmm.py).
+# shellcheck disable=SC2034 # read by the sourcing scripts: the Makefile's host-deps, .ci/run
+HOST_TEST_PKGS="make gcc libc6-dev libfdt-dev zlib1g-dev python3 shellcheck"
 
 sha_of() { sha256sum "$@" | sha256sum | cut -c1-16; }

@@ -11,6 +11,7 @@ MIN_MINOR=3
 
 check_tree() {
 	local t=$1
+	# shellcheck disable=SC2015 # die when any of the three checks fails
 	[ -f "$t/Makefile" ] && [ -d "$t/arch/riscv/kvm" ] && grep -q '^VERSION' "$t/Makefile" ||
 		die "KERNEL_SRC=$t is not a Linux kernel tree (no Makefile or arch/riscv/kvm): point it at a kernel source tree"
 }
@@ -30,6 +31,7 @@ for suite in $SUITES; do
 	mapfile -t o < <(private_apt_opts "$dir" amd64)
 	while read -r pkg; do
 		minor=${pkg#linux-source-7.}
+		# shellcheck disable=SC2015 # skip the package unless both hold
 		[[ $minor =~ ^[0-9]+$ ]] && [ "$minor" -ge $MIN_MINOR ] || continue
 		ver=$(apt-cache "${o[@]}" show "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | sort -V | tail -n1)
 		[ -n "$ver" ] && candidates+=("$ver $pkg $dir $suite")
@@ -51,6 +53,7 @@ if [ ! -f "$tree/.rvmig-unpacked" ]; then
 	mkdir -p "$RVMIG_CACHE/debs"
 	(cd "$RVMIG_CACHE/debs" && apt-get "${o[@]}" download -qq "$pkg=$ver" >/dev/null 2>&1) ||
 		die "download of $pkg=$ver from $suite failed: check the network to $(system_mirror)"
+	# shellcheck disable=SC2012 # Debian package file names: no characters ls would mangle
 	deb=$(ls "$RVMIG_CACHE/debs/${pkg}_${ver//:/%3a}_"*.deb | head -n1)
 	rm -rf "$tree.tmp" && mkdir -p "$tree.tmp"
 	say "unpacking $pkg $ver"

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC3043,SC2034 # busybox ash has local; KTRACE_WHY is read by the scenario
 # In-kernel counts of KVM's huge-mapping splits, by context, from kprobe events (busybox sh, sourced
 # inside the lab; run.sh copies it into the run directory next to the bench scenario).
 #
@@ -45,7 +46,7 @@ ktrace_begin() {
 }
 
 ktrace_end() {
-	local f=$1 lost=0 n
+	local f="$1" lost=0 n
 	echo 0 >"$KT/tracing_on"
 	echo 0 >"$KT/events/rvmig/enable"
 	cat "$KT/trace" >"$f"

@@ -1,5 +1,6 @@
 # Sourced by run.sh: builds (or finds in the cache) everything a lab run needs, and writes the job.
 # Sets BUILD_DIR, KERNEL_DIR, KERNEL_IMAGE_PATH, SYSROOT_DIR, INITRAMFS.
+# shellcheck shell=bash
 
 # Every package the lab needs, named directly: apt_need installs without Recommends, so nothing may
 # come in only as one (libc6-dev-riscv64-cross is only a Recommends of gcc-riscv64-linux-gnu, and
@@ -20,6 +21,7 @@ check_qemu() {
 
 lab_prepare() {
 	BUILD_DIR="$RVMIG_ROOT/build"
+	# shellcheck disable=SC2154,SC2086 # run.sh sets native; the package lists are split on purpose
 	if [ "$native" = 1 ]; then
 		apt_need $NATIVE_PKGS
 		KERNEL_DIR="" SYSROOT_DIR=/usr
@@ -27,6 +29,7 @@ lab_prepare() {
 			die "building rvmig or the guest natively failed (see the compiler output above)"
 		return
 	fi
+	# shellcheck disable=SC2086 # a list of package names: split on purpose
 	apt_need $HOST_PKGS
 	check_qemu
 	local src

@@ -14,6 +14,7 @@ dir=$(private_apt_update "${RVMIG_RISCV_SUITE:-sid}" riscv64) ||
 mapfile -t o < <(private_apt_opts "$dir" riscv64)
 rm -rf "$out" && mkdir -p "$out/debs" "$out/root"
 say "fetching riscv64 $PKGS"
+# shellcheck disable=SC2046 # one argument per package: split on purpose
 (cd "$out/debs" && apt-get "${o[@]}" download -qq $(for p in $PKGS; do echo "$p:riscv64"; done) >/dev/null 2>&1) ||
 	die "download of riscv64 $PKGS failed: check the network to $(system_mirror)"
 for d in "$out"/debs/*.deb; do dpkg-deb -x "$d" "$out/root"; done

@@ -31,6 +31,7 @@ done
 [ -w "$PARAM" ] || { echo "bench: $PARAM missing: this kernel ($(uname -r)) has no RISC-V eager page splitting" >&2; exit 1; }
 conf=bench-$preset.conf
 if [ -f "$conf" ]; then
+	# shellcheck source=/dev/null # a preset, configs/bench-*.conf, that run.sh copies into the run directory
 	. "./$conf"
 elif [ -z "$one_case" ]; then
 	echo "bench: $conf is not in the run directory (run.sh copies configs/bench-*.conf there); or give --case" >&2
@@ -47,7 +48,7 @@ mkdir -p bench perf
 
 # Value of option $1 in the option words that follow, the last one winning as in rvmig ("" when absent).
 optval() {
-	local want=$1 v=""; shift
+	local want="$1" v=""; shift
 	while [ $# -gt 0 ]; do
 		[ "$1" = "$want" ] && v=${2:-}
 		case $1 in "$want="*) v=${1#*=} ;; esac
@@ -75,9 +76,10 @@ perf_backing() {
 plan=bench/plan.txt
 : >"$plan"
 add_case_runs() { # name opts rep noperf
-	local name=$1 opts=$2 rep=$3 noperf=$4 e dirty
+	local name="$1" opts="$2" rep="$3" noperf="$4" e dirty
 	for e in $EAGER; do
 		echo "case|$name|$e|$rep|--vcpus $VCPUS --passes $PASSES $opts" >>"$plan"
+		# shellcheck disable=SC2086 # opts holds option words: split on purpose
 		dirty=$(optval --dirty $opts)
 		if [ "$PERF" = 1 ] && [ "$noperf" = 0 ] && [ "$rep" -le "$PERF_REPS" ] &&
 			{ [ "$dirty" = get ] || [ "$dirty" = manual-init-set ]; }; then
@@ -115,7 +117,7 @@ total=$(grep -c . "$plan")
 
 # Weight of a run for the time-left estimate: pages written (first touch + passes) plus a fixed cost.
 weight() { # kind opts
-	local kind=$1; shift
+	local kind="$1"; shift
 	local m p v
 	m=$(mib "$(optval --mem "$@")") p=$(optval --passes "$@")
 	[ -n "$p" ] || p=$PASSES
@@ -124,6 +126,7 @@ weight() { # kind opts
 }
 total_w=0
 while IFS='|' read -r kind name e rep opts; do
+	# shellcheck disable=SC2086 # opts holds option words: split on purpose
 	total_w=$((total_w + $(weight "$kind" $opts)))
 done <"$plan"
 echo "bench: preset $preset, $total runs (reps $REPS, eager $EAGER), kernel $(uname -r), eager_page_split=$(cat $PARAM)"
@@ -139,6 +142,7 @@ echo "bench: preset $preset, $total runs (reps $REPS, eager $EAGER), kernel $(un
 # In-kernel split counts by context (lab/ktrace.sh, copied here by run.sh): recorded around every
 # case when the kernel can; bench/env.txt says whether it could and, if not, why.
 ktrace=0
+# shellcheck source=lab/ktrace.sh
 if [ -f ./ktrace.sh ] && . ./ktrace.sh && ktrace_init; then
 	ktrace=1
 	echo "ktrace=yes" >>bench/env.txt
@@ -148,7 +152,7 @@ else
 fi
 
 run_case() { # tag opts: rvmig bench, JSON to bench/TAG.json, split trace to bench/TAG.ktrace
-	local tag=$1; shift
+	local tag="$1"; shift
 	[ "$ktrace" = 1 ] && ktrace_begin
 	$RVMIG bench "$@" --label "$tag" --quiet --json "bench/$tag.json" </dev/null >"bench/$tag.out" 2>&1
 	echo $? >"bench/$tag.rc"
@@ -156,7 +160,7 @@ run_case() { # tag opts: rvmig bench, JSON to bench/TAG.json, split trace to ben
 	[ "$(cat "bench/$tag.rc")" = 0 ] || { echo "   FAILED (status $(cat "bench/$tag.rc")):"; tail -n 3 "bench/$tag.out" | sed 's/^/   /'; }
 }
 run_perf() { # tag opts: dirty_log_perf_test with the case's configuration
-	local tag=$1; shift
+	local tag="$1"; shift
 	local v m b p dirty flag="" per
 	v=$(optval --vcpus "$@") m=$(mib "$(optval --mem "$@")") b=$(perf_backing "$(optval --backing "$@")")
 	p=$(optval --passes "$@") dirty=$(optval --dirty "$@")
@@ -186,12 +190,14 @@ while IFS='|' read -r kind name e rep opts; do
 	fi
 	tag="$name.$e.$rep"
 	echo "[$i/$total] $kind $name eager=$got rep $rep (${el}s elapsed, $eta): $opts"
+	# shellcheck disable=SC2086 # opts holds option words: split on purpose
 	case $kind in
 		case|sweep) run_case "$tag" $opts ;;
 		perf) run_perf "$tag" $opts ;;
 	esac
 	[ -f "bench/$tag.rc" ] && [ "$(cat "bench/$tag.rc")" != 0 ] && [ "$kind" != perf ] && rc=1
 	[ -f "perf/$tag.rc" ] && [ "$(cat "perf/$tag.rc")" != 0 ] && rc=1
+	# shellcheck disable=SC2086 # opts holds option words: split on purpose
 	done_w=$((done_w + $(weight "$kind" $opts)))
 done <"$plan"
 # One live migration (eager split Y, the default), when this rvmig has `migrate`: its per-round
@@ -200,6 +206,7 @@ if [ -n "${MIGRATE:-}" ] && [ -z "$only" ] && [ -z "$one_case" ]; then
 	echo Y >"$PARAM"
 	if $RVMIG migrate --help >/dev/null 2>&1; then
 		echo "[migrate] eager=Y: rvmig migrate $MIGRATE"
+		# shellcheck disable=SC2086 # MIGRATE holds option words: split on purpose
 		$RVMIG migrate $MIGRATE --quiet --json migrate.json </dev/null >migrate.out 2>&1
 		echo $? >migrate.rc
 		[ "$(cat migrate.rc)" = 0 ] || { echo "   FAILED (status $(cat migrate.rc)):"; tail -n 3 migrate.out | sed 's/^/   /'; rc=1; }

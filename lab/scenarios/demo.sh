@@ -7,4 +7,4 @@ echo "== rvmig run --vcpus 2 --mem 256M --backing hugetlb-2M --dirty-log $*"
   echo $? >demo.status; } | tee demo.txt
 rc=$(cat demo.status)
 { echo "# rvmig demo"; echo; echo '```'; cat demo.txt; echo '```'; } >report.md
-exit $rc
+exit "$rc"

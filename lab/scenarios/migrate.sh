@@ -17,4 +17,4 @@ for b in hugetlb-2M hugetlb-1G; do
 		[ "$s" = 0 ] || rc=$s
 	done
 done
-exit $rc
+exit "$rc"

@@ -19,6 +19,7 @@ for backing in anonymous anonymous_hugetlb_2mb anonymous_hugetlb_1gb; do
 			size=""
 			[ "$backing" = anonymous_hugetlb_1gb ] && size="-v 2 -b 512M"
 			echo "== dirty_log_perf_test -s $backing $flag $* $size (eager_page_split=$(cat $PARAM))"
+			# shellcheck disable=SC2086 # flag is one word or none, size two options or none: split on purpose
 			if "$perf" -s "$backing" $flag "$@" $size >"$out" 2>&1; then
 				grep -E 'time:|took' "$out" | sed 's/^/   /'
 			else

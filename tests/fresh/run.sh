@@ -25,8 +25,10 @@ RVMIG_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
 [ "$(id -u)" = 0 ] ||
 	die "make test-fresh builds a Debian root and chroots into it, which needs root: run it as root (sudo make test-fresh)"
+# shellcheck source=/dev/null # the host's file, not the tree's
 [ -r /etc/os-release ] && . /etc/os-release
 release=${VERSION_CODENAME:-}
+# shellcheck disable=SC2015 # die when either is missing
 [ -n "$release" ] && command -v apt-get >/dev/null ||
 	die "make test-fresh proves README on Debian: this host has no Debian release name in /etc/os-release or no apt-get"
 steps=${RVMIG_FRESH_STEPS:-run warm test}
@@ -38,6 +40,7 @@ dbs_version=$(dpkg-query -W -f='${Version}' debootstrap)
 
 # Cleanup runs whatever happens: on success, on failure and on a signal.
 bare="" work="" root=""
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
 	# The mounts live in a private namespace that ended with its process; check anyway before rm,
 	# so that nothing of the host's /dev or /sys is ever deleted through a leftover bind mount.
@@ -102,6 +105,7 @@ printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod 755 "$root
 # a private mount namespace that takes its /proc, /sys and /dev mounts with it when it ends.
 in_root() {
 	local log=$1 cmd=$2
+	# shellcheck disable=SC2016 # the inner bash expands its positional parameters
 	unshare --mount --propagation private -- bash -c '
 		root=$1; shift
 		mount -t proc proc "$root/proc"
@@ -134,7 +138,7 @@ commit=$(git -C "$RVMIG_ROOT" rev-parse HEAD)
 [ -z "$(git -C "$RVMIG_ROOT" status --porcelain --untracked-files=no)" ] ||
 	say "fresh: testing commit ${commit:0:12}; uncommitted changes in this checkout are not part of it"
 
-t_run=0 t_warm=0 t_test=0 clone_to_result=0 download=0
+t_run=null t_warm=null t_test=null clone_to_result=null download=0 # null: that step did not finish
 summary() {
 	local disk
 	disk=$(du -sxm "$root" 2>/dev/null | cut -f1)
@@ -155,7 +159,7 @@ summary() {
 # finish STATUS: the figures, the inner results kept on the host, and the inner `make test`'s closing
 # line as the very last line (CI reads it).
 finish() {
-	t_test=${t_make_test:-0}
+	t_test=${t_make_test:-null}
 	[ -d "$root/root/rvmig/results" ] && cp -a "$root/root/rvmig/results" "$results/inner-results"
 	summary
 	if [ -n "$failed_step" ]; then
@@ -186,4 +190,5 @@ case " $steps " in *" test "*) step make-test "cd rvmig && make test" || fail_st
 finish 0
 }
 main "$@"
+# shellcheck disable=SC2317 # main exits; this stops bash reading a file edited during the run
 exit

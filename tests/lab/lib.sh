@@ -1,4 +1,5 @@
 # Helpers for the lab tests (sourced): each check prints one "ok - " / "not ok - " line.
+# shellcheck shell=bash
 cd "$(dirname "$0")/../.." || exit 1
 ok()    { echo "ok - $*"; }
 notok() { echo "not ok - $*"; }

@@ -24,6 +24,7 @@ expect "every rvmig run verified, on 2M pages, with one pass and 3 clean harvest
 expect "histogram totals == first writes == the slices' data pages, per pass" \
 	jqe 'all(.raw.rvmig[].passes[]; (.hist_log2_ticks | add) == .first_writes and .first_writes == .slice_pages and
 		.first_write_latency_us.count == .first_writes and ([.vcpus[].first_writes] | add) == .first_writes)' "$dir/bench.json"
+# shellcheck disable=SC2016 # $s is jq's variable
 expect "each harvest holds at least the pages written, at most the slot" \
 	jqe 'all(.raw.rvmig[]; .params.slot_pages as $s | all(.passes[]; .harvest.pages >= .first_writes and .harvest.pages <= $s))' \
 	"$dir/bench.json"

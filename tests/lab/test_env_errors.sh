@@ -35,6 +35,7 @@ one_line_error "QEMU too old" "QEMU 6.1.0 is too old.*>= 7.0" \
 # read (root's mode-700 home, as a root user clones it), and the test must not depend on where it is.
 chmod 755 "$tmp"
 cp lab/common.sh "$tmp/common.sh" && chmod 644 "$tmp/common.sh"
+# shellcheck disable=SC2016 # the inner bash expands $1
 one_line_error "not root, no sudo" "needs root" \
 	bash -c 'cd "$1" && exec setpriv --reuid=nobody --regid=nogroup --clear-groups env PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$1" \
 		bash -c ". ./common.sh; sudo() { return 1; }; apt_need rvmig-no-such-package"' _ "$tmp"

@@ -9,6 +9,7 @@
 id=$(test_run_id migrate)
 # Small guests: under TCG a write fault on a protected page costs ~100 us.
 common='--vcpus 2 --duration 500ms --post-run 500ms --quiet'
+# shellcheck disable=SC2016 # the script runs in the lab's shell
 ./run.sh shell --run-id "$id" --timeout 600 -c '
 	c="'"$common"'"
 	for m in get manual manual-init-set ring; do
@@ -59,7 +60,7 @@ migrated_ok() {
 	rc_is "$1" 0 && grep -q '^RAM hashes: .* identical' "$d/$1.txt" &&
 		grep -q '^destination: .*verified every stamp.*: ok' "$d/$1.txt" && grep -q '^result: ok' "$d/$1.txt"
 }
-converged() { jqe '.total.converged == true' $1.json >/dev/null 2>&1; }
+converged() { jqe '.total.converged == true' "$1.json" >/dev/null 2>&1; }
 jqe() { jq -e "$1" "$d/$2" >/dev/null 2>&1; }
 
 for m in get manual manual-init-set ring; do

@@ -27,6 +27,7 @@ no-hugepages|--mem 3G --backing hugetlb-1G
 bad-guest|--guest /nonexistent
 zero-guest|--guest /tmp/zero.bin --mem 16M --backing anon
 '
+# shellcheck disable=SC2016 # the job runs in the lab's shell
 job='dd if=/dev/zero of=/tmp/zero.bin bs=4096 count=4 2>/dev/null
 echo "$CASES" | while IFS="|" read -r name opts; do
 	[ -n "$name" ] || continue
@@ -44,6 +45,7 @@ rc_of() { cat "$dir/$1.rc" 2>/dev/null || echo none; }
 for c in anon-1 anon-2 anon-4 thp-1 thp-2 thp-4 h2m-1 h2m-2 h2m-4 h1g-1 h1g-2 h1g-4; do
 	n=${c#*-}
 	expect "$c: rvmig run exits 0 (status $(rc_of "$c"))" [ "$(rc_of "$c")" = 0 ]
+	# shellcheck disable=SC2016 # $n is jq's variable
 	expect "$c: JSON has $n vCPUs, each verified with stamped pages and writes" \
 		jqe --argjson n "$n" '(.vcpus | length) == $n and .all_verified == true and
 			all(.vcpus[]; .verify == "ok" and .verify_pages > 0 and .writes > 0 and .verify_errors == 0)' "$dir/$c.json"

@@ -12,6 +12,7 @@ dir=results/$id
 expect "./run.sh selftests exits 0 (status $rc)" [ "$rc" = 0 ]
 for b in anonymous anonymous_hugetlb_2mb anonymous_hugetlb_1gb; do
 	for m in initially-set get; do
+		# shellcheck disable=SC2016 # $b, $m and $r are jq's variables
 		expect "$b/$m: enable time and dirty passes recorded for eager Y and N" \
 			jqe --arg b "$b" --arg m "$m" '[.[] | select(.backing == $b and .mode == $m)] as $r |
 				all(("Y", "N"); . as $e | ($r | map(select(.eager_page_split == $e)) |

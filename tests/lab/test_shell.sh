@@ -4,6 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 id=$(test_run_id shell)
+# shellcheck disable=SC2016 # the script runs in the lab's shell
 out=$(./run.sh shell --run-id "$id" -c '
 	cat /sys/module/kvm/parameters/eager_page_split
 	echo "2M=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)"
