@@ -12,6 +12,7 @@ from . import bench_data
 from . import bench_md
 from . import bench_outputs
 from . import jq
+from . import ktrace
 from . import perflog
 from . import plots
 from . import rundir
@@ -52,6 +53,15 @@ def read_perf(d):
         rc = _awk_int(rundir.shell_text(os.path.join(d, "perf", tag + ".rc"), "-1"))
         logs.append((tag, cmd, rc, perflog.figures(rundir.read_text(log, ""))))
     return logs
+
+
+def read_ktraces(d):
+    """{tag: ktrace.counts} of bench/*.ktrace (lab/ktrace.sh's raw traces, one per case run)."""
+    out = {}
+    for f in rundir.sorted_glob(d, "bench/*.ktrace"):
+        lost = _awk_int(rundir.shell_text(f + ".lost", "0"))
+        out[os.path.basename(f)[:-len(".ktrace")]] = ktrace.counts(ktrace.parse(rundir.read_text(f, "")), int(lost))
+    return out
 
 
 def _write(path, text):
@@ -119,11 +129,19 @@ def run(d, say):
     lab, env = rundir.load_json(p("lab.json")), rundir.load_json(p("env.json"))
     lab_env = rundir.shell_text(p("bench/env.txt"), "")
     doc = bench_outputs.document(lab, env, lab_env, runs, perf, summ_, ratios, perfsum, compare, mig)
+    ktrace_md = None
+    per_tag = read_ktraces(d)
+    if per_tag:
+        rows = ktrace.table(per_tag, bench_data.split_label)
+        doc["ktrace"] = {"unit": "2M regions split to 4K", "runs": per_tag, "summary": rows}
+        ktrace_md = ktrace.markdown(rows)
+    elif re.search(r"^ktrace=no: ", lab_env, re.M):
+        ktrace_md = ktrace.markdown([], re.search(r"^ktrace=no: (.*)$", lab_env, re.M).group(1))
     _write(p("bench.json"), jq.pretty(doc) + "\n")
     _write(p("bench.csv"), bench_outputs.csv_text(summ_, perfsum))
     with tempfile.TemporaryDirectory() as tmp:
         made = render(d, tmp, raw, summ_, mig, say)
-    _write(p("report.md"), bench_md.report_md(summ_, ratios, compare, lab, env, mig, runs, lab_env, made))
+    _write(p("report.md"), bench_md.report_md(summ_, ratios, compare, lab, env, mig, runs, lab_env, made, ktrace_md))
     say("bench: %d rvmig runs, %d perf-test runs -> bench.json, bench.csv, report.md%s"
         % (len(runs), len(set(x["tag"] for x in perf)), ", " + " ".join(made) if made else ""))
     return 0

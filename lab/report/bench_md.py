@@ -156,8 +156,9 @@ def _plots(plots):
     return ["None (gnuplot missing or no data)." if not names else "\n".join("![%s](%s)" % (p, p) for p in names)]
 
 
-def report_md(summ_, ratios, compare, lab, env, migration, runs, lab_env, plots):
-    """lab, env: the JSON objects (None when missing); lab_env: bench/env.txt; plots: PNG names."""
+def report_md(summ_, ratios, compare, lab, env, migration, runs, lab_env, plots, ktrace_md=None):
+    """lab, env: the JSON objects (None when missing); lab_env: bench/env.txt; plots: PNG names;
+    ktrace_md: the in-kernel split counts' section (ktrace.markdown), after section 2, when there is one."""
     v = Verdicts(summ_, ratios)
     sec = lambda title, *intro: ["", title, ""] + list(intro)
     out = _header(summ_, lab, env, lab_env)
@@ -171,6 +172,7 @@ def report_md(summ_, ratios, compare, lab, env, migration, runs, lab_env, plots)
                "in the fault path: one slow fault per 2M region, a tail (p99.9, max) rather than a median effect.", "")
     out += _table(v, ["pass1_ms", "slot_written_once_ms", "pass1_pages_per_s", "pass1_p50_us", "pass1_p90_us", "pass1_p99_us",
                       "pass1_p999_us", "pass1_max_us", "vcpu_exits_pass1", "remote_tlb_flush_pass1"])
+    out += ktrace_md or []
     out += sec("## 3. Later passes (the slot is 4K-mapped either way by now)")
     out += _table(v, ["later_pass_ms", "later_pages_per_s", "later_p99_us", "later_p999_us", "later_max_us", "vcpu_exits_later"])
     out += sec("## 4. Harvest cost: GET, CLEAR, ring; clean slot vs memcpy")

@@ -18,7 +18,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "..", "lab"))
 
 from report import __main__ as cli  # noqa: E402
-from report import bench_data, bench_verdicts, jq, migrate, perflog, selftests, stats  # noqa: E402
+from report import bench_data, bench_verdicts, jq, ktrace, migrate, perflog, selftests, stats  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures")
 # fixture -> the report command it was made by
@@ -128,6 +128,25 @@ class Pure(unittest.TestCase):
         self.assertEqual(stats.median([4, 1, 3, 2]), 2.5)
         self.assertIsNone(stats.median([None]))
         self.assertEqual(stats.summ([2, None, 1]), {"n": 2, "median": 1.5, "min": 1, "max": 2})
+
+    def test_ktrace_counts(self):
+        """ktrace: fault-path splits (flush=1) and ioctl steps that split (ret=1) counted apart, durations paired per thread"""
+        trace = "\n".join([
+            "# tracer: nop",
+            "           rvmig-240     (    240) [000] d.... 10.000000: split: (kvm_riscv_gstage_split_huge+0x0/0x1a4) addr=0x80000000 level=0 flush=0",
+            "           rvmig-240     (    240) [000] d.... 10.000010: split_ret: (mmu_split_huge_pages+0x5c/0x90 <- kvm_riscv_gstage_split_huge) ret=1",
+            "           rvmig-240     (    240) [000] d.... 10.000020: split: (kvm_riscv_gstage_split_huge+0x0/0x1a4) addr=0x80200000 level=0 flush=0",
+            "     rvmig-vcpu1-245     (    240) [001] d.... 10.000021: split: (kvm_riscv_gstage_split_huge+0x0/0x1a4) addr=0x80400000 level=0 flush=1",
+            "           rvmig-240     (    240) [000] d.... 10.000022: split_ret: (mmu_split_huge_pages+0x5c/0x90 <- kvm_riscv_gstage_split_huge) ret=0",
+            "     rvmig-vcpu1-245     (    240) [001] d.... 10.000121: split_ret: (kvm_riscv_gstage_map_page+0x1/0x2 <- kvm_riscv_gstage_split_huge) ret=0",
+        ])
+        c = ktrace.counts(ktrace.parse(trace), 0)
+        self.assertEqual((c["vcpu_splits"], c["ioctl_splits"], c["ioctl_steps"], c["unpaired"], c["valid"]), (1, 1, 2, 0, True))
+        self.assertAlmostEqual(c["vcpu_split_us"]["max"], 100.0, places=3)
+        self.assertFalse(ktrace.counts(ktrace.parse(trace), 3)["valid"], "lost events make the run invalid")
+        rows = ktrace.table({"h2m.Y.1": c, "h2m.N.1": dict(c, vcpu_splits=64)}, bench_data.split_label)
+        md = "\n".join(ktrace.markdown(rows))
+        self.assertIn("moved 63 of 64 split faults out of the vCPUs", md)
 
     def test_perflog(self):
         """perflog: figure names and seconds as the test printed them"""
