@@ -41,6 +41,16 @@ expect "Y/N ratios for enable, first CLEAR and pass 1" \
 expect "dirty_log_perf_test ran Y and N and sits next to rvmig (4 comparable figures each, GET+CLEAR among them)" \
 	jqe '(.rvmig_vs_perf_test | length) == 8 and ([.rvmig_vs_perf_test[] | select(.what == "GET+CLEAR per later harvest")] | length) == 2 and all(.rvmig_vs_perf_test[]; .perf > 0 and .rvmig > 0 and .ratio > 0)' \
 	"$dir/bench.json"
+# In-kernel split counts (lab/ktrace.sh): every 2M region of the slot is written in the pass, so each is
+# split exactly once, by a vCPU's fault (eager N) or by the CLEAR's eager split (Y; a vCPU may still win
+# the race for a region, so only the sum is exact there).
+# shellcheck disable=SC2016 # $r is jq's variable
+expect "ktrace: every run valid (no lost events); N splits every 2M region in the vCPUs and none in ioctl; Y splits each region exactly once, at least one in the CLEAR" \
+	jqe '(.raw.rvmig[0].params.mem_bytes / 2097152) as $r | (.ktrace.runs | length) == 2 and all(.ktrace.runs[]; .valid) and
+		all(.ktrace.summary[]; .valid_runs == 1) and
+		(.ktrace.summary[] | select(.eager == "N") | .vcpu_splits.median == $r and .ioctl_splits.median == 0) and
+		(.ktrace.summary[] | select(.eager == "Y") | .vcpu_splits.median + .ioctl_splits.median == $r and .ioctl_splits.median >= 1)' \
+	"$dir/bench.json"
 expect "bench.csv: header and a row per figure" \
 	bash -c "head -n1 '$dir/bench.csv' | grep -q '^case,dirty,backing,vcpus,mem_mib,clear_chunk_mib,eager_page_split,figure,n,median,min,max$' &&
 		[ \$(grep -c ',\"enable_ms\",' '$dir/bench.csv') = 2 ] && [ \$(wc -l <'$dir/bench.csv') -gt 40 ]"
@@ -48,6 +58,6 @@ for p in latency-cdf-hugetlb-2M enable-clear; do
 	expect "$p.png is a PNG" bash -c "head -c 8 '$dir/$p.png' | od -An -tx1 | tr -d ' \n' | grep -q '^89504e470d0a1a0a$'"
 done
 expect "report.md has its sections" \
-	bash -c "for s in '## Setup' '## 1. ' '## 2. ' '## 3. ' '## 4. ' '## 5. ' '## 6. ' '## What this shows' 'Caveat'; do
+	bash -c "for s in '## Setup' '## 1. ' '## 2. ' '## 2b. ' '## 3. ' '## 4. ' '## 5. ' '## 6. ' '## What this shows' 'Caveat'; do
 		grep -q \"\$s\" '$dir/report.md' || { echo \"missing \$s\"; exit 1; }; done"
 expect "the module parameter is back to Y after the run" grep -q 'eager_page_split=Y again' "$dir/console.log"
