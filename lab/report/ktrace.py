@@ -121,9 +121,9 @@ def markdown(rows, why_not=None):
             continue
         y_f, n_f = r["vcpu_splits"]["median"], n["vcpu_splits"]["median"]
         if n_f:
-            lines.append("- %s: eager split moved %g of %g split faults out of the vCPUs (%.0f %%); %g remained "
-                         "(vCPUs that reached a huge leaf before the splitter)." % (case, n_f - y_f, n_f,
-                                                                                   100 * (n_f - y_f) / n_f, y_f))
+            left = ("; %g remained (vCPUs that reached a huge leaf before the splitter)" % y_f) if y_f else ""
+            lines.append("- %s: eager split moved %g of %g split faults out of the vCPUs (%.0f %%)%s." % (
+                case, n_f - y_f, n_f, 100 * (n_f - y_f) / n_f, left))
         else:
             lines.append("- %s: no split faults with eager N either (nothing huge was written, or no huge backing)." % case)
     if lines:
