@@ -148,6 +148,14 @@ class Pure(unittest.TestCase):
         md = "\n".join(ktrace.markdown(rows))
         self.assertIn("moved 63 of 64 split faults out of the vCPUs", md)
 
+    def test_ktrace_real(self):
+        """ktrace on real lab traces (hugetlb-2M 128M and hugetlb-1G 1G, manual): N splits every 2M region in a vCPU, Y all in ioctl"""
+        d = os.path.join(FIXTURES, "ktrace")
+        c = {t: ktrace.counts(ktrace.parse(load(os.path.join(d, t + ".ktrace"))), int(load(os.path.join(d, t + ".ktrace.lost"))))
+             for t in ("h2m-manual.N.1", "h2m-manual.Y.1", "h1g-manual.N.1")}
+        got = {t: (x["vcpu_splits"], x["ioctl_splits"], x["valid"]) for t, x in c.items()}
+        self.assertEqual(got, {"h2m-manual.N.1": (64, 0, True), "h2m-manual.Y.1": (0, 64, True), "h1g-manual.N.1": (512, 0, True)})
+
     def test_perflog(self):
         """perflog: figure names and seconds as the test printed them"""
         text = "Populate memory time: 0.026476000s\nIteration 2  get dirty log time: 0.000055200s\nGet dirty log over 2 iterations took 0.1s.\n"
