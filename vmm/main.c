@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bench.h"
-#include "err.h"
-#include "kvm.h"
-#include "migrate.h"
-#include "run.h"
+#include "cmd/bench.h"
+#include "lib/err.h"
+#include "core/kvm.h"
+#include "cmd/migrate.h"
+#include "session.h"
 
 struct cmd {
 	const char *name;

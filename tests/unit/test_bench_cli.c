@@ -2,7 +2,7 @@
 /* rvmig bench option parsing: its own options, the run options passed through, the errors. */
 #include <string.h>
 
-#include "bench.h"
+#include "cmd/bench.h"
 #include "check.h"
 
 static enum cli_result parse(struct bench_opts *o, char *err, const char *const *args, int n)

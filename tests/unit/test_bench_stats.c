@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "bench_stats.h"
+#include "lib/bench_stats.h"
 #include "check.h"
 
 #define NEAR(a, b) (fabs((double)(a) - (double)(b)) < 1e-9 * (1 + fabs((double)(b))))

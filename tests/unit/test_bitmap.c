@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bitmap.h"
+#include "lib/bitmap.h"
 #include "check.h"
 
 static uint64_t rng_state = 0x1234567887654321ULL;

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "cli.h"
+#include "cmd/run_opts.h"
 #include "rvmig_abi.h"
 
 static enum cli_result parse(struct run_opts *o, char *err, const char *a1, const char *a2, const char *a3,

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "err.h"
+#include "lib/err.h"
 
 int main(void)
 {

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "migrate_plan.h"
+#include "mig/migrate_plan.h"
 
 static enum cli_result parse_m(struct migrate_opts *o, const char *const *args, int n)
 {

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "ramhash.h"
-#include "stream.h"
+#include "mig/ramhash.h"
+#include "mig/stream.h"
 
 int main(void)
 {

@@ -14,7 +14,7 @@
 
 #include "check.h"
 #include "rvmig_abi.h"
-#include "stream.h"
+#include "mig/stream.h"
 
 #define PS       4096u
 #define RAM_SIZE (8u << 20)          /* 2048 pages, 4 blocks of 2M */

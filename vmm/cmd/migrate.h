@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rvmig migrate (the source, migrate.c) and rvmig recv (the destination, recv.c).
+ *
+ * Conversation on one connected socket, two streams (stream.h), one each way:
+ *   source -> destination  preamble, HEADER (shape); rounds of BATCHes + ROUND_END (round 0 = all RAM,
+ *                          then the dirty pages; the last round is stop-and-copy, vCPUs paused);
+ *                          VCPU (ONE_REG state + MP state) per vCPU; HASHES (one XXH64 per 2M block);
+ *                          END. No page follows the first VCPU record: the destination hashes its RAM
+ *                          as soon as it arrives, while the source hashes its own.
+ *   destination -> source  preamble, HEADER (its shape) or ABORT (shape refused: no page written);
+ *                          after END: ABORT (hash mismatch, restore failure) or HASHES (its RAM, sent
+ *                          right after it resumed the guest: the source's "resumed" mark); then END
+ *                          once the guest ran --post-run and verified its stamps, or ABORT saying why.
+ * The source resumes its own guest on any failure before the destination's HASHES; after them the
+ * destination owns the guest and the source only reports.
+ */
+#ifndef RVMIG_MIGRATE_H
+#define RVMIG_MIGRATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mig/dirty.h"
+#include "mig/migrate_plan.h"
+#include "session.h"
+#include "mig/stream.h"
+
+#define MIG_HASH_BLOCK       (2ULL << 20)
+#define MIG_CONNECT_MS       10000
+#define MIG_IO_TIMEOUT_MS    30000
+#define MIG_PAUSE_TIMEOUT_MS 5000
+
+struct mig_round {
+	unsigned round;
+	bool final;                   /* stop-and-copy, vCPUs paused                              */
+	uint64_t dirtied;             /* pages newly dirty since the previous round's opening harvest */
+	uint64_t pages, bytes;        /* sent                                                     */
+	uint64_t gets, clears, ring_entries;
+	double get_ms, clear_ms, ring_ms;
+	/*
+	 * copy_ms: time spent writing the round's records to the link (batches, their --max-bandwidth
+	 * waits, the round end and its flush). The CLEARs made just before a chunk's first page and the
+	 * mid-round ring harvests are not in it: they have their own columns. wall_ms is the whole round.
+	 */
+	double copy_ms, wall_ms;
+	uint64_t send_ns;             /* copy_ms being summed                                     */
+	double dirty_rate;            /* bytes/s dirtied since the previous harvest               */
+	double bandwidth;             /* stream (wire) bytes / copy_ms                            */
+	/*
+	 * At the decision that opened the round: the dirty pages' wire bytes (stream_pages_wire_bytes,
+	 * page data and per-page record overhead) / the wire-byte bandwidth; <0 = n/a.
+	 */
+	double expected_downtime_ms;
+};
+
+struct mig {
+	struct migrate_opts o;
+	struct run *r;
+	struct dirty d;
+	int fd;
+	pid_t child;                  /* --to local: the forked destination                       */
+	struct stream_writer w;
+	struct stream_reader rd;
+	bool w_ok, rd_ok;
+	struct tbucket tb;
+	uint64_t tb_mark;
+	struct conv conv;
+	struct mig_round rounds[MIG_MAX_ROUNDS + 2];
+	unsigned nrounds;
+	enum conv_decision decision;
+	double bw;                    /* latest bandwidth estimate, bytes/s                       */
+	uint64_t last_harvest_ns;
+	uint64_t harvest_mark;        /* d.st.harvested at the last opening harvest                */
+	uint64_t start_ns, pause_ns, resumed_ns, end_ns;
+	uint64_t paused_ns, final_sent_ns, vcpus_sent_ns, hashes_sent_ns; /* downtime breakdown */
+	double enable_ms;
+	uint64_t *hashes;             /* source's, per 2M block                                   */
+	uint64_t nblocks;
+	size_t hash_mismatch;         /* blocks differing from the destination's                  */
+	bool handed_over;             /* the destination resumed the guest                        */
+	bool dest_verified;
+	char dest_msg[STREAM_REASON_MAX + 1];
+	bool fallback_verified;       /* failure: the source guest verified after resuming         */
+	char fail[512];
+	int status;
+};
+
+int migrate_main(int argc, char **argv);
+int recv_main(int argc, char **argv);
+/* The destination on a connected fd (recv, or the child of --to local). Returns the exit status. */
+int recv_serve(const struct recv_opts *o, int fd);
+
+/* migrate_report.c */
+void migrate_report_round(const struct mig *g, const struct mig_round *rd);
+void migrate_report_print(const struct mig *g);
+int migrate_report_json(const struct mig *g, const char *path);
+
+#endif
