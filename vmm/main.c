@@ -7,7 +7,7 @@
 #include "lib/err.h"
 #include "core/kvm.h"
 #include "cmd/migrate.h"
-#include "session.h"
+#include "cmd/run.h"
 
 struct cmd {
 	const char *name;

@@ -21,7 +21,7 @@
 
 /* ---- setup ---------------------------------------------------------------------------------- */
 
-static void run_read_eager_split(struct run *r)
+static void session_read_eager_split(struct session *r)
 {
 	FILE *f = fopen("/sys/module/kvm/parameters/eager_page_split", "re");
 
@@ -34,7 +34,7 @@ static void run_read_eager_split(struct run *r)
 	fclose(f);
 }
 
-static void run_setup_vcpus(struct run *r, bool boot)
+static void session_setup_vcpus(struct session *r, bool boot)
 {
 	struct machine *m = &r->m;
 
@@ -59,7 +59,7 @@ static void run_setup_vcpus(struct run *r, bool boot)
 		warn_msg("this KVM has no SBI DBCN: guest console only through legacy putchar");
 }
 
-static void run_setup_fdt(struct run *r)
+static void session_setup_fdt(struct session *r)
 {
 	struct machine *m = &r->m;
 	struct fdt_desc d = {
@@ -89,7 +89,7 @@ static void run_setup_fdt(struct run *r)
 		    (unsigned long long)RVMIG_FDT_MAX, r->fdt_size);
 }
 
-static void run_setup_ctl(struct run *r)
+static void session_setup_ctl(struct session *r)
 {
 	struct machine *m = &r->m;
 	struct rvmig_ctl *ctl = (struct rvmig_ctl *)((uint8_t *)m->mem.hva + RVMIG_CTL_OFFSET);
@@ -111,7 +111,7 @@ static void run_setup_ctl(struct run *r)
 	m->stats = (volatile struct rvmig_vcpu_stats *)((uint8_t *)m->mem.hva + RVMIG_STATS_OFFSET);
 }
 
-void run_setup(struct run *r, bool boot)
+void session_setup(struct session *r, bool boot)
 {
 	struct machine *m = &r->m;
 
@@ -124,12 +124,12 @@ void run_setup(struct run *r, bool boot)
 			   r->opts.vcpus, m->vm.max_vcpus);
 	mem_alloc(&m->mem, r->opts.backing, r->opts.mem);
 	vm_add_memslot(&m->vm, 0, RVMIG_RAM_BASE, r->opts.mem, m->mem.hva);
-	run_setup_vcpus(r, boot);
-	run_read_eager_split(r);
+	session_setup_vcpus(r, boot);
+	session_read_eager_split(r);
 	if (boot) {
-		run_setup_fdt(r);
+		session_setup_fdt(r);
 		r->image_size = guest_load(r->opts.guest, &m->mem);
-		run_setup_ctl(r);
+		session_setup_ctl(r);
 	} else {
 		/* The control block and stats arrive with the guest's RAM. */
 		m->ctl = (volatile struct rvmig_ctl *)((uint8_t *)m->mem.hva + RVMIG_CTL_OFFSET);
@@ -142,15 +142,29 @@ void run_setup(struct run *r, bool boot)
 
 /* ---- monitor -------------------------------------------------------------------------------- */
 
-void run_set_cmd(struct run *r, uint32_t cmd)
+void session_init(struct session *r, const struct run_opts *o)
+{
+	r->opts = *o;
+	r->stuck_vcpu = -1;
+	r->dirty_pages = -1;
+	machine_init(&r->m);
+	r->m.quiet = r->opts.quiet;
+}
+
+void session_stall_restart(struct session *r, unsigned i)
+{
+	r->last_change_ns[i] = machine_now_ns();
+}
+
+void session_set_cmd(struct session *r, uint32_t cmd)
 {
 	__atomic_store_n(&r->m.ctl->cmd, cmd, __ATOMIC_RELEASE);
 	/* A new phase: give every hart a fresh stall allowance. */
 	for (unsigned i = 0; i < r->opts.vcpus; i++)
-		r->last_change_ns[i] = machine_now_ns();
+		session_stall_restart(r, i);
 }
 
-static void run_progress_line(struct run *r, const struct rvmig_vcpu_stats *s, const bool *ok, uint64_t now)
+static void session_progress_line(struct session *r, const struct rvmig_vcpu_stats *s, const bool *ok, uint64_t now)
 {
 	char buf[1024];
 	size_t pos;
@@ -170,7 +184,7 @@ static void run_progress_line(struct run *r, const struct rvmig_vcpu_stats *s, c
 }
 
 /* Once a second: progress line and the stall watchdog. Called without the lock. */
-static void run_tick(struct run *r, uint64_t now)
+static void session_tick(struct session *r, uint64_t now)
 {
 	struct machine *m = &r->m;
 	struct rvmig_vcpu_stats s[RVMIG_MAX_VCPUS];
@@ -194,7 +208,7 @@ static void run_tick(struct run *r, uint64_t now)
 		}
 	}
 	if (r->progress && !m->quiet)
-		run_progress_line(r, s, ok, now);
+		session_progress_line(r, s, ok, now);
 	for (unsigned i = 0; i < r->opts.vcpus; i++)
 		if (ok[i])
 			r->last_writes[i] = s[i].writes;
@@ -202,7 +216,7 @@ static void run_tick(struct run *r, uint64_t now)
 }
 
 
-static struct timespec run_ts(uint64_t ns)
+static struct timespec session_ts(uint64_t ns)
 {
 	return (struct timespec){ .tv_sec = (time_t)(ns / NS_PER_S), .tv_nsec = (long)(ns % NS_PER_S) };
 }
@@ -212,7 +226,7 @@ static struct timespec run_ts(uint64_t ns)
  * with timeout_msg and returns -ETIMEDOUT, or returns 0 when timeout_msg is NULL (a timed sleep).
  * -1 when the VM failed or shut down (unless pred accepts the shutdown).
  */
-int run_until(struct run *r, run_pred pred, uint64_t deadline_ns, const char *timeout_msg)
+int session_until(struct session *r, session_pred pred, uint64_t deadline_ns, const char *timeout_msg)
 {
 	struct machine *m = &r->m;
 
@@ -243,21 +257,21 @@ int run_until(struct run *r, run_pred pred, uint64_t deadline_ns, const char *ti
 		if (now >= r->next_tick_ns) {
 			pthread_mutex_unlock(&m->lock);
 			r->next_tick_ns += NS_PER_S;
-			run_tick(r, now);
+			session_tick(r, now);
 			pthread_mutex_lock(&m->lock);
 			continue;
 		}
 		wake = r->next_tick_ns;
 		if (deadline_ns && deadline_ns < wake)
 			wake = deadline_ns;
-		ts = run_ts(wake);
+		ts = session_ts(wake);
 		pthread_cond_timedwait(&m->cond, &m->lock, &ts);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return -1;
 }
 
-bool run_all_hello(struct run *r)
+bool session_all_hello(struct session *r)
 {
 	for (unsigned i = 0; i < r->opts.vcpus; i++)
 		if (!r->m.vcpus[i].hello)
@@ -265,7 +279,7 @@ bool run_all_hello(struct run *r)
 	return true;
 }
 
-bool run_all_running(struct run *r)
+bool session_all_running(struct session *r)
 {
 	for (unsigned i = 0; i < r->opts.vcpus; i++)
 		if (!r->m.vcpus[i].running)
@@ -273,7 +287,7 @@ bool run_all_running(struct run *r)
 	return true;
 }
 
-bool run_all_slice_done(struct run *r)
+bool session_all_slice_done(struct session *r)
 {
 	for (unsigned i = 0; i < r->opts.vcpus; i++)
 		if (r->m.vcpus[i].slice_done_epoch < 1)
@@ -281,7 +295,7 @@ bool run_all_slice_done(struct run *r)
 	return true;
 }
 
-bool run_all_reported(struct run *r)
+bool session_all_reported(struct session *r)
 {
 	for (unsigned i = 0; i < r->opts.vcpus; i++)
 		if (!r->m.vcpus[i].reported)
@@ -289,86 +303,21 @@ bool run_all_reported(struct run *r)
 	return true;
 }
 
-bool run_shut_down(struct run *r)
+bool session_shut_down(struct session *r)
 {
 	return r->m.shutdown;
 }
 
-/*
- * Stats of a running vCPU: stats_snapshot gives up after a short spin when the guest is mid-publish,
- * which lasts longer when its vCPU thread is descheduled right there: retry for up to ~50 ms, and
- * say so rather than let a window's writes silently read as 0.
- */
-static int run_snapshot(struct run *r, unsigned i, struct rvmig_vcpu_stats *s, const char *when)
-{
-	for (int tries = 0; tries < 50; tries++) {
-		if (stats_snapshot(&r->m.stats[i], s) == 0)
-			return 0;
-		usleep(1000);
-	}
-	warn_msg("vCPU %u: no consistent stats snapshot %s within 50 ms; its window figures are not reliable", i, when);
-	return -EAGAIN;
-}
-
-static void run_window_mark(struct run *r, uint64_t *writes, uint64_t *t)
-{
-	*t = machine_now_ns();
-	for (unsigned i = 0; i < r->opts.vcpus; i++) {
-		struct rvmig_vcpu_stats s;
-
-		if (writes && run_snapshot(r, i, &s, "at the start of the window") == 0)
-			writes[i] = s.writes;
-	}
-}
-
-/* The measured memslot update: where Linux 7.3 write-protects and (eagerly) splits the slot. */
-static int run_enable_dirty_log(struct run *r)
-{
-	uint64_t t0 = machine_now_ns();
-	int e = vm_set_slot_flags(&r->m.vm, 0, KVM_MEM_LOG_DIRTY_PAGES);
-	uint64_t t1 = machine_now_ns();
-
-	if (e < 0) {
-		machine_fail(&r->m, "could not enable dirty logging on slot 0: %s", strerror(-e));
-		return -1;
-	}
-	r->dirty_enabled = true;
-	r->dirty_enable_ms = (double)(t1 - t0) / 1e6;
-	/* Epoch 2: every page's next write is its first under logging, timed by the guest. */
-	__atomic_store_n(&r->m.ctl->epoch, 2, __ATOMIC_RELEASE);
-	if (!r->opts.quiet)
-		printf("[rvmig] dirty logging on: KVM_SET_USER_MEMORY_REGION%s slot 0 flags LOG_DIRTY_PAGES took %.3f ms"
-		       " (eager_page_split=%s); epoch 2\n", r->m.vm.has_mem2 ? "2" : "", r->dirty_enable_ms,
-		       r->eager_split[0] ? r->eager_split : "n/a");
-	return 0;
-}
-
-static void run_count_dirty(struct run *r)
-{
-	uint64_t pages = r->opts.mem / RVMIG_PAGE_SIZE, n = 0;
-	uint64_t *bm = calloc((pages + 63) / 64, sizeof(uint64_t));
-
-	r->dirty_pages = -1;
-	if (!bm)
-		return;
-	if (vm_get_dirty_log(&r->m.vm, 0, bm) == 0) {
-		for (uint64_t i = 0; i < (pages + 63) / 64; i++)
-			n += (uint64_t)__builtin_popcountll(bm[i]);
-		r->dirty_pages = (int64_t)n;
-	}
-	free(bm);
-}
-
-uint64_t run_verify_budget_ns(const struct run *r)
+uint64_t session_verify_budget_ns(const struct session *r)
 {
 	uint64_t pages = (r->opts.mem - RVMIG_WORK_OFFSET) / RVMIG_PAGE_SIZE / r->opts.vcpus;
 
 	/* The verify pass may not touch its stats until done: allow 1 ms per page on top (TCG is slow). */
-	return (uint64_t)RUN_STALL_S * NS_PER_S + pages * NS_PER_MS;
+	return (uint64_t)SESSION_STALL_S * NS_PER_S + pages * NS_PER_MS;
 }
 
 /* After a timeout: the registers of the first hart that did not answer say where it is stuck. */
-void run_blame(struct run *r, bool reported_only)
+void session_blame(struct session *r, bool reported_only)
 {
 	pthread_mutex_lock(&r->m.lock);
 	for (unsigned i = 0; i < r->opts.vcpus && r->stuck_vcpu < 0; i++)
@@ -378,7 +327,7 @@ void run_blame(struct run *r, bool reported_only)
 }
 
 /* Stops the VM, joins every vCPU thread and dumps the registers of a hart the watchdog found stuck. */
-void run_stop_and_join(struct run *r)
+void session_stop_and_join(struct session *r)
 {
 	machine_stop(&r->m);
 	for (unsigned i = 0; i < r->m.nr_vcpus; i++)
@@ -388,104 +337,70 @@ void run_stop_and_join(struct run *r)
 }
 
 /* Starts the clock of the monitor (progress ticks, stall watchdog) now. */
-void run_monitor_start(struct run *r)
+void session_monitor_start(struct session *r)
 {
 	r->start_ns = machine_now_ns();
 	r->next_tick_ns = r->start_ns + NS_PER_S;
 	r->last_tick_ns = r->start_ns;
-	r->stall_ns = (uint64_t)RUN_STALL_S * NS_PER_S;
+	r->stall_ns = (uint64_t)SESSION_STALL_S * NS_PER_S;
 	for (unsigned i = 0; i < r->opts.vcpus; i++)
 		r->last_change_ns[i] = r->start_ns;
 }
 
-int run_boot(struct run *r, uint64_t stall_ns)
+int session_boot(struct session *r, uint64_t stall_ns)
 {
 	char msg[256];
 	int rc;
 
-	run_monitor_start(r);
+	session_monitor_start(r);
 	if (stall_ns)
 		r->stall_ns = stall_ns;
 	for (unsigned i = 0; i < r->opts.vcpus; i++)
 		vcpu_start(&r->m.vcpus[i]);
-	snprintf(msg, sizeof(msg), "not every hart said HELLO within " RUN_STR(RUN_HELLO_TIMEOUT_S) " s (wrong --guest "
+	snprintf(msg, sizeof(msg), "not every hart said HELLO within " SESSION_STR(SESSION_HELLO_TIMEOUT_S) " s (wrong --guest "
 		 "image %s? guest console above; secondaries start through SBI HSM)", r->opts.guest);
-	rc = run_until(r, run_all_hello, r->start_ns + RUN_HELLO_TIMEOUT_S * NS_PER_S, msg);
+	rc = session_until(r, session_all_hello, r->start_ns + SESSION_HELLO_TIMEOUT_S * NS_PER_S, msg);
 	if (rc == -ETIMEDOUT)
-		run_blame(r, false);
+		session_blame(r, false);
 	if (rc)
 		return -1;
-	if (run_until(r, run_all_running, machine_now_ns() + RUN_STALL_S * NS_PER_S,
-		      "not every hart reported PHASE_RUNNING within " RUN_STR(RUN_STALL_S) " s of HELLO"))
+	if (session_until(r, session_all_running, machine_now_ns() + SESSION_STALL_S * NS_PER_S,
+		      "not every hart reported PHASE_RUNNING within " SESSION_STR(SESSION_STALL_S) " s of HELLO"))
 		return -1;
 	return 0;
 }
 
-int run_verify_and_exit(struct run *r, const char *who)
+int session_verify_and_exit(struct session *r, const char *who)
 {
 	char msg[256];
 	int rc;
 
-	r->stall_ns = run_verify_budget_ns(r);
-	run_set_cmd(r, RVMIG_CMD_VERIFY);
+	r->stall_ns = session_verify_budget_ns(r);
+	session_set_cmd(r, RVMIG_CMD_VERIFY);
 	snprintf(msg, sizeof(msg), "not every hart of %s reported after VERIFY within %" PRIu64 " s", who,
 		 r->stall_ns / NS_PER_S);
-	rc = run_until(r, run_all_reported, machine_now_ns() + r->stall_ns, msg);
+	rc = session_until(r, session_all_reported, machine_now_ns() + r->stall_ns, msg);
 	if (rc == -ETIMEDOUT)
-		run_blame(r, true);
+		session_blame(r, true);
 	if (rc)
 		return -1;
-	run_set_cmd(r, RVMIG_CMD_EXIT);
-	snprintf(msg, sizeof(msg), "%s did not shut down (SBI SRST) within " RUN_STR(RUN_EXIT_TIMEOUT_S)
+	session_set_cmd(r, RVMIG_CMD_EXIT);
+	snprintf(msg, sizeof(msg), "%s did not shut down (SBI SRST) within " SESSION_STR(SESSION_EXIT_TIMEOUT_S)
 		 " s of cmd=EXIT", who);
-	if (run_until(r, run_shut_down, machine_now_ns() + RUN_EXIT_TIMEOUT_S * NS_PER_S, msg))
+	if (session_until(r, session_shut_down, machine_now_ns() + SESSION_EXIT_TIMEOUT_S * NS_PER_S, msg))
 		return -1;
 	return 0;
 }
 
-/* The guest-facing sequence. 0 when every hart reported and the guest shut down. */
-static int run_drive(struct run *r)
-{
-	uint64_t now;
-
-	if (run_boot(r, 0))
-		return -1;
-	r->progress = true;
-	if (r->opts.dirty_log) {
-		/* Let the first pass map the whole slot (huge G-stage leaves) before logging starts; a
-		 * rate-limited guest may take too long, then logging starts on a partly mapped slot. */
-		if (run_until(r, run_all_slice_done, machine_now_ns() + RUN_FIRST_PASS_MAX_S * NS_PER_S, NULL))
-			return -1;
-		pthread_mutex_lock(&r->m.lock);
-		bool done = run_all_slice_done(r);
-		pthread_mutex_unlock(&r->m.lock);
-		if (!done)
-			warn_msg("not every hart finished its first pass over its slice within %d s: enabling dirty "
-				 "logging on a partly mapped slot", RUN_FIRST_PASS_MAX_S);
-		if (run_enable_dirty_log(r))
-			return -1;
-	}
-	run_window_mark(r, r->window_start_writes, &r->window_start_ns);
-	now = machine_now_ns();
-	if (run_until(r, NULL, now + r->opts.duration_ms * NS_PER_MS, NULL))
-		return -1;
-	run_window_mark(r, NULL, &r->window_end_ns);
-	for (unsigned i = 0; i < r->opts.vcpus; i++)
-		run_snapshot(r, i, &r->res[i].stats, "at the end of the window");
-
-	r->progress = false;
-	return run_verify_and_exit(r, "the guest");
-}
-
 /* ---- results -------------------------------------------------------------------------------- */
 
-void run_collect(struct run *r)
+void session_collect(struct session *r)
 {
 	uint64_t window = r->window_end_ns > r->window_start_ns ? r->window_end_ns - r->window_start_ns : 0;
 
 	r->all_verified = true;
 	for (unsigned i = 0; i < r->opts.vcpus; i++) {
-		struct run_vcpu_result *v = &r->res[i];
+		struct session_vcpu_result *v = &r->res[i];
 		uint64_t writes_at_end = v->stats.writes;
 
 		v->have_stats = stats_snapshot(&r->m.stats[i], &v->stats) == 0;
@@ -498,55 +413,14 @@ void run_collect(struct run *r)
 	}
 }
 
-int run_main(int argc, char **argv)
+void session_json_begin(struct json *j, FILE *f, const char *tool, const struct run_opts *o)
 {
-	struct run *r = calloc(1, sizeof(*r));
-	char err[512];
-	int rc;
-
-	if (!r)
-		die_errno(ENOMEM, "allocating run state");
-	switch (cli_parse_run(argc, argv, &r->opts, err, sizeof(err))) {
-	case CLI_HELP:
-		cli_run_help(stdout);
-		free(r);
-		return RVMIG_EXIT_OK;
-	case CLI_USAGE:
-		fprintf(stderr, "rvmig run: %s\n", err);
-		free(r);
-		return RVMIG_EXIT_USAGE;
-	case CLI_OK:
-		break;
-	}
-	r->stuck_vcpu = -1;
-	r->dirty_pages = -1;
-	machine_init(&r->m);
-	r->m.quiet = r->opts.quiet;
-	run_setup(r, true);
-
-	rc = run_drive(r);
-	run_stop_and_join(r);
-	if (r->dirty_enabled)
-		run_count_dirty(r);
-	run_collect(r);
-
-	if (rc == 0 && r->m.shutdown_reason != 0)
-		snprintf(r->m.fail_msg, sizeof(r->m.fail_msg), "the guest shut down with SBI SRST reason %" PRIu64
-			 " (system failure)", r->m.shutdown_reason);
-	if (rc == 0)
-		report_print(r);
-	if (r->opts.json && report_json(r, r->opts.json))
-		rc = -1;
-	if (rc == 0 && r->m.shutdown_reason == 0 && r->all_verified)
-		r->status = RVMIG_EXIT_OK;
-	else
-		r->status = RVMIG_EXIT_FAIL;
-	if (r->m.failed || r->m.fail_msg[0])
-		fprintf(stderr, "rvmig: %s\n", r->m.fail_msg);
-	else if (!r->all_verified)
-		fprintf(stderr, "rvmig: verification failed on at least one hart (see the verify column)\n");
-	rc = r->status;
-	machine_destroy(&r->m);
-	free(r);
-	return rc;
+	json_init(j, f);
+	json_obj_begin(j, NULL);
+	json_str(j, "tool", tool);
+	json_str(j, "version", RVMIG_VERSION);
+	json_obj_begin(j, "params");
+	json_u64(j, "vcpus", o->vcpus);
+	json_u64(j, "mem_bytes", o->mem);
+	json_str(j, "backing", mem_backing_name(o->backing));
 }

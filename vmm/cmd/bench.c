@@ -25,7 +25,7 @@
 
 struct bench {
 	struct bench_opts o;
-	struct run *r;
+	struct session *r;
 	struct dirty d;
 	bool dirty_ready;
 	uint64_t target_epoch;       /* what the wait predicates look for                          */
@@ -120,22 +120,22 @@ static void bench_kstats_close(struct bench *b)
 
 /* ---- hooks and wait predicates -------------------------------------------------------------- */
 
-static struct bench *bench_of(struct run *r)
+static struct bench *bench_of(struct session *r)
 {
 	return r->hook_arg;
 }
 
-static int bench_hook_vm(struct run *r)
+static int bench_hook_vm(struct session *r)
 {
 	return dirty_setup_vm(&bench_of(r)->d);
 }
 
-static int bench_hook_vcpu(struct run *r, struct vcpu *v)
+static int bench_hook_vcpu(struct session *r, struct vcpu *v)
 {
 	return dirty_setup_vcpu(&bench_of(r)->d, v);
 }
 
-static bool bench_all_slice_done(struct run *r)
+static bool bench_all_slice_done(struct session *r)
 {
 	for (unsigned i = 0; i < r->opts.vcpus; i++)
 		if (r->m.vcpus[i].slice_done_epoch < bench_of(r)->target_epoch)
@@ -143,7 +143,7 @@ static bool bench_all_slice_done(struct run *r)
 	return true;
 }
 
-static bool bench_all_epoch_seen(struct run *r)
+static bool bench_all_epoch_seen(struct session *r)
 {
 	for (unsigned i = 0; i < r->opts.vcpus; i++)
 		if (r->m.vcpus[i].epoch_seen < bench_of(r)->target_epoch)
@@ -152,7 +152,7 @@ static bool bench_all_epoch_seen(struct run *r)
 }
 
 /* A vCPU finished its slice and is still running (to be parked). */
-static bool bench_park_due(struct run *r)
+static bool bench_park_due(struct session *r)
 {
 	struct bench *b = bench_of(r);
 
@@ -165,7 +165,7 @@ static bool bench_park_due(struct run *r)
 }
 
 /* Done, a vCPU waits on a full dirty ring, or one is to be parked. */
-static bool bench_wait_event(struct run *r)
+static bool bench_wait_event(struct session *r)
 {
 	return bench_all_slice_done(r) || dirty_ring_wanted(&bench_of(r)->d) || bench_park_due(r);
 }
@@ -196,7 +196,7 @@ static void bench_resume(struct bench *b)
 	machine_resume(&b->r->m);
 	for (unsigned i = 0; i < b->o.run.vcpus; i++) {
 		b->parked[i] = false;
-		b->r->last_change_ns[i] = machine_now_ns();
+		session_stall_restart(b->r, i);
 	}
 }
 
@@ -305,7 +305,7 @@ static int bench_wait_pass(struct bench *b, struct bench_pass *p)
 
 	for (;;) {
 		bool done;
-		int e = run_until(b->r, bench_wait_event, deadline, "a dirty pass did not finish in time");
+		int e = session_until(b->r, bench_wait_event, deadline, "a dirty pass did not finish in time");
 
 		if (e == -ETIMEDOUT)
 			bench_blame_pass(b);
@@ -352,7 +352,7 @@ static int bench_snapshot(struct bench *b, unsigned i, struct rvmig_vcpu_stats *
 /* The guest's per-vCPU stats of the finished pass, merged. */
 static void bench_pass_collect(struct bench *b, struct bench_pass *p)
 {
-	struct run *r = b->r;
+	struct session *r = b->r;
 
 	memset(&p->merged, 0, sizeof(p->merged));
 	for (unsigned i = 0; i < r->opts.vcpus; i++) {
@@ -454,7 +454,7 @@ static int bench_clean(struct bench *b)
 	__atomic_store_n(&b->r->m.ctl->write_pct, 0, __ATOMIC_RELEASE);
 	bench_set_epoch(b, b->epoch + 1);
 	bench_resume(b);
-	if (run_until(b->r, bench_all_epoch_seen, machine_now_ns() + 10 * NS_PER_S,
+	if (session_until(b->r, bench_all_epoch_seen, machine_now_ns() + 10 * NS_PER_S,
 		      "the guest did not take up the read-only epoch within 10 s"))
 		return -1;
 	/* What was written before the switch. */
@@ -533,12 +533,12 @@ static void bench_calibrate(struct bench *b)
 
 static int bench_boot(struct bench *b)
 {
-	struct run *r = b->r;
+	struct session *r = b->r;
 
 	/* Longer than run's stall limit: under TCG, with other emulators on the host, a hart spinning
 	 * on mmu_lock while the holder's host thread is descheduled goes quiet for long. The pass
 	 * deadline still catches a real hang. */
-	if (run_boot(r, BENCH_STALL_S * NS_PER_S))
+	if (session_boot(r, BENCH_STALL_S * NS_PER_S))
 		return -1;
 	b->start_ns = r->start_ns;
 	/* Epoch 1: the first touch since boot maps the slot (huge G-stage leaves where possible). */
@@ -555,7 +555,7 @@ static int bench_drive(struct bench *b)
 	if (bench_start_logging(b) || bench_passes(b) || bench_clean(b))
 		return -1;
 	bench_copy(b);
-	return run_verify_and_exit(b->r, "the guest");
+	return session_verify_and_exit(b->r, "the guest");
 }
 
 /* ---- JSON ----------------------------------------------------------------------------------- */
@@ -660,7 +660,7 @@ static void bench_json_kstats_one(struct json *j, const char *key, const struct 
 
 static void bench_json_host(struct json *j, const struct bench *b)
 {
-	const struct run *r = b->r;
+	const struct session *r = b->r;
 
 	json_obj_begin(j, "host");
 	json_str(j, "kernel", b->kernel);
@@ -684,7 +684,7 @@ static void bench_json_body(struct json *j, const struct bench *b)
 	struct bstat copy;
 	double cp[BENCH_COPY_REPS];
 
-	/* The params object was opened by report_json_begin (vcpus, mem_bytes, backing). */
+	/* The params object was opened by session_json_begin (vcpus, mem_bytes, backing). */
 	json_str(j, "label", o->label);
 	json_str(j, "dirty", dirty_mode_name(o->mode));
 	json_u64(j, "passes", o->passes);
@@ -736,7 +736,7 @@ static int bench_json(const struct bench *b, const char *path)
 
 	if (json_file_open(path, &f))
 		return -1;
-	report_json_begin(&j, f, "rvmig bench", &b->o.run);
+	session_json_begin(&j, f, "rvmig bench", &b->o.run);
 	bench_json_body(&j, b);
 	json_bool(&j, "all_verified", b->r->all_verified);
 	json_str(&j, "error", b->fail[0] ? b->fail : b->r->m.fail_msg[0] ? b->r->m.fail_msg : NULL);
@@ -803,27 +803,23 @@ static void bench_free(struct bench *b)
 
 static void bench_setup(struct bench *b)
 {
-	struct run *r = b->r;
+	struct session *r = b->r;
 	struct utsname u;
 	int e;
 
-	r->opts = b->o.run;
-	r->stuck_vcpu = -1;
-	r->dirty_pages = -1;
+	session_init(r, &b->o.run);
 	r->hook_vm = bench_hook_vm;
 	r->hook_vcpu = bench_hook_vcpu;
 	r->hook_arg = b;
 	if (!uname(&u))
 		snprintf(b->kernel, sizeof(b->kernel), "%s %s %s", u.sysname, u.release, u.machine);
-	machine_init(&r->m);
-	r->m.quiet = r->opts.quiet;
 	e = dirty_init(&b->d, b->o.mode, &r->m, 0, r->opts.mem, b->o.clear_chunk ? b->o.clear_chunk : r->opts.mem,
 		       b->o.ring_size);
 	if (e)
 		die_errno(e, "setting up --dirty %s for %llu bytes", dirty_mode_name(b->o.mode),
 			  (unsigned long long)r->opts.mem);
 	b->dirty_ready = true;
-	run_setup(r, true);
+	session_setup(r, true);
 	bench_kstats_open(b);
 }
 
@@ -831,15 +827,15 @@ int bench_main(int argc, char **argv)
 {
 	int status = RVMIG_EXIT_FAIL, rc;
 	struct bench *b = bench_new(argc, argv, &status);
-	struct run *r;
+	struct session *r;
 
 	if (!b)
 		return status;
 	r = b->r;
 	bench_setup(b);
 	rc = bench_drive(b);
-	run_stop_and_join(r);
-	run_collect(r);
+	session_stop_and_join(r);
+	session_collect(r);
 	if (rc == 0)
 		bench_summary(b);
 	if (b->o.json && bench_json(b, b->o.json))

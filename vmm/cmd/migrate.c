@@ -42,14 +42,14 @@ static void mig_sleep_ns(uint64_t ns)
 
 /* ---- setup hooks ---------------------------------------------------------------------------- */
 
-static int mig_hook_vm(struct run *r)
+static int mig_hook_vm(struct session *r)
 {
 	struct mig *g = r->hook_arg;
 
 	return dirty_setup_vm(&g->d);
 }
 
-static int mig_hook_vcpu(struct run *r, struct vcpu *v)
+static int mig_hook_vcpu(struct session *r, struct vcpu *v)
 {
 	struct mig *g = r->hook_arg;
 
@@ -59,22 +59,22 @@ static int mig_hook_vcpu(struct run *r, struct vcpu *v)
 /* Boot, then let the guest dirty for --duration before migrating. */
 static int mig_boot_guest(struct mig *g)
 {
-	struct run *r = g->r;
+	struct session *r = g->r;
 	uint64_t deadline;
 
-	if (run_boot(r, 0))
+	if (session_boot(r, 0))
 		return -EIO;
 	/* --duration is the whole time before migrating; the first pass (huge G-stage leaves all over
 	 * the slot) is waited for within it, so a rate-limited guest on a big slot does not hold us. */
 	deadline = machine_now_ns() + r->opts.duration_ms * NS_PER_MS;
-	if (run_until(r, run_all_slice_done, deadline, NULL) || run_until(r, NULL, deadline, NULL))
+	if (session_until(r, session_all_slice_done, deadline, NULL) || session_until(r, NULL, deadline, NULL))
 		return -EIO;
 	return 0;
 }
 
 /* ---- the stream ----------------------------------------------------------------------------- */
 
-static void mig_shape(const struct run *r, struct stream_header *h)
+static void mig_shape(const struct session *r, struct stream_header *h)
 {
 	*h = (struct stream_header){
 		.version = STREAM_VERSION, .page_size = RVMIG_PAGE_SIZE, .ram_base = RVMIG_RAM_BASE,
@@ -426,7 +426,7 @@ static int mig_await_verdict(struct mig *g)
 	int rc;
 
 	/* Post-run, then the guest's verify pass (1 ms per page budget under TCG), then shutdown. */
-	g->rd.timeout_ms = (int)(g->o.post_run_ms + run_verify_budget_ns(g->r) / NS_PER_MS) + MIG_IO_TIMEOUT_MS;
+	g->rd.timeout_ms = (int)(g->o.post_run_ms + session_verify_budget_ns(g->r) / NS_PER_MS) + MIG_IO_TIMEOUT_MS;
 	rc = mig_read_reply(g, &rec, "verdict (post-run and guest verify)");
 	if (rc)
 		return rc;
@@ -440,7 +440,7 @@ static int mig_await_verdict(struct mig *g)
 
 static void mig_fallback(struct mig *g)
 {
-	struct run *r = g->r;
+	struct session *r = g->r;
 
 	printf("[migrate] migration failed: %s\n", g->fail);
 	printf("[migrate] resuming the source guest and asking it to verify its memory\n");
@@ -448,10 +448,10 @@ static void mig_fallback(struct mig *g)
 	machine_resume(&r->m);
 	if (g->d.mode == DIRTY_RING)
 		dirty_harvest(&g->d); /* releases a vCPU waiting in DIRTY_RING_FULL; logging is off now */
-	run_monitor_start(r);
-	if (run_verify_and_exit(r, "the source guest"))
+	session_monitor_start(r);
+	if (session_verify_and_exit(r, "the source guest"))
 		return;
-	run_collect(r);
+	session_collect(r);
 	g->fallback_verified = r->all_verified;
 }
 
@@ -533,14 +533,10 @@ static int mig_run(struct mig *g)
 
 static int mig_setup(struct mig *g)
 {
-	struct run *r = g->r;
+	struct session *r = g->r;
 	int rc;
 
-	r->opts = g->o.run;
-	r->stuck_vcpu = -1;
-	r->dirty_pages = -1;
-	machine_init(&r->m);
-	r->m.quiet = r->opts.quiet;
+	session_init(r, &g->o.run);
 	r->hook_vm = mig_hook_vm;
 	r->hook_vcpu = mig_hook_vcpu;
 	r->hook_arg = g;
@@ -549,13 +545,13 @@ static int mig_setup(struct mig *g)
 	g->hashes = calloc(g->nblocks, sizeof(uint64_t));
 	if (rc || !g->hashes)
 		die_errno(ENOMEM, "allocating dirty bitmaps for %" PRIu64 " pages", (uint64_t)(r->opts.mem / RVMIG_PAGE_SIZE));
-	run_setup(r, true);
+	session_setup(r, true);
 	return 0;
 }
 
 static void mig_finish(struct mig *g, int rc)
 {
-	struct run *r = g->r;
+	struct session *r = g->r;
 	int ws;
 
 	if (rc && !g->handed_over)

@@ -57,7 +57,7 @@ struct mig_round {
 
 struct mig {
 	struct migrate_opts o;
-	struct run *r;
+	struct session *r;
 	struct dirty d;
 	int fd;
 	pid_t child;                  /* --to local: the forked destination                       */

@@ -164,7 +164,7 @@ int migrate_report_json(const struct mig *g, const char *path)
 
 	if (json_file_open(path, &f))
 		return -1;
-	report_json_begin(&j, f, "rvmig migrate", o);
+	session_json_begin(&j, f, "rvmig migrate", o);
 	json_str(&j, "pattern", cli_pattern_name(o->pattern));
 	json_u64(&j, "rate", o->rate);
 	json_str(&j, "dirty", dirty_mode_name(g->o.dirty));

@@ -23,7 +23,7 @@
 
 struct recv {
 	const struct recv_opts *o;
-	struct run *r;
+	struct session *r;
 	struct stream_writer w;
 	struct stream_reader rd;
 	struct stream_header shape;
@@ -191,12 +191,12 @@ static int recv_restore(struct recv *v)
 /* Resume, tell the source (our hashes), run --post-run in a new epoch, VERIFY, EXIT. */
 static int recv_resume_and_verify(struct recv *v)
 {
-	struct run *r = v->r;
+	struct session *r = v->r;
 	volatile struct rvmig_ctl *ctl = r->m.ctl;
 	int rc;
 
-	/* The guest said HELLO on the source long ago: it just goes on (no run_boot). */
-	run_monitor_start(r);
+	/* The guest said HELLO on the source long ago: it just goes on (no session_boot). */
+	session_monitor_start(r);
 	for (unsigned i = 0; i < r->opts.vcpus; i++)
 		vcpu_start(&r->m.vcpus[i]);
 	v->resumed_ns = machine_now_ns();
@@ -209,12 +209,12 @@ static int recv_resume_and_verify(struct recv *v)
 	recv_say(v, "guest resumed %.1f ms after the vCPU state arrived (hash check, restore); running it %" PRIu64 " ms (epoch %" PRIu64 ")",
 		 v->final_ns ? (double)(v->resumed_ns - v->final_ns) / 1e6 : 0.0, v->o->post_run_ms, ctl->epoch + 1);
 	__atomic_store_n(&ctl->epoch, ctl->epoch + 1, __ATOMIC_RELEASE);
-	run_set_cmd(r, RVMIG_CMD_RUN);
-	if (run_until(r, NULL, machine_now_ns() + v->o->post_run_ms * NS_PER_MS, NULL))
+	session_set_cmd(r, RVMIG_CMD_RUN);
+	if (session_until(r, NULL, machine_now_ns() + v->o->post_run_ms * NS_PER_MS, NULL))
 		return recv_failf(v, -EIO, "the guest failed after resume: %s", r->m.fail_msg);
-	if (run_verify_and_exit(r, "the guest"))
+	if (session_verify_and_exit(r, "the guest"))
 		return recv_failf(v, -EIO, "guest verify and exit: %s", r->m.fail_msg);
-	run_collect(r);
+	session_collect(r);
 	for (unsigned i = 0; i < r->opts.vcpus; i++) {
 		const struct rvmig_vcpu_stats *s = &r->res[i].stats;
 
@@ -279,7 +279,7 @@ static int recv_report_json(const struct recv *v, const char *path, int rc)
 
 	if (json_file_open(path, &f))
 		return -1;
-	report_json_begin(&j, f, "rvmig recv", o);
+	session_json_begin(&j, f, "rvmig recv", o);
 	json_str(&j, "listen", xport_format(&v->o->listen, listen, sizeof(listen)));
 	json_u64(&j, "post_run_ms", v->o->post_run_ms);
 	json_obj_end(&j);
@@ -316,12 +316,8 @@ int recv_serve(const struct recv_opts *o, int fd)
 		die_errno(ENOMEM, "allocating the destination's state");
 	signal(SIGPIPE, SIG_IGN);
 	v->o = o;
-	v->r->opts = o->run;
-	v->r->stuck_vcpu = -1;
-	v->r->dirty_pages = -1;
-	machine_init(&v->r->m);
-	v->r->m.quiet = o->run.quiet;
-	run_setup(v->r, false);
+	session_init(v->r, &o->run);
+	session_setup(v->r, false);
 	v->shape = (struct stream_header){
 		.version = STREAM_VERSION, .page_size = RVMIG_PAGE_SIZE, .ram_base = RVMIG_RAM_BASE,
 		.ram_size = o->run.mem, .nr_vcpus = o->run.vcpus, .backing = (uint32_t)o->run.backing,

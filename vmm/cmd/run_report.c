@@ -6,7 +6,7 @@
 
 #include "lib/err.h"
 #include "lib/json.h"
-#include "session.h"
+#include "cmd/run.h"
 
 static const char *report_verify_name(uint64_t v)
 {
@@ -17,12 +17,12 @@ static const char *report_verify_name(uint64_t v)
 	}
 }
 
-static double report_ticks_ms(const struct run *r, uint64_t ticks)
+static double report_ticks_ms(const struct session *r, uint64_t ticks)
 {
 	return stats_ticks_to_us((double)ticks, r->m.timebase_hz) / 1000.0;
 }
 
-void report_print(const struct run *r)
+void report_print(const struct session *r)
 {
 	const struct run_opts *o = &r->opts;
 	char mem[32];
@@ -40,7 +40,7 @@ void report_print(const struct run *r)
 	printf("%-5s %12s %12s %9s %9s %9s %9s %9s %11s %s\n", "vcpu", "writes/s", "first-wr", "p50 us", "p90 us",
 	       "p99 us", "p99.9 us", "max us", "slice ms", "verify");
 	for (unsigned i = 0; i < o->vcpus; i++) {
-		const struct run_vcpu_result *v = &r->res[i];
+		const struct session_vcpu_result *v = &r->res[i];
 		char done[24];
 
 		if (v->stats.slice_done_ticks)
@@ -64,9 +64,9 @@ void report_print(const struct run *r)
 	fflush(stdout);
 }
 
-static void report_json_vcpu(struct json *j, const struct run *r, unsigned i)
+static void report_json_vcpu(struct json *j, const struct session *r, unsigned i)
 {
-	const struct run_vcpu_result *v = &r->res[i];
+	const struct session_vcpu_result *v = &r->res[i];
 	const struct rvmig_vcpu_stats *s = &v->stats;
 
 	json_obj_begin(j, NULL);
@@ -104,19 +104,7 @@ static void report_json_vcpu(struct json *j, const struct run *r, unsigned i)
 	json_obj_end(j);
 }
 
-void report_json_begin(struct json *j, FILE *f, const char *tool, const struct run_opts *o)
-{
-	json_init(j, f);
-	json_obj_begin(j, NULL);
-	json_str(j, "tool", tool);
-	json_str(j, "version", RVMIG_VERSION);
-	json_obj_begin(j, "params");
-	json_u64(j, "vcpus", o->vcpus);
-	json_u64(j, "mem_bytes", o->mem);
-	json_str(j, "backing", mem_backing_name(o->backing));
-}
-
-int report_json(const struct run *r, const char *path)
+int report_json(const struct session *r, const char *path)
 {
 	const struct run_opts *o = &r->opts;
 	FILE *f;
@@ -124,7 +112,7 @@ int report_json(const struct run *r, const char *path)
 
 	if (json_file_open(path, &f))
 		return -1;
-	report_json_begin(&j, f, "rvmig run", o);
+	session_json_begin(&j, f, "rvmig run", o);
 	json_str(&j, "pattern", cli_pattern_name(o->pattern));
 	json_u64(&j, "write_pct", o->write_pct);
 	json_u64(&j, "hot_pct", o->hot_pct);
