@@ -88,20 +88,20 @@ static enum cli_result bench_set(struct bench_opts *o, const char *name, const c
 			return bench_fail(err, errlen, "--dirty %s: use get, manual, manual-init-set or ring", v);
 		o->mode = (enum dirty_mode)m;
 	} else if (!strcmp(name, "passes")) {
-		if (cli_parse_uint(v, 1, BENCH_MAX_PASSES, &n))
+		if (parse_uint(v, 1, BENCH_MAX_PASSES, &n))
 			return bench_fail(err, errlen, "--passes %s: want 1..16", v);
 		o->passes = (unsigned)n;
 	} else if (!strcmp(name, "clear-chunk")) {
 		if (!strcmp(v, "slot"))
 			o->clear_chunk = 0;
-		else if (cli_parse_size(v, &o->clear_chunk) || o->clear_chunk % (64 * RVMIG_PAGE_SIZE))
+		else if (parse_size(v, &o->clear_chunk) || o->clear_chunk % (64 * RVMIG_PAGE_SIZE))
 			return bench_fail(err, errlen, "--clear-chunk %s: want a multiple of 256K (64 pages), e.g. 2M, or 'slot'", v);
 	} else if (!strcmp(name, "ring-size")) {
-		if (cli_parse_uint(v, 64, 1 << 20, &n) || !is_pow2(n))
+		if (parse_uint(v, 64, 1 << 20, &n) || !is_pow2(n))
 			return bench_fail(err, errlen, "--ring-size %s: want a power of two from 64 to 1048576", v);
 		o->ring_size = (uint32_t)n;
 	} else if (!strcmp(name, "clean-harvests")) {
-		if (cli_parse_uint(v, 0, BENCH_MAX_CLEAN, &n))
+		if (parse_uint(v, 0, BENCH_MAX_CLEAN, &n))
 			return bench_fail(err, errlen, "--clean-harvests %s: want 0..16", v);
 		o->clean_harvests = (unsigned)n;
 	} else if (!strcmp(name, "label")) {

@@ -517,7 +517,7 @@ static int mig_run(struct mig *g)
 	if (!g->r->opts.quiet)
 		printf("[migrate] precopy to the destination: --dirty %s, clear chunk %" PRIu64 " pages, downtime limit %"
 		       PRIu64 " ms, max bandwidth %s\n", g->d.ops->name, g->d.chunk_pages, g->o.downtime_ms,
-		       g->o.max_bandwidth ? cli_format_size(g->o.max_bandwidth, bw, sizeof(bw)) : "unlimited");
+		       g->o.max_bandwidth ? format_size(g->o.max_bandwidth, bw, sizeof(bw)) : "unlimited");
 	tbucket_init(&g->tb, g->o.max_bandwidth, machine_now_ns());
 	g->start_ns = machine_now_ns();
 	rc = mig_precopy(g);

@@ -80,10 +80,10 @@ void migrate_report_print(const struct mig *g)
 	unsigned precopy = mig_precopy_rounds(g);
 
 	printf("\nrvmig migrate: %u vCPUs, %s %s, --dirty %s, to %s, clear chunk %s, downtime limit %" PRIu64
-	       " ms, max bandwidth %s\n", o->vcpus, cli_format_size(o->mem, mem, sizeof(mem)),
+	       " ms, max bandwidth %s\n", o->vcpus, format_size(o->mem, mem, sizeof(mem)),
 	       mem_backing_name(o->backing), dirty_mode_name(g->o.dirty), mig_to(g, to, sizeof(to)),
-	       cli_format_size(g->d.chunk_pages * RVMIG_PAGE_SIZE, chunk, sizeof(chunk)), g->o.downtime_ms,
-	       g->o.max_bandwidth ? cli_format_size(g->o.max_bandwidth, bw, sizeof(bw)) : "unlimited");
+	       format_size(g->d.chunk_pages * RVMIG_PAGE_SIZE, chunk, sizeof(chunk)), g->o.downtime_ms,
+	       g->o.max_bandwidth ? format_size(g->o.max_bandwidth, bw, sizeof(bw)) : "unlimited");
 	printf("dirty logging enabled in %.3f ms (memslot update%s)\n", g->enable_ms,
 	       g->o.dirty == DIRTY_MANUAL_INIT_SET ? "; INITIALLY_SET: protection happens in CLEAR" : "");
 	/* copy ms: the sending alone (bw = bytes on the wire / copy ms); GET, CLEAR and ring are not in it. */

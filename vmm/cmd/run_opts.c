@@ -83,79 +83,6 @@ void cli_run_help(FILE *f)
 		(unsigned long long)RVMIG_WORK_OFFSET, (unsigned long)RVMIG_SBI_EXT);
 }
 
-int cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	/* Digits only: strtoull would skip spaces and take a sign; and decimal unless "0x", so that a
-	 * leading zero is not octal (--vcpus 010 is 10, not 8). */
-	if (!s || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 16 : 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int cli_parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-
-	if (!s || !*s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	}
-	/* Accept "2M", "2MB", "2MiB": all binary, as a page-size-minded user means them. */
-	if (shift && (!strcasecmp(end, "b") || !strcasecmp(end, "ib")))
-		end += strlen(end);
-	if (*end || v == 0)
-		return -1;
-	if (shift && v > (UINT64_MAX >> shift))
-		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
-int cli_parse_duration(const char *s, uint64_t *out_ms)
-{
-	char *end;
-	double v, scale;
-
-	if (!s || !*s || !((*s >= '0' && *s <= '9') || *s == '.'))
-		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v))
-		return -1;
-	if (!*end || !strcmp(end, "s"))
-		scale = 1000;
-	else if (!strcmp(end, "ms"))
-		scale = 1;
-	else if (!strcmp(end, "m") || !strcmp(end, "min"))
-		scale = 60000;
-	else
-		return -1;
-	v = v * scale + 0.5;
-	/* Below 1 ms or above a day is a typo, not a measurement. */
-	if (v < 1 || v > 86400000.0)
-		return -1;
-	*out_ms = (uint64_t)v;
-	return 0;
-}
-
 static const char *const cli_patterns[] = {
 	[RVMIG_PATTERN_SEQUENTIAL] = "sequential",
 	[RVMIG_PATTERN_RANDOM] = "random",
@@ -173,22 +100,6 @@ int cli_pattern_parse(const char *s)
 const char *cli_pattern_name(unsigned p)
 {
 	return p < sizeof(cli_patterns) / sizeof(cli_patterns[0]) ? cli_patterns[p] : "?";
-}
-
-const char *cli_format_size(uint64_t bytes, char *buf, size_t len)
-{
-	static const char units[] = "KMGT";
-	int u = -1;
-
-	while (u < 3 && bytes && !(bytes & 1023)) {
-		bytes >>= 10;
-		u++;
-	}
-	if (u < 0)
-		snprintf(buf, len, "%" PRIu64, bytes);
-	else
-		snprintf(buf, len, "%" PRIu64 "%c", bytes, units[u]);
-	return buf;
 }
 
 enum cli_result cli_fail(char *err, size_t errlen, const char *fmt, ...)
@@ -222,12 +133,12 @@ static enum cli_result cli_set(struct run_opts *o, const char *name, const char 
 	int i;
 
 	if (!strcmp(name, "vcpus")) {
-		if (cli_parse_uint(val, 1, RVMIG_MAX_VCPUS, &v))
+		if (parse_uint(val, 1, RVMIG_MAX_VCPUS, &v))
 			return cli_fail(err, errlen, "--vcpus %s: want a number from 1 to %d (RVMIG_MAX_VCPUS)",
 					val, RVMIG_MAX_VCPUS);
 		o->vcpus = (unsigned)v;
 	} else if (!strcmp(name, "mem")) {
-		if (cli_parse_size(val, &o->mem))
+		if (parse_size(val, &o->mem))
 			return cli_fail(err, errlen, "--mem %s: not a size; write e.g. 256M or 1G", val);
 	} else if (!strcmp(name, "backing")) {
 		if ((i = mem_backing_parse(val)) < 0)
@@ -240,22 +151,22 @@ static enum cli_result cli_set(struct run_opts *o, const char *name, const char 
 					val);
 		o->pattern = (unsigned)i;
 	} else if (!strcmp(name, "write-pct")) {
-		if (cli_parse_uint(val, 0, 100, &v))
+		if (parse_uint(val, 0, 100, &v))
 			return cli_fail(err, errlen, "--write-pct %s: want a percentage from 0 to 100", val);
 		o->write_pct = (unsigned)v;
 	} else if (!strcmp(name, "hot-pct")) {
-		if (cli_parse_uint(val, 1, 100, &v))
+		if (parse_uint(val, 1, 100, &v))
 			return cli_fail(err, errlen, "--hot-pct %s: want a percentage from 1 to 100", val);
 		o->hot_pct = (unsigned)v;
 	} else if (!strcmp(name, "rate")) {
-		if (cli_parse_uint(val, 0, UINT64_MAX, &o->rate))
+		if (parse_uint(val, 0, UINT64_MAX, &o->rate))
 			return cli_fail(err, errlen, "--rate %s: want pages per second per vCPU (0 = unlimited)", val);
 	} else if (!strcmp(name, "duration")) {
-		if (cli_parse_duration(val, &o->duration_ms))
+		if (parse_duration(val, &o->duration_ms))
 			return cli_fail(err, errlen, "--duration %s: want a time such as 500ms, 2s or 1m (1ms..24h)",
 					val);
 	} else if (!strcmp(name, "seed")) {
-		if (cli_parse_uint(val, 0, UINT64_MAX, &o->seed))
+		if (parse_uint(val, 0, UINT64_MAX, &o->seed))
 			return cli_fail(err, errlen, "--seed %s: want an unsigned number", val);
 	} else if (!strcmp(name, "json")) {
 		o->json = val;
@@ -274,22 +185,22 @@ static enum cli_result cli_validate(const struct run_opts *o, char *err, size_t 
 
 	if (o->mem < CLI_MIN_MEM)
 		return cli_fail(err, errlen, "--mem %s is too small: the guest needs at least 4M (2M image area + work area)",
-				cli_format_size(o->mem, a, sizeof(a)));
+				format_size(o->mem, a, sizeof(a)));
 	if (o->mem % page) {
 		uint64_t up = (o->mem / page + 1) * page;
 		return cli_fail(err, errlen, "--mem %s is not a multiple of the %s page size of --backing %s; try --mem %s",
-				cli_format_size(o->mem, a, sizeof(a)), cli_format_size(page, b, sizeof(b)),
-				mem_backing_name(o->backing), cli_format_size(up, c, sizeof(c)));
+				format_size(o->mem, a, sizeof(a)), format_size(page, b, sizeof(b)),
+				mem_backing_name(o->backing), format_size(up, c, sizeof(c)));
 	}
 	/* RAM sits at 2 GiB; keep it below the 39-bit boundary every G-stage mode can map. */
 	if (o->mem > (256ULL << 30))
 		return cli_fail(err, errlen, "--mem %s is more than this VMM maps (256G)",
-				cli_format_size(o->mem, a, sizeof(a)));
+				format_size(o->mem, a, sizeof(a)));
 	work_pages = (o->mem - RVMIG_WORK_OFFSET) / RVMIG_PAGE_SIZE;
 	/* Each slice needs a gen-table page and at least one data page. */
 	if (work_pages / o->vcpus < 2)
 		return cli_fail(err, errlen, "--mem %s leaves fewer than 2 work pages per vCPU for %u vCPUs; give more memory",
-				cli_format_size(o->mem, a, sizeof(a)), o->vcpus);
+				format_size(o->mem, a, sizeof(a)), o->vcpus);
 	return CLI_OK;
 }
 

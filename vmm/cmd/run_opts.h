@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "core/memory.h"
+#include "lib/units.h"
 
 #define CLI_DEFAULT_GUEST "/lib/rvmig/guest.bin"
 #define CLI_MIN_MEM       (4ULL << 20)
@@ -42,16 +43,8 @@ enum cli_result cli_parse_run(int argc, char **argv, struct run_opts *o, char *e
 enum cli_result cli_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void cli_run_help(FILE *f);
 
-/* "256M", "1G", "4096", "2MiB" -> bytes (binary units). 0 on success, -1 on bad input. */
-int cli_parse_size(const char *s, uint64_t *out);
-/* "500ms", "2s", "1.5s", "1m", "3" (seconds) -> milliseconds. 0 on success, -1 on bad input. */
-int cli_parse_duration(const char *s, uint64_t *out_ms);
-/* Decimal or 0x hex unsigned integer within [min, max]. */
-int cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* "sequential" | "random" | "hotcold"; -1 when unknown. */
 int cli_pattern_parse(const char *s);
 const char *cli_pattern_name(unsigned p);
-/* "256M" style rendering of a byte count into buf. */
-const char *cli_format_size(uint64_t bytes, char *buf, size_t len);
 
 #endif

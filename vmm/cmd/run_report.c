@@ -28,7 +28,7 @@ void report_print(const struct session *r)
 	char mem[32];
 
 	printf("\nrvmig run: %u vCPUs, %s guest RAM, pattern %s, writes %u%%%s, %.3f s window, timebase %" PRIu64 " Hz\n",
-	       o->vcpus, cli_format_size(o->mem, mem, sizeof(mem)), cli_pattern_name(o->pattern), o->write_pct,
+	       o->vcpus, format_size(o->mem, mem, sizeof(mem)), cli_pattern_name(o->pattern), o->write_pct,
 	       o->rate ? ", rate-limited" : "", (double)(r->window_end_ns - r->window_start_ns) / 1e9,
 	       r->m.timebase_hz);
 	printf("backing:   %s\n", r->m.mem.report);

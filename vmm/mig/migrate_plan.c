@@ -13,7 +13,7 @@ static int xport_parse_port(const char *s, uint16_t *port)
 {
 	uint64_t v;
 
-	if (cli_parse_uint(s, 1, 65535, &v))
+	if (parse_uint(s, 1, 65535, &v))
 		return -1;
 	*port = (uint16_t)v;
 	return 0;
@@ -116,16 +116,16 @@ static int mig_set(struct migrate_opts *m, struct recv_opts *r, const char *name
 	int i;
 
 	if (!strcmp(name, "post-run")) {
-		if (cli_parse_duration(val, m ? &m->post_run_ms : &r->post_run_ms))
+		if (parse_duration(val, m ? &m->post_run_ms : &r->post_run_ms))
 			return cli_fail(err, errlen, "--post-run %s: want a time such as 500ms or 2s", val);
 		return 0;
 	}
 	if (r) {
 		if (!strcmp(name, "accept-timeout")) {
-			/* 0 is not a duration for cli_parse_duration, but here it means "no limit". */
+			/* 0 is not a duration for parse_duration, but here it means "no limit". */
 			if (!strcmp(val, "0"))
 				r->accept_timeout_ms = 0;
-			else if (cli_parse_duration(val, &r->accept_timeout_ms))
+			else if (parse_duration(val, &r->accept_timeout_ms))
 				return cli_fail(err, errlen, "--accept-timeout %s: want a time up to 24h such as 30s or 10m "
 						"(0: wait forever)", val);
 			return 0;
@@ -144,25 +144,25 @@ static int mig_set(struct migrate_opts *m, struct recv_opts *r, const char *name
 		if (xport_parse(val, false, &m->to))
 			return cli_fail(err, errlen, "--to %s: want local, unix:PATH or tcp:HOST:PORT", val);
 	} else if (!strcmp(name, "clear-chunk")) {
-		if (cli_parse_size(val, &v) || v < (2ULL << 20) || !is_pow2(v))
+		if (parse_size(val, &v) || v < (2ULL << 20) || !is_pow2(v))
 			return cli_fail(err, errlen, "--clear-chunk %s: want a power of two of at least 2M, e.g. 2M, 64M, 1G", val);
 		m->clear_chunk = v;
 	} else if (!strcmp(name, "downtime-limit")) {
-		if (cli_parse_duration(val, &m->downtime_ms))
+		if (parse_duration(val, &m->downtime_ms))
 			return cli_fail(err, errlen, "--downtime-limit %s: want a time such as 300ms", val);
 	} else if (!strcmp(name, "max-rounds")) {
-		if (cli_parse_uint(val, 1, MIG_MAX_ROUNDS, &v))
+		if (parse_uint(val, 1, MIG_MAX_ROUNDS, &v))
 			return cli_fail(err, errlen, "--max-rounds %s: want 1..%d", val, MIG_MAX_ROUNDS);
 		m->max_rounds = (unsigned)v;
 	} else if (!strcmp(name, "stall-rounds")) {
-		if (cli_parse_uint(val, 1, MIG_MAX_ROUNDS, &v))
+		if (parse_uint(val, 1, MIG_MAX_ROUNDS, &v))
 			return cli_fail(err, errlen, "--stall-rounds %s: want 1..%d", val, MIG_MAX_ROUNDS);
 		m->stall_rounds = (unsigned)v;
 	} else if (!strcmp(name, "max-bandwidth")) {
-		if (cli_parse_size(val, &m->max_bandwidth) || m->max_bandwidth < 4096)
+		if (parse_size(val, &m->max_bandwidth) || m->max_bandwidth < 4096)
 			return cli_fail(err, errlen, "--max-bandwidth %s: want bytes per second, e.g. 64M", val);
 	} else if (!strcmp(name, "ring-size")) {
-		if (cli_parse_uint(val, 64, 65536, &v) || !is_pow2(v))
+		if (parse_uint(val, 64, 65536, &v) || !is_pow2(v))
 			return cli_fail(err, errlen, "--ring-size %s: want a power of two from 64 to 65536 entries", val);
 		m->ring_entries = (uint32_t)v;
 	} else {
