@@ -7,6 +7,7 @@
 #include "lib/err.h"
 #include "core/kvm.h"
 #include "cmd/migrate.h"
+#include "cmd/recv.h"
 #include "cmd/run.h"
 
 struct cmd {

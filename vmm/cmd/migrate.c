@@ -6,6 +6,7 @@
  * Everything after setup returns -errno so a failed migration ends with the source guest resumed.
  */
 #include "cmd/migrate.h"
+#include "cmd/recv.h"
 
 #include <errno.h>
 #include <inttypes.h>

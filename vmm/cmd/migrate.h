@@ -22,8 +22,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cmd/migrate_opts.h"
+#include "mig/converge.h"
 #include "mig/dirty.h"
-#include "mig/migrate_plan.h"
+#include "mig/tbucket.h"
 #include "session.h"
 #include "mig/stream.h"
 
@@ -88,9 +90,6 @@ struct mig {
 };
 
 int migrate_main(int argc, char **argv);
-int recv_main(int argc, char **argv);
-/* The destination on a connected fd (recv, or the child of --to local). Returns the exit status. */
-int recv_serve(const struct recv_opts *o, int fd);
 
 /* migrate_report.c */
 void migrate_report_round(const struct mig *g, const struct mig_round *rd);

@@ -17,6 +17,7 @@
 #include "lib/err.h"
 #include "lib/json.h"
 #include "cmd/migrate.h"
+#include "cmd/recv.h"
 #include "mig/ramhash.h"
 #include "mig/transport.h"
 #include "core/vcpu_state.h"

@@ -54,9 +54,4 @@ uint64_t machine_now_ns(void);
 int machine_pause(struct machine *m, unsigned timeout_ms);
 void machine_resume(struct machine *m);
 
-/* Guest SBI calls KVM forwards to userspace (console, rvmig extension). sbi.c */
-void sbi_handle(struct vcpu *v);
-/* Flushes a partial console line (at exit). */
-void sbi_console_flush(struct vcpu *v);
-
 #endif

@@ -3,6 +3,8 @@
  * SBI calls KVM hands to userspace: the debug console (DBCN, legacy putchar) and the rvmig extension
  * through which the guest says hello, reports phases and final stats, or panics.
  */
+#include "core/sbi.h"
+
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <string.h>

@@ -16,7 +16,7 @@
 #include "lib/bitmap.h"
 #include "lib/err.h"
 #include "core/machine.h"
-#include "mig/migrate_plan.h"
+#include "mig/chunk.h"
 
 static uint64_t dirty_elapsed(uint64_t t0)
 {

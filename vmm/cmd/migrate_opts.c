@@ -1,68 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-#include "mig/migrate_plan.h"
+#include "cmd/migrate_opts.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "rvmig_abi.h"
+#include "cmd/recv.h"
 #include "lib/util.h"
-
-/* ---- transport addresses -------------------------------------------------------------------- */
-
-static int xport_parse_port(const char *s, uint16_t *port)
-{
-	uint64_t v;
-
-	if (parse_uint(s, 1, 65535, &v))
-		return -1;
-	*port = (uint16_t)v;
-	return 0;
-}
-
-int xport_parse(const char *s, bool listen, struct xport_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (!strcmp(s, "local")) {
-		a->kind = XPORT_LOCAL;
-		return listen ? -1 : 0; /* a local destination is forked, never listened for */
-	}
-	if (!strncmp(s, "unix:", 5)) {
-		a->kind = XPORT_UNIX;
-		if (!s[5] || strlen(s + 5) >= sizeof(a->path))
-			return -1;
-		strcpy(a->path, s + 5);
-		return 0;
-	}
-	if (!strncmp(s, "tcp:", 4)) {
-		const char *rest = s + 4, *colon = strrchr(rest, ':');
-
-		a->kind = XPORT_TCP;
-		if (!colon) {
-			/* "tcp:PORT": listen on any address; connect to this host */
-			if (!listen)
-				strcpy(a->host, "127.0.0.1");
-			return xport_parse_port(rest, &a->port);
-		}
-		if (colon == rest || (size_t)(colon - rest) >= sizeof(a->host))
-			return -1;
-		memcpy(a->host, rest, (size_t)(colon - rest));
-		a->host[colon - rest] = 0;
-		return xport_parse_port(colon + 1, &a->port);
-	}
-	return -1;
-}
-
-const char *xport_format(const struct xport_addr *a, char *buf, size_t len)
-{
-	switch (a->kind) {
-	case XPORT_UNIX: snprintf(buf, len, "unix:%s", a->path); break;
-	case XPORT_TCP:  snprintf(buf, len, "tcp:%s:%u", a->host[0] ? a->host : "0.0.0.0", a->port); break;
-	default:         snprintf(buf, len, "local"); break;
-	}
-	return buf;
-}
-
-/* ---- options -------------------------------------------------------------------------------- */
 
 void cli_migrate_help(FILE *f)
 {
@@ -92,20 +35,6 @@ void cli_migrate_help(FILE *f)
 "Run options: see rvmig run --help (--vcpus, --mem, --backing, --pattern, --rate, --json, ...).\n"
 "Exit status: 0 migrated, verified bit-exact and by the guest; 1 failure (the source guest is\n"
 "resumed and verified when the failure came before the destination took over); 2 usage.\n");
-}
-
-void cli_recv_help(FILE *f)
-{
-	fprintf(f,
-"usage: rvmig recv --listen unix:PATH|tcp:[HOST:]PORT [--vcpus N] [--mem SIZE] [--backing KIND]\n"
-"                  [--post-run T] [--accept-timeout T] [--json FILE] [--quiet]\n"
-"\n"
-"Waits for one incoming migration, creates a VM of the given shape (it must match the sender's:\n"
-"RAM size, vCPUs, page size, versions; otherwise the stream is refused before any page is written),\n"
-"receives RAM and vCPU state, checks the RAM hashes, resumes the guest, lets it run --post-run, has\n"
-"it verify its stamps and shuts it down. Exit status 0 when all of that succeeded.\n"
-"\n"
-"  --accept-timeout T   give up (exit 1) when no sender connects within T (default 10m; 0: forever)\n");
 }
 
 /* One migrate/recv option; 1 = not ours (goes to cli_parse_run), 0 = taken, CLI_USAGE = bad. */
@@ -172,8 +101,8 @@ static int mig_set(struct migrate_opts *m, struct recv_opts *r, const char *name
 }
 
 /* Splits argv into our options and the rest, which cli_parse_run then checks. */
-static enum cli_result mig_parse(int argc, char **argv, struct migrate_opts *m, struct recv_opts *r,
-				 struct run_opts *run, char *err, size_t errlen)
+enum cli_result mig_parse(int argc, char **argv, struct migrate_opts *m, struct recv_opts *r,
+			  struct run_opts *run, char *err, size_t errlen)
 {
 	static const char *const ours[] = { "dirty", "to", "clear-chunk", "downtime-limit", "max-rounds",
 					    "stall-rounds", "max-bandwidth", "ring-size", "post-run", "listen",
@@ -252,97 +181,4 @@ enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o,
 	if (r == CLI_OK && o->run.dirty_log)
 		return cli_fail(err, errlen, "--dirty-log is for rvmig run; migrate turns logging on itself (--dirty MODE)");
 	return r;
-}
-
-enum cli_result cli_parse_recv(int argc, char **argv, struct recv_opts *o, char *err, size_t errlen)
-{
-	enum cli_result r;
-	bool have_listen;
-
-	*o = (struct recv_opts){ .post_run_ms = MIG_DEFAULT_POST_RUN_MS,
-				 .accept_timeout_ms = MIG_DEFAULT_ACCEPT_TIMEOUT_MS };
-	o->listen.kind = XPORT_LOCAL;
-	r = mig_parse(argc, argv, NULL, o, &o->run, err, errlen);
-	have_listen = o->listen.kind != XPORT_LOCAL;
-	if (r == CLI_OK && !have_listen)
-		return cli_fail(err, errlen, "recv needs --listen unix:PATH or --listen tcp:PORT");
-	return r;
-}
-
-/* ---- token bucket --------------------------------------------------------------------------- */
-
-void tbucket_init(struct tbucket *t, uint64_t rate, uint64_t now_ns)
-{
-	t->rate = rate;
-	/* 50 ms worth (at least 64K): smooth enough to measure, big enough for a batch or two. */
-	t->burst = rate / 20 > 65536 ? (double)(rate / 20) : 65536.0;
-	t->tokens = t->burst;
-	t->last_ns = now_ns;
-}
-
-uint64_t tbucket_take(struct tbucket *t, uint64_t n, uint64_t now_ns)
-{
-	if (!t->rate)
-		return 0;
-	if (now_ns > t->last_ns) {
-		t->tokens += (double)(now_ns - t->last_ns) * (double)t->rate / 1e9;
-		if (t->tokens > t->burst)
-			t->tokens = t->burst;
-		t->last_ns = now_ns;
-	}
-	t->tokens -= (double)n;
-	if (t->tokens >= 0)
-		return 0;
-	return (uint64_t)(-t->tokens * 1e9 / (double)t->rate + 0.5);
-}
-
-/* ---- convergence ---------------------------------------------------------------------------- */
-
-void conv_init(struct conv *c, uint64_t limit_ns, unsigned max_rounds, unsigned stall_rounds)
-{
-	*c = (struct conv){ .limit_ns = limit_ns, .max_rounds = max_rounds, .stall_rounds = stall_rounds,
-			    .best = UINT64_MAX };
-}
-
-enum conv_decision conv_decide(struct conv *c, unsigned round, uint64_t remaining, double bw,
-			       uint64_t *expected_ns)
-{
-	*expected_ns = bw > 0 ? (uint64_t)((double)remaining / bw * 1e9) : UINT64_MAX;
-	if (bw > 0 && *expected_ns <= c->limit_ns)
-		return CONV_CONVERGED;
-	/* "Shrinking" means by more than 10 %: noise around a plateau is not progress. */
-	if (c->best == UINT64_MAX || (double)remaining < 0.9 * (double)c->best) {
-		c->best = remaining;
-		c->since_best = 0;
-	} else {
-		c->since_best++;
-	}
-	if (round >= c->max_rounds)
-		return CONV_FORCED_MAX_ROUNDS;
-	if (c->since_best >= c->stall_rounds)
-		return CONV_FORCED_STALLED;
-	return CONV_CONTINUE;
-}
-
-const char *conv_name(enum conv_decision d)
-{
-	switch (d) {
-	case CONV_CONTINUE:          return "continue";
-	case CONV_CONVERGED:         return "converged";
-	case CONV_FORCED_MAX_ROUNDS: return "forced (max rounds)";
-	case CONV_FORCED_STALLED:    return "forced (not shrinking)";
-	}
-	return "?";
-}
-
-/* ---- CLEAR chunks --------------------------------------------------------------------------- */
-
-uint64_t chunk_pages_for(uint64_t chunk_bytes, uint64_t slot_pages)
-{
-	uint64_t n = chunk_bytes / RVMIG_PAGE_SIZE;
-
-	if (n > slot_pages)
-		n = slot_pages;
-	n &= ~63ULL;
-	return n ? n : 64;
 }
