@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "lib/bitmap.h"
+#include "lib/hash.h"
 #include "lib/err.h"
 #include "mig/ramhash.h"
 #include "mig/transport.h"
@@ -413,7 +414,7 @@ static int mig_await_resume(struct mig *g)
 				 " RAM hashes", stream_rec_name(rec.type), g->nblocks);
 	g->resumed_ns = machine_now_ns();
 	g->handed_over = true;
-	g->hash_mismatch = stream_hashes_compare(g->hashes, rec.u.hashes.hashes, g->nblocks, bad, 8);
+	g->hash_mismatch = hashes_compare(g->hashes, rec.u.hashes.hashes, g->nblocks, bad, 8);
 	if (g->hash_mismatch)
 		return mig_failf(g, -EBADMSG, "%zu of %" PRIu64 " 2M blocks differ from the destination's (first: "
 				 "block %zu at gpa 0x%llx) although it resumed", g->hash_mismatch, g->nblocks, bad[0],

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/hash.h"
 #include "lib/err.h"
 #include "lib/json.h"
 #include "cmd/migrate.h"
@@ -153,7 +154,7 @@ static int recv_check_hashes(struct recv *v)
 	if (!v->hashed)
 		ramhash_parallel(v->r->m.mem.hva, v->r->opts.mem, MIG_HASH_BLOCK, v->hashes);
 	v->hashed = true;
-	n = stream_hashes_compare(v->src_hashes, v->hashes, v->nblocks, bad, 8);
+	n = hashes_compare(v->src_hashes, v->hashes, v->nblocks, bad, 8);
 	v->hashes_compared = true;
 	v->hash_mismatches = n;
 	if (!n) {

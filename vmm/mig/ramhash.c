@@ -4,7 +4,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include "mig/stream.h"
+#include "lib/hash.h"
 
 #define RAMHASH_MAX_THREADS 8
 
@@ -21,7 +21,7 @@ static void *ramhash_worker(void *arg)
 
 	if (start + len > p->size)
 		len = p->size - start;
-	stream_hash_ram(p->ram + start, len, p->block, p->out + p->first);
+	hash_ram(p->ram + start, len, p->block, p->out + p->first);
 	return NULL;
 }
 
@@ -36,7 +36,7 @@ void ramhash_parallel(const void *ram, uint64_t size, uint64_t block, uint64_t *
 	if (n > nblocks)
 		n = (unsigned)nblocks;
 	if (n <= 1) {
-		stream_hash_ram(ram, size, block, out);
+		hash_ram(ram, size, block, out);
 		return;
 	}
 	per = (nblocks + n - 1) / n;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The rvmig migration stream: a versioned, self-checking record format carried over a file descriptor
- * (a TCP/UNIX socket or a pipe), with a small buffered writer and reader.
+ * (a TCP/UNIX socket or a pipe), with a small buffered writer and reader. stream.c has the format
+ * checks, stream_io.c the buffered I/O, stream_write.c and stream_read.c the records; the block
+ * hash of HASHES records is lib/hash.h.
  *
  * Wire format (all integers fixed-width little endian, whatever the host):
  *
@@ -141,6 +143,14 @@ struct stream_record {
 	} u;
 };
 
+/* Round order, kept alike by writer and reader (stream_round_step). */
+struct stream_rounds {
+	bool open;                  /* a BATCH came, its ROUND_END not yet                   */
+	bool any_ended;
+	uint64_t cur, pages;        /* the open round, and its pages so far                  */
+	uint64_t last;              /* the last round that ended                             */
+};
+
 struct stream_writer {
 	int fd;
 	bool is_sock;
@@ -156,10 +166,7 @@ struct stream_writer {
 	uint32_t page_size;
 	uint64_t ram_pages;
 	uint32_t nr_vcpus;
-	bool round_open;
-	uint64_t round, round_pages;
-	bool any_round_ended;
-	uint64_t last_round;
+	struct stream_rounds rounds;
 	struct stream_totals totals;
 	char err[STREAM_ERR_LEN];
 };
@@ -181,10 +188,7 @@ struct stream_reader {
 	struct stream_reg *regs;    /* STREAM_VCPU_MAX_REGS */
 	uint64_t *hashes;           /* STREAM_HASHES_MAX */
 	uint64_t vcpus_seen[STREAM_MAX_VCPUS / 64]; /* bit per vCPU id: a second state for a vCPU is an error */
-	bool round_open;
-	uint64_t round, round_pages;
-	bool any_round_ended;
-	uint64_t last_round;
+	struct stream_rounds rounds;
 	struct stream_totals totals;
 	char abort_reason[STREAM_REASON_MAX + 1];
 	char err[STREAM_ERR_LEN];
@@ -294,21 +298,5 @@ int stream_read_header(struct stream_reader *r, struct stream_header *h);
 int stream_next(struct stream_reader *r, struct stream_record *rec);
 /* Writes a decoded batch into guest RAM (host mapping): data copied, zero pages cleared. */
 void stream_batch_apply(const struct stream_batch *b, void *ram, uint32_t page_size);
-
-/* ---- pages and hashes ---- */
-bool stream_page_is_zero(const void *p, size_t len);
-/*
- * 64-bit hash of a block: XXH64 with seed 0 (the public xxHash algorithm, bit-exact with the
- * reference implementation), chosen because it is fast in portable C and collisions are ~2^-64.
- */
-uint64_t stream_hash_block(const void *p, size_t len);
-/* Hashes of consecutive block_size blocks of ram[0..ram_size) (the last block may be shorter). */
-void stream_hash_ram(const void *ram, uint64_t ram_size, uint64_t block_size, uint64_t *out);
-/*
- * Compares two hash arrays of n blocks. Returns the number of differing blocks and stores the first
- * max_bad of their indices in bad[] (bad may be NULL when max_bad is 0).
- */
-size_t stream_hashes_compare(const uint64_t *a, const uint64_t *b, size_t n, size_t *bad,
-			     size_t max_bad);
 
 #endif /* RVMIG_STREAM_H */
