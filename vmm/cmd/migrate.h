@@ -91,6 +91,11 @@ struct mig {
 
 int migrate_main(int argc, char **argv);
 
+/* migrate_send.c: the stream to the destination, each 0 or -errno with the reason in g->fail. */
+int mig_handshake(struct mig *g);
+int mig_precopy(struct mig *g);
+int mig_stop_and_copy(struct mig *g);
+
 /* migrate_report.c */
 void migrate_report_round(const struct mig *g, const struct mig_round *rd);
 void migrate_report_print(const struct mig *g);
