@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * rvmig bench: one case of the eager page split A/B (see bench.h for the sequence). Built on the
- * pieces `rvmig run` exports (setup, the monitor loop, collect) and on dirty.c's modes.
+ * session (session.h: setup, the monitor loop, collect) and on dirty.c's modes. This file is the
+ * sequence; bench_probes.c the host-side measurements, bench_report.c the output.
  */
 #include "cmd/bench.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,106 +17,9 @@
 
 #include "lib/bitmap.h"
 #include "lib/err.h"
-#include "lib/json.h"
 #include "session.h"
-#include "mig/stream.h"
 
 #define BENCH_STALL_S 60ULL
-
-struct bench {
-	struct bench_opts o;
-	struct session *r;
-	struct dirty d;
-	bool dirty_ready;
-	uint64_t target_epoch;       /* what the wait predicates look for                          */
-	bool parked[RVMIG_MAX_VCPUS];/* finished its slice this pass, waiting outside KVM_RUN      */
-	uint64_t epoch;              /* last epoch the VMM set                                     */
-	double enable_ms;
-	bool have_first_clear;       /* manual-init-set: the CLEAR sweep before pass 1             */
-	struct bench_harvest first_clear;
-	struct bench_pass passes[BENCH_MAX_PASSES];
-	unsigned npasses;
-	struct bench_harvest clean[BENCH_MAX_CLEAN];
-	unsigned nclean;
-	double copy_ms[BENCH_COPY_REPS];
-	unsigned ncopy;
-	double calib_gib_s;          /* memcpy of up to 64 MiB just before logging starts           */
-	double crc_gib_s;            /* the stream's crc32 over the same bytes, right after          */
-	struct bench_kstat_set ks;
-	uint64_t start_ns;
-	char kernel[256];
-	char fail[256];
-};
-
-static double bench_ms(uint64_t ns)
-{
-	return (double)ns / 1e6;
-}
-
-/* The [bench] progress lines: off under --quiet (as for rvmig run) and --json-only. */
-static bool bench_say(const struct bench *b)
-{
-	return !b->o.json_only && !b->o.run.quiet;
-}
-
-/* ---- KVM's own counters --------------------------------------------------------------------- */
-
-static void bench_kstats_open(struct bench *b)
-{
-	struct bench_kstat_set *k = &b->ks;
-	struct machine *m = &b->r->m;
-
-	k->have_vm = kstats_open(&k->vm, m->vm.vm_fd, "VM") == 0;
-	k->have_vcpu = true;
-	for (unsigned i = 0; i < m->nr_vcpus; i++)
-		if (kstats_open(&k->vcpu[i], m->vcpus[i].fd, "vCPU"))
-			k->have_vcpu = false;
-	for (unsigned p = 0; p < BENCH_KSTAT_POINTS; p++) {
-		k->vm_vals[p] = calloc(k->vm.n + 1, sizeof(uint64_t));
-		k->vcpu_vals[p] = calloc(k->vcpu[0].n + 1, sizeof(uint64_t));
-		if (!k->vm_vals[p] || !k->vcpu_vals[p])
-			die_errno(ENOMEM, "allocating KVM stats snapshots");
-	}
-}
-
-/* Snapshot point p: VM values, and vCPU values summed over the vCPUs. */
-static void bench_kstats_take(struct bench *b, unsigned p)
-{
-	struct bench_kstat_set *k = &b->ks;
-	uint64_t *tmp;
-
-	if (k->have_vm && kstats_read(&k->vm, k->vm_vals[p]))
-		k->have_vm = false;
-	if (!k->have_vcpu)
-		return;
-	tmp = calloc(k->vcpu[0].n + 1, sizeof(uint64_t));
-	if (!tmp)
-		die_errno(ENOMEM, "allocating KVM stats snapshot");
-	memset(k->vcpu_vals[p], 0, k->vcpu[0].n * sizeof(uint64_t));
-	for (unsigned i = 0; i < b->r->m.nr_vcpus && k->have_vcpu; i++) {
-		if (k->vcpu[i].n != k->vcpu[0].n || kstats_read(&k->vcpu[i], tmp)) {
-			k->have_vcpu = false;
-			break;
-		}
-		for (size_t s = 0; s < k->vcpu[0].n; s++)
-			k->vcpu_vals[p][s] += tmp[s];
-	}
-	free(tmp);
-	k->taken[p] = true;
-}
-
-static void bench_kstats_close(struct bench *b)
-{
-	if (b->ks.vm.desc)
-		kstats_close(&b->ks.vm);
-	for (unsigned i = 0; i < RVMIG_MAX_VCPUS; i++)
-		if (b->ks.vcpu[i].desc)
-			kstats_close(&b->ks.vcpu[i]);
-	for (unsigned p = 0; p < BENCH_KSTAT_POINTS; p++) {
-		free(b->ks.vm_vals[p]);
-		free(b->ks.vcpu_vals[p]);
-	}
-}
 
 /* ---- hooks and wait predicates -------------------------------------------------------------- */
 
@@ -473,64 +376,6 @@ static int bench_clean(struct bench *b)
 	return 0;
 }
 
-/* memcpy of all guest RAM into a 64 MiB buffer, chunk by chunk: the copy a migration does, for scale. */
-static void bench_copy(struct bench *b)
-{
-	const struct mem *mem = &b->r->m.mem;
-	size_t buf_len = mem->size < BENCH_COPY_BUF ? mem->size : BENCH_COPY_BUF;
-	uint8_t *buf = malloc(buf_len);
-
-	if (!buf) {
-		warn_errno(ENOMEM, "allocating the %zu-byte copy buffer: no memcpy figure", buf_len);
-		return;
-	}
-	memset(buf, 1, buf_len);
-	for (unsigned rep = 0; rep < BENCH_COPY_REPS; rep++) {
-		uint64_t t0 = machine_now_ns();
-
-		for (uint64_t off = 0; off < mem->size; off += buf_len)
-			memcpy(buf, (const uint8_t *)mem->hva + off,
-			       mem->size - off < buf_len ? (size_t)(mem->size - off) : buf_len);
-		__asm__ volatile("" : : "r"(buf) : "memory");
-		b->copy_ms[rep] = bench_ms(machine_now_ns() - t0);
-		b->ncopy = rep + 1;
-	}
-	free(buf);
-}
-
-static double gib_per_s(uint64_t bytes, double seconds)
-{
-	return (double)bytes / (double)(1ULL << 30) / seconds;
-}
-
-/*
- * A CPU-speed probe right before the measured part: memcpy of up to 64 MiB of guest RAM. Under TCG
- * its bandwidth drops when other emulators share the host's cores, which is also when single guest
- * writes stall for host time slices; the report uses it to flag contended runs. The stream's crc32
- * over the same bytes follows, so the report can say what the checksum alone lets a stream reach.
- */
-static void bench_calibrate(struct bench *b)
-{
-	const struct mem *mem = &b->r->m.mem;
-	size_t len = mem->size < BENCH_COPY_BUF ? mem->size : BENCH_COPY_BUF;
-	uint8_t *buf = malloc(len);
-	uint64_t t0;
-	uint32_t crc;
-
-	if (!buf)
-		return;
-	memset(buf, 1, len);
-	t0 = machine_now_ns();
-	memcpy(buf, mem->hva, len);
-	__asm__ volatile("" : : "r"(buf) : "memory");
-	b->calib_gib_s = gib_per_s(len, (double)(machine_now_ns() - t0) / 1e9);
-	t0 = machine_now_ns();
-	crc = stream_crc32(0, buf, len);
-	__asm__ volatile("" : : "r"(crc)); /* used, so the compiler cannot drop the loop */
-	b->crc_gib_s = gib_per_s(len, (double)(machine_now_ns() - t0) / 1e9);
-	free(buf);
-}
-
 static int bench_boot(struct bench *b)
 {
 	struct session *r = b->r;
@@ -558,210 +403,7 @@ static int bench_drive(struct bench *b)
 	return session_verify_and_exit(b->r, "the guest");
 }
 
-/* ---- JSON ----------------------------------------------------------------------------------- */
-
-static void bench_json_bstat(struct json *j, const char *key, const struct bstat *s)
-{
-	json_obj_begin(j, key);
-	json_u64(j, "n", s->n);
-	json_double(j, "median", s->median);
-	json_double(j, "min", s->min);
-	json_double(j, "max", s->max);
-	json_obj_end(j);
-}
-
-static void bench_json_harvest(struct json *j, const char *key, const struct bench_harvest *h)
-{
-	json_obj_begin(j, key);
-	json_double(j, "total_ms", h->total_ms);
-	json_double(j, "get_ms", h->get_ms);
-	json_u64(j, "gets", h->gets);
-	json_double(j, "clear_ms", h->clear_ms);
-	json_u64(j, "clears", h->clears);
-	json_double(j, "ring_ms", h->ring_ms);
-	json_u64(j, "ring_entries", h->ring_entries);
-	json_u64(j, "ring_resets", h->ring_resets);
-	json_u64(j, "pages", h->pages);
-	bench_json_bstat(j, "clear_chunk_ms", &h->chunk);
-	json_arr_begin(j, "clear_chunk_ms_samples");
-	for (size_t i = 0; i < h->nchunk_ms; i++)
-		json_double(j, NULL, h->chunk_ms[i]);
-	json_arr_end(j);
-	json_obj_end(j);
-}
-
-static void bench_json_latency(struct json *j, const struct stats_latency *l)
-{
-	json_obj_begin(j, "first_write_latency_us");
-	json_u64(j, "count", l->count);
-	json_double(j, "mean", l->mean_us);
-	json_double(j, "p50", l->p50_us);
-	json_double(j, "p90", l->p90_us);
-	json_double(j, "p99", l->p99_us);
-	json_double(j, "p99_9", l->p999_us);
-	json_double(j, "max", l->max_us);
-	json_obj_end(j);
-}
-
-static void bench_json_pass(struct json *j, const struct bench *b, unsigned idx)
-{
-	const struct bench_pass *p = &b->passes[idx];
-
-	json_obj_begin(j, NULL);
-	json_u64(j, "pass", idx + 1);
-	json_u64(j, "epoch", p->epoch);
-	json_double(j, "wall_ms", p->wall_ms);
-	json_double(j, "slice_ms_max", p->slice_ms_max);
-	json_u64(j, "first_writes", p->first_writes_total);
-	json_u64(j, "slice_pages", p->slice_pages_total);
-	json_double(j, "pages_per_s", p->pages_per_s);
-	bench_json_latency(j, &p->lat);
-	json_u64(j, "first_write_max_ticks", p->merged.first_write_max);
-	json_arr_begin(j, "hist_log2_ticks");
-	for (unsigned k = 0; k < RVMIG_HIST_BUCKETS; k++)
-		json_u64(j, NULL, p->merged.hist[k]);
-	json_arr_end(j);
-	json_arr_begin(j, "vcpus");
-	for (unsigned i = 0; i < b->o.run.vcpus; i++) {
-		json_obj_begin(j, NULL);
-		json_u64(j, "vcpu", i);
-		json_double(j, "slice_ms", p->slice_ms[i]);
-		json_u64(j, "first_writes", p->first_writes[i]);
-		json_u64(j, "slice_pages", p->slice_pages[i]);
-		json_obj_end(j);
-	}
-	json_arr_end(j);
-	json_u64(j, "ring_full_harvests", p->ring_full_harvests);
-	json_double(j, "ring_during_ms", p->ring_during_ms);
-	bench_json_harvest(j, "harvest", &p->h);
-	json_obj_end(j);
-}
-
-static void bench_json_kstats_one(struct json *j, const char *key, const struct kstats *k, bool have,
-				  uint64_t *const *vals, const bool *taken)
-{
-	static const char *const points[BENCH_KSTAT_POINTS] = { "before_enable", "after_pass1", "after_passes" };
-
-	if (!have) {
-		json_str(j, key, NULL);
-		return;
-	}
-	json_obj_begin(j, key);
-	for (size_t s = 0; s < k->n; s++) {
-		json_obj_begin(j, k->desc[s].name);
-		json_str(j, "type", kstats_type_name(k->desc[s].type));
-		for (unsigned p = 0; p < BENCH_KSTAT_POINTS; p++)
-			if (taken[p])
-				json_u64(j, points[p], vals[p][s]);
-		json_obj_end(j);
-	}
-	json_obj_end(j);
-}
-
-static void bench_json_host(struct json *j, const struct bench *b)
-{
-	const struct session *r = b->r;
-
-	json_obj_begin(j, "host");
-	json_str(j, "kernel", b->kernel);
-	json_u64(j, "kvm_api", (uint64_t)r->m.vm.api_version);
-	json_u64(j, "timebase_hz", r->m.timebase_hz);
-	json_str(j, "guest_isa", r->isa);
-	json_str(j, "eager_page_split", r->eager_split[0] ? r->eager_split : NULL);
-	json_obj_end(j);
-	json_obj_begin(j, "backing");
-	json_str(j, "kind", mem_backing_name(r->m.mem.backing));
-	json_u64(j, "page_size", r->m.mem.page_size);
-	json_u64(j, "huge_bytes", r->m.mem.huge_bytes);
-	json_u64(j, "kernel_page_kb", r->m.mem.kernel_page_kb);
-	json_str(j, "report", r->m.mem.report);
-	json_obj_end(j);
-}
-
-static void bench_json_body(struct json *j, const struct bench *b)
-{
-	const struct bench_opts *o = &b->o;
-	struct bstat copy;
-	double cp[BENCH_COPY_REPS];
-
-	/* The params object was opened by session_json_begin (vcpus, mem_bytes, backing). */
-	json_str(j, "label", o->label);
-	json_str(j, "dirty", dirty_mode_name(o->mode));
-	json_u64(j, "passes", o->passes);
-	json_u64(j, "clear_chunk_bytes", b->d.chunk_pages * RVMIG_PAGE_SIZE);
-	json_u64(j, "clear_chunks", b->d.nchunks);
-	json_u64(j, "ring_size", o->mode == DIRTY_RING ? o->ring_size : 0);
-	json_u64(j, "slot_pages", b->d.npages);
-	json_bool(j, "park_done_vcpus", !o->no_park);
-	json_obj_end(j);
-	bench_json_host(j, b);
-	json_double(j, "enable_ms", b->enable_ms);
-	if (b->have_first_clear)
-		bench_json_harvest(j, "first_clear", &b->first_clear);
-	else
-		json_str(j, "first_clear", NULL);
-	json_arr_begin(j, "passes");
-	for (unsigned i = 0; i < b->npasses; i++)
-		bench_json_pass(j, b, i);
-	json_arr_end(j);
-	json_arr_begin(j, "clean_harvests");
-	for (unsigned i = 0; i < b->nclean; i++)
-		bench_json_harvest(j, NULL, &b->clean[i]);
-	json_arr_end(j);
-	for (unsigned i = 0; i < b->ncopy; i++)
-		cp[i] = b->copy_ms[i];
-	bstat_summarize(cp, b->ncopy, &copy);
-	json_obj_begin(j, "memcpy");
-	json_u64(j, "bytes", o->run.mem);
-	json_u64(j, "buffer_bytes", o->run.mem < BENCH_COPY_BUF ? o->run.mem : BENCH_COPY_BUF);
-	bench_json_bstat(j, "ms", &copy);
-	json_double(j, "gib_per_s", copy.n ? gib_per_s(o->run.mem, copy.median / 1000) : NAN);
-	json_arr_begin(j, "ms_samples");
-	for (unsigned i = 0; i < b->ncopy; i++)
-		json_double(j, NULL, b->copy_ms[i]);
-	json_arr_end(j);
-	json_double(j, "calib_gib_per_s", b->calib_gib_s);
-	json_double(j, "crc32_gib_per_s", b->crc_gib_s);
-	json_obj_end(j);
-	json_obj_begin(j, "kvm_stats");
-	bench_json_kstats_one(j, "vm", &b->ks.vm, b->ks.have_vm, b->ks.vm_vals, b->ks.taken);
-	bench_json_kstats_one(j, "vcpu_sum", &b->ks.vcpu[0], b->ks.have_vcpu, b->ks.vcpu_vals, b->ks.taken);
-	json_obj_end(j);
-}
-
-static int bench_json(const struct bench *b, const char *path)
-{
-	FILE *f;
-	struct json j;
-
-	if (json_file_open(path, &f))
-		return -1;
-	session_json_begin(&j, f, "rvmig bench", &b->o.run);
-	bench_json_body(&j, b);
-	json_bool(&j, "all_verified", b->r->all_verified);
-	json_str(&j, "error", b->fail[0] ? b->fail : b->r->m.fail_msg[0] ? b->r->m.fail_msg : NULL);
-	json_obj_end(&j);
-	json_finish(&j);
-	return json_file_close(f, path);
-}
-
 /* ---- main ----------------------------------------------------------------------------------- */
-
-static void bench_summary(const struct bench *b)
-{
-	const struct bench_pass *p1 = b->npasses ? &b->passes[0] : NULL;
-
-	/* The summary stays under --quiet; only --json-only drops it (errors go to stderr regardless). */
-	if (b->o.json_only || !p1)
-		return;
-	printf("\nrvmig bench %s: %s, %u vCPUs, %s backing (%s), eager_page_split=%s\n", b->o.label ? b->o.label : "",
-	       dirty_mode_name(b->o.mode), b->o.run.vcpus, mem_backing_name(b->o.run.backing), b->r->m.mem.report,
-	       b->r->eager_split[0] ? b->r->eager_split : "n/a");
-	printf("enable %.3f ms; first CLEAR %s; pass 1 %.0f ms (%.0f pages/s, p99.9 %.1f us, max %.1f us)\n",
-	       b->enable_ms, b->have_first_clear ? "see JSON" : "n/a", p1->wall_ms, p1->pages_per_s, p1->lat.p999_us,
-	       p1->lat.max_us);
-	printf("result: %s\n", b->r->all_verified ? "OK: every hart verified its slice" : "FAILED");
-}
 
 static struct bench *bench_new(int argc, char **argv, int *status)
 {

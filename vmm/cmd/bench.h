@@ -75,9 +75,65 @@ struct bench_kstat_set {
 	bool taken[BENCH_KSTAT_POINTS];
 };
 
+struct session;
+
+/* The state of one case, shared by bench.c (the sequence), bench_probes.c and bench_report.c. */
+struct bench {
+	struct bench_opts o;
+	struct session *r;
+	struct dirty d;
+	bool dirty_ready;
+	uint64_t target_epoch;       /* what the wait predicates look for                          */
+	bool parked[RVMIG_MAX_VCPUS];/* finished its slice this pass, waiting outside KVM_RUN      */
+	uint64_t epoch;              /* last epoch the VMM set                                     */
+	double enable_ms;
+	bool have_first_clear;       /* manual-init-set: the CLEAR sweep before pass 1             */
+	struct bench_harvest first_clear;
+	struct bench_pass passes[BENCH_MAX_PASSES];
+	unsigned npasses;
+	struct bench_harvest clean[BENCH_MAX_CLEAN];
+	unsigned nclean;
+	double copy_ms[BENCH_COPY_REPS];
+	unsigned ncopy;
+	double calib_gib_s;          /* memcpy of up to 64 MiB just before logging starts           */
+	double crc_gib_s;            /* the stream's crc32 over the same bytes, right after          */
+	struct bench_kstat_set ks;
+	uint64_t start_ns;
+	char kernel[256];
+	char fail[256];
+};
+
+static inline double bench_ms(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+/* The [bench] progress lines: off under --quiet (as for rvmig run) and --json-only. */
+static inline bool bench_say(const struct bench *b)
+{
+	return !b->o.json_only && !b->o.run.quiet;
+}
+
+static inline double gib_per_s(uint64_t bytes, double seconds)
+{
+	return (double)bytes / (double)(1ULL << 30) / seconds;
+}
+
 int bench_main(int argc, char **argv);
 
-/* Pure parsing (bench_cli.c), host-tested. argv[0] = "bench". */
+/* bench_probes.c: KVM's binary stats at BENCH_KSTAT_POINTS points, and the host's copy bandwidth. */
+void bench_kstats_open(struct bench *b);
+/* Snapshot point p: VM values, and vCPU values summed over the vCPUs. */
+void bench_kstats_take(struct bench *b, unsigned p);
+void bench_kstats_close(struct bench *b);
+void bench_copy(struct bench *b);
+void bench_calibrate(struct bench *b);
+
+/* bench_report.c: the summary on stdout and the JSON file. */
+void bench_summary(const struct bench *b);
+int bench_json(const struct bench *b, const char *path);
+
+/* Pure parsing (bench_opts.c), host-tested. argv[0] = "bench". */
 void bench_defaults(struct bench_opts *o);
 enum cli_result bench_parse(int argc, char **argv, struct bench_opts *o, char *err, size_t errlen);
 void bench_help(FILE *f);
