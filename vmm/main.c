@@ -4,11 +4,11 @@
 #include <string.h>
 
 #include "cmd/bench.h"
-#include "lib/err.h"
-#include "core/kvm.h"
 #include "cmd/migrate.h"
 #include "cmd/recv.h"
 #include "cmd/run.h"
+#include "core/kvm.h"
+#include "lib/err.h"
 
 struct cmd {
 	const char *name;

@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/err.h"
 #include "core/fdt_build.h"
 #include "core/guest_loader.h"
+#include "lib/err.h"
 
 /* ---- setup ---------------------------------------------------------------------------------- */
 

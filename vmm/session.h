@@ -11,12 +11,12 @@
 #include <stdint.h>
 
 #include "cmd/run_opts.h"
-#include "lib/json.h"
 #include "core/machine.h"
 #include "core/privs.h"
-#include "rvmig_abi.h"
+#include "lib/json.h"
 #include "lib/stats.h"
 #include "lib/util.h"
+#include "rvmig_abi.h"
 
 #define SESSION_HELLO_TIMEOUT_S 10 /* boot to HELLO of every hart                                  */
 /*

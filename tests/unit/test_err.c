@@ -1,4 +1,4 @@
-/* Unit tests of vmm/err.c's err_first: the first failure of an operation is the one kept. */
+/* Unit tests of vmm/lib/err.c's err_first: the first failure of an operation is the one kept. */
 #include <errno.h>
 #include <string.h>
 

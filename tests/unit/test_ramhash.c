@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/hash.h"
 #include "check.h"
+#include "lib/hash.h"
 #include "mig/ramhash.h"
 #include "mig/stream.h"
 

@@ -1,6 +1,7 @@
 /*
- * Unit tests of vmm/stream.c: round trips of every record over a socketpair (a forked child is the
- * sender, the test process the receiver), and every rejection path with its message.
+ * Unit tests of vmm/mig/stream*.c and vmm/lib/hash.c: round trips of every record over a socketpair
+ * (a forked child is the sender, the test process the receiver), and every rejection path with its
+ * message.
  * Note: CHECK evaluates its condition twice, so calls with side effects happen before it.
  */
 #include <errno.h>
@@ -12,10 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/hash.h"
 #include "check.h"
-#include "rvmig_abi.h"
+#include "lib/hash.h"
 #include "mig/stream.h"
+#include "rvmig_abi.h"
 
 #define PS       4096u
 #define RAM_SIZE (8u << 20)          /* 2048 pages, 4 blocks of 2M */

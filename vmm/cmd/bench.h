@@ -16,12 +16,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lib/bench_stats.h"
 #include "cmd/run_opts.h"
-#include "mig/dirty.h"
 #include "core/kvm_stats.h"
-#include "rvmig_abi.h"
+#include "lib/bench_stats.h"
 #include "lib/stats.h"
+#include "mig/dirty.h"
+#include "rvmig_abi.h"
 
 #define BENCH_MAX_PASSES      16
 #define BENCH_MAX_CLEAN       16

@@ -25,9 +25,9 @@
 #include "cmd/migrate_opts.h"
 #include "mig/converge.h"
 #include "mig/dirty.h"
+#include "mig/stream.h"
 #include "mig/tbucket.h"
 #include "session.h"
-#include "mig/stream.h"
 
 #define MIG_HASH_BLOCK       (2ULL << 20)
 #define MIG_CONNECT_MS       10000

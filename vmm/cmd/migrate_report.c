@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/migrate.h"
 #include "lib/err.h"
 #include "lib/json.h"
-#include "cmd/migrate.h"
 
 #define MIB (1024.0 * 1024.0)
 

@@ -14,14 +14,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/hash.h"
-#include "lib/err.h"
-#include "lib/json.h"
 #include "cmd/migrate.h"
 #include "cmd/recv.h"
+#include "core/vcpu_state.h"
+#include "lib/err.h"
+#include "lib/hash.h"
+#include "lib/json.h"
 #include "mig/ramhash.h"
 #include "mig/transport.h"
-#include "core/vcpu_state.h"
 
 struct recv {
 	const struct recv_opts *o;

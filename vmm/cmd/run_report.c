@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/run.h"
 #include "lib/err.h"
 #include "lib/json.h"
-#include "cmd/run.h"
 
 static const char *report_verify_name(uint64_t v)
 {

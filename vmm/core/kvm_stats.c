@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/err.h"
 #include "core/kvm.h"
+#include "lib/err.h"
 
 static int kstats_pread(int fd, void *buf, size_t len, off_t off, const char *what, const char *part)
 {

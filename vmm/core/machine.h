@@ -12,8 +12,8 @@
 
 #include "core/kvm.h"
 #include "core/memory.h"
-#include "rvmig_abi.h"
 #include "core/vcpu.h"
+#include "rvmig_abi.h"
 
 struct machine {
 	struct vm vm;

@@ -11,9 +11,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "lib/err.h"
 #include "core/machine.h"
 #include "core/sbi.h"
+#include "lib/err.h"
 
 /* ONE_REG ids, as KVM selftests lib/riscv/processor.c builds them (riscv64: unsigned long = U64). */
 #define VCPU_REG(type, idx)   (KVM_REG_RISCV | KVM_REG_SIZE_U64 | (type) | (uint64_t)(idx))

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/err.h"
 #include "core/kvm.h"
 #include "core/vcpu.h"
+#include "lib/err.h"
 
 static uint32_t reg_size(uint64_t id)
 {

@@ -13,9 +13,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/machine.h"
 #include "lib/bitmap.h"
 #include "lib/err.h"
-#include "core/machine.h"
 #include "mig/chunk.h"
 
 static uint64_t dirty_elapsed(uint64_t t0)
