@@ -1,19 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rvmig migrate (the source, migrate.c) and rvmig recv (the destination, recv.c).
- *
- * Conversation on one connected socket, two streams (stream.h), one each way:
- *   source -> destination  preamble, HEADER (shape); rounds of BATCHes + ROUND_END (round 0 = all RAM,
- *                          then the dirty pages; the last round is stop-and-copy, vCPUs paused);
- *                          VCPU (ONE_REG state + MP state) per vCPU; HASHES (one XXH64 per 2M block);
- *                          END. No page follows the first VCPU record: the destination hashes its RAM
- *                          as soon as it arrives, while the source hashes its own.
- *   destination -> source  preamble, HEADER (its shape) or ABORT (shape refused: no page written);
- *                          after END: ABORT (hash mismatch, restore failure) or HASHES (its RAM, sent
- *                          right after it resumed the guest: the source's "resumed" mark); then END
- *                          once the guest ran --post-run and verified its stamps, or ABORT saying why.
- * The source resumes its own guest on any failure before the destination's HASHES; after them the
- * destination owns the guest and the source only reports.
+ * rvmig migrate: the source of a migration (migrate.c, migrate_send.c); the destination is recv.
+ * The conversation between the two is described in mig/conversation.h.
  */
 #ifndef RVMIG_MIGRATE_H
 #define RVMIG_MIGRATE_H
@@ -24,15 +12,11 @@
 
 #include "cmd/migrate_opts.h"
 #include "mig/converge.h"
+#include "mig/conversation.h"
 #include "mig/dirty.h"
 #include "mig/stream.h"
 #include "mig/tbucket.h"
 #include "session.h"
-
-#define MIG_HASH_BLOCK       (2ULL << 20)
-#define MIG_CONNECT_MS       10000
-#define MIG_IO_TIMEOUT_MS    30000
-#define MIG_PAUSE_TIMEOUT_MS 5000
 
 struct mig_round {
 	unsigned round;

@@ -14,14 +14,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd/migrate.h"
 #include "cmd/recv.h"
 #include "core/vcpu_state.h"
 #include "lib/err.h"
 #include "lib/hash.h"
 #include "lib/json.h"
+#include "mig/conversation.h"
 #include "mig/ramhash.h"
+#include "mig/stream.h"
 #include "mig/transport.h"
+#include "rvmig_abi.h"
+#include "session.h"
 
 struct recv {
 	const struct recv_opts *o;
