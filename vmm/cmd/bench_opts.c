@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd/bench.h"
+#include "lib/opt.h"
 #include "lib/util.h"
 
 #define BENCH_DEFAULT_RING 16384
@@ -25,6 +26,74 @@ void bench_defaults(struct bench_opts *o)
 	cli_run_defaults(&o->run);
 }
 
+static int bench_set_dirty(void *opts, const char *val)
+{
+	int m = dirty_mode_parse(val);
+
+	if (m < 0)
+		return -1;
+	((struct bench_opts *)opts)->mode = (enum dirty_mode)m;
+	return 0;
+}
+
+/* 'slot' or a multiple of 64 pages: what KVM_CLEAR_DIRTY_LOG takes, to measure any granule. */
+static int bench_set_clear_chunk(void *opts, const char *val)
+{
+	struct bench_opts *o = opts;
+
+	if (!strcmp(val, "slot")) {
+		o->clear_chunk = 0;
+		return 0;
+	}
+	return parse_size(val, &o->clear_chunk) || o->clear_chunk % (64 * RVMIG_PAGE_SIZE) ? -1 : 0;
+}
+
+static int bench_set_ring_size(void *opts, const char *val)
+{
+	uint64_t n;
+
+	if (parse_uint(val, 64, 1 << 20, &n) || !is_pow2(n))
+		return -1;
+	((struct bench_opts *)opts)->ring_size = (uint32_t)n;
+	return 0;
+}
+
+#define BENCH_OPT(field) OPT_FIELD(struct bench_opts, field)
+
+static const struct opt bench_opts_list[] = {
+	{ "dirty", "MODE", OPT_FUNC, .set = bench_set_dirty, .bad = "--dirty %s: use get, manual, manual-init-set or ring",
+	  .help = "get | manual (default) | manual-init-set | ring" },
+	{ "passes", "N", OPT_UINT, BENCH_OPT(passes), .min = 1, .max = BENCH_MAX_PASSES, .bad = "--passes %s: want 1..16",
+	  .help = "dirty passes after logging starts, 1..%llu (default 3)", .help_val = BENCH_MAX_PASSES },
+	{ "clear-chunk", "SIZE", OPT_FUNC, .set = bench_set_clear_chunk,
+	  .bad = "--clear-chunk %s: want a multiple of 256K (64 pages), e.g. 2M, or 'slot'",
+	  .help = "KVM_CLEAR_DIRTY_LOG chunk, e.g. 2M, 64M, or 'slot' (default: the whole slot)" },
+	{ "ring-size", "N", OPT_FUNC, .set = bench_set_ring_size,
+	  .bad = "--ring-size %s: want a power of two from 64 to 1048576",
+	  .help = "dirty ring entries per vCPU, a power of two (default %llu)", .help_val = BENCH_DEFAULT_RING },
+	{ "clean-harvests", "N", OPT_UINT, BENCH_OPT(clean_harvests), .min = 0, .max = BENCH_MAX_CLEAN,
+	  .bad = "--clean-harvests %s: want 0..16",
+	  .help = "harvests of the clean slot, 0..%llu (default 3)", .help_val = BENCH_MAX_CLEAN },
+	{ "label", "TEXT", OPT_STRING, BENCH_OPT(label), .help = "copied into the JSON (the scenario's case name)" },
+	/* bench's own --json: its results, not run's */
+	{ "json", "FILE", OPT_STRING, BENCH_OPT(json), .help = "results, raw samples included ('-' = stdout)" },
+	{ "json-only", NULL, OPT_FLAG, BENCH_OPT(json_only),
+	  .help = "no human output at all; JSON on stdout unless --json names a file" },
+	{ "no-park", NULL, OPT_FLAG, BENCH_OPT(no_park),
+	  .help = "let a vCPU that finished its slice keep writing (staying in guest mode)\n"
+		  "instead of waiting outside KVM_RUN until the pass ends, as\n"
+		  "dirty_log_perf_test's vCPUs do (under TCG a vCPU spinning in guest mode\n"
+		  "makes the other vCPUs' write faults ~10 ms each)" },
+	{ "dirty-log", NULL, OPT_REFUSED, .hidden = true,
+	  .bad = "--dirty-log: rvmig bench always logs; choose the mode with --dirty" },
+	{ "--vcpus --mem --backing --pattern --rate --seed --guest --quiet", NULL, OPT_NOTE,
+	  .help = "   as for rvmig run\n(default here: --mem " BENCH_DEFAULT_MEM "; pattern sequential)" },
+};
+
+static const struct opt_table bench_opt_table = {
+	.cmd = "bench", OPT_TABLE(bench_opts_list), .hint = "; see rvmig bench --help", .help_col = 21,
+};
+
 void bench_help(FILE *f)
 {
 	fprintf(f,
@@ -40,139 +109,25 @@ void bench_help(FILE *f)
 "  4. the guest stops writing; the clean slot is harvested --clean-harvests times (timed);\n"
 "  5. guest RAM is copied with memcpy into a 64 MiB buffer (bandwidth, for scale); verify; exit.\n"
 "\n"
-"Options:\n"
-"  --dirty MODE         get | manual (default) | manual-init-set | ring\n"
-"  --passes N           dirty passes after logging starts, 1..%d (default 3)\n"
-"  --clear-chunk SIZE   KVM_CLEAR_DIRTY_LOG chunk, e.g. 2M, 64M, or 'slot' (default: the whole slot)\n"
-"  --ring-size N        dirty ring entries per vCPU, a power of two (default %d)\n"
-"  --clean-harvests N   harvests of the clean slot, 0..%d (default 3)\n"
-"  --label TEXT         copied into the JSON (the scenario's case name)\n"
-"  --json FILE          results, raw samples included ('-' = stdout)\n"
-"  --json-only          no human output at all; JSON on stdout unless --json names a file\n"
-"  --no-park            let a vCPU that finished its slice keep writing (staying in guest mode)\n"
-"                       instead of waiting outside KVM_RUN until the pass ends, as\n"
-"                       dirty_log_perf_test's vCPUs do (under TCG a vCPU spinning in guest mode\n"
-"                       makes the other vCPUs' write faults ~10 ms each)\n"
-"  --vcpus --mem --backing --pattern --rate --seed --guest --quiet   as for rvmig run\n"
-"                       (default here: --mem " BENCH_DEFAULT_MEM "; pattern sequential)\n"
+"Options:\n");
+	opt_help(f, &bench_opt_table);
+	fprintf(f,
 "\n"
-"Exit status: 0 measured and verified, 1 run-time failure, 2 bad command line.\n",
-		BENCH_MAX_PASSES, BENCH_DEFAULT_RING, BENCH_MAX_CLEAN);
-}
-
-static enum cli_result bench_fail(char *err, size_t errlen, const char *msg, const char *val)
-{
-	snprintf(err, errlen, msg, val);
-	return CLI_USAGE;
-}
-
-/* 1 when name is a bench option taking a value, 2 a bench flag, 0 not ours. */
-static int bench_own(const char *name)
-{
-	static const char *const valued[] = { "dirty", "passes", "clear-chunk", "ring-size", "clean-harvests",
-					      "label", "json" };
-
-	for (size_t i = 0; i < sizeof(valued) / sizeof(valued[0]); i++)
-		if (!strcmp(name, valued[i]))
-			return 1;
-	return !strcmp(name, "json-only") || !strcmp(name, "no-park") ? 2 : 0;
-}
-
-static enum cli_result bench_set(struct bench_opts *o, const char *name, const char *v, char *err, size_t errlen)
-{
-	uint64_t n;
-	int m;
-
-	if (!strcmp(name, "dirty")) {
-		if ((m = dirty_mode_parse(v)) < 0)
-			return bench_fail(err, errlen, "--dirty %s: use get, manual, manual-init-set or ring", v);
-		o->mode = (enum dirty_mode)m;
-	} else if (!strcmp(name, "passes")) {
-		if (parse_uint(v, 1, BENCH_MAX_PASSES, &n))
-			return bench_fail(err, errlen, "--passes %s: want 1..16", v);
-		o->passes = (unsigned)n;
-	} else if (!strcmp(name, "clear-chunk")) {
-		if (!strcmp(v, "slot"))
-			o->clear_chunk = 0;
-		else if (parse_size(v, &o->clear_chunk) || o->clear_chunk % (64 * RVMIG_PAGE_SIZE))
-			return bench_fail(err, errlen, "--clear-chunk %s: want a multiple of 256K (64 pages), e.g. 2M, or 'slot'", v);
-	} else if (!strcmp(name, "ring-size")) {
-		if (parse_uint(v, 64, 1 << 20, &n) || !is_pow2(n))
-			return bench_fail(err, errlen, "--ring-size %s: want a power of two from 64 to 1048576", v);
-		o->ring_size = (uint32_t)n;
-	} else if (!strcmp(name, "clean-harvests")) {
-		if (parse_uint(v, 0, BENCH_MAX_CLEAN, &n))
-			return bench_fail(err, errlen, "--clean-harvests %s: want 0..16", v);
-		o->clean_harvests = (unsigned)n;
-	} else if (!strcmp(name, "label")) {
-		o->label = v;
-	} else if (!strcmp(name, "json")) {
-		o->json = v;
-	}
-	return CLI_OK;
-}
-
-/* Splits "--name=value" / "--name value"; returns the index of the last argv used. */
-static int bench_take(int argc, char **argv, int i, char *name, size_t nlen, const char **val)
-{
-	const char *arg = argv[i] + 2, *eq = strchr(arg, '=');
-	size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
-
-	snprintf(name, nlen, "%.*s", (int)n, arg);
-	*val = eq ? eq + 1 : NULL;
-	if (!eq && bench_own(name) == 1 && i + 1 < argc)
-		*val = argv[++i];
-	return i;
+"Exit status: 0 measured and verified, 1 run-time failure, 2 bad command line.\n");
 }
 
 enum cli_result bench_parse(int argc, char **argv, struct bench_opts *o, char *err, size_t errlen)
 {
 	char **rest = calloc((size_t)argc + 2, sizeof(char *));
 	int nrest = 0;
-	enum cli_result r = CLI_OK;
+	enum cli_result r;
 
 	bench_defaults(o);
 	if (!rest)
-		return bench_fail(err, errlen, "out of memory%s", "");
+		return cli_fail(err, errlen, "out of memory");
 	rest[nrest++] = "run";
 	rest[nrest++] = "--mem=" BENCH_DEFAULT_MEM; /* bench's default; a later --mem wins */
-	for (int i = 1; i < argc && r == CLI_OK; i++) {
-		char name[32];
-		const char *val;
-
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			r = CLI_HELP;
-			break;
-		}
-		if (strncmp(argv[i], "--", 2)) {
-			rest[nrest++] = argv[i];
-			continue;
-		}
-		int j = bench_take(argc, argv, i, name, sizeof(name), &val);
-		switch (bench_own(name)) {
-		case 1:
-			if (!val)
-				r = bench_fail(err, errlen, "--%s needs a value; see rvmig bench --help", name);
-			else
-				r = bench_set(o, name, val, err, errlen);
-			i = j;
-			break;
-		case 2:
-			if (val)
-				r = bench_fail(err, errlen, "--%s takes no value", name);
-			if (!strcmp(name, "no-park"))
-				o->no_park = true;
-			else
-				o->json_only = true;
-			break;
-		default:
-			if (!strcmp(name, "dirty-log"))
-				r = bench_fail(err, errlen, "--dirty-log: rvmig bench always logs; choose the mode with --dirty%s", "");
-			else
-				rest[nrest++] = argv[i];
-			break;
-		}
-	}
+	r = opt_take(&bench_opt_table, argc, argv, o, rest, &nrest, err, errlen);
 	/* cli_parse_run fills only o->run, starting from run's defaults (hence the --mem=128M above). */
 	if (r == CLI_OK)
 		r = cli_parse_run(nrest, rest, &o->run, err, errlen);

@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lib/opt.h"
 #include "cmd/run_opts.h"
+#include "mig/conversation.h"
 #include "mig/dirty_mode.h"
 #include "mig/transport.h"
 
@@ -16,7 +18,6 @@
 #define MIG_DEFAULT_MAX_ROUNDS    30
 #define MIG_DEFAULT_STALL_ROUNDS  3
 #define MIG_DEFAULT_RING_ENTRIES  16384
-#define MIG_DEFAULT_POST_RUN_MS   1000
 #define MIG_MAX_ROUNDS            100
 
 struct migrate_opts {
@@ -32,17 +33,18 @@ struct migrate_opts {
 	uint64_t post_run_ms;       /* destination: run after resume, before VERIFY          */
 };
 
-
-struct recv_opts;
+/*
+ * --post-run, the destination's time between resume and VERIFY: declared once, here, for both
+ * tables that take it (migrate for its --to local child, recv), so it means the same in both.
+ */
+#define OPT_POST_RUN(type, hide) \
+	{ "post-run", "T", OPT_DURATION, OPT_FIELD(type, post_run_ms), \
+	  .bad = "--post-run %s: want a time such as 500ms or 2s", \
+	  .help = "destination: guest runs this long after resume before VERIFY (default 1s)", .hidden = (hide) }
 
 /* argv[0] is the subcommand. Options not of migrate go through cli_parse_run. */
 enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o, char *err, size_t errlen);
 void cli_migrate_help(FILE *f);
-/*
- * The migrate and recv options (exactly one of m, r non-NULL): takes those of argv, hands the rest
- * to cli_parse_run into run. recv shares it so that --post-run means the same on both sides.
- */
-enum cli_result mig_parse(int argc, char **argv, struct migrate_opts *m, struct recv_opts *r,
-			  struct run_opts *run, char *err, size_t errlen);
+extern const struct opt_table migrate_opt_table;
 
 #endif

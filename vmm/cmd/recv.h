@@ -10,8 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "cmd/migrate_opts.h"
+#include "lib/opt.h"
 #include "cmd/run_opts.h"
+#include "mig/conversation.h"
 #include "mig/transport.h"
 
 #define RECV_DEFAULT_ACCEPT_TIMEOUT_MS (10 * 60 * 1000)
@@ -25,6 +26,7 @@ struct recv_opts {
 
 enum cli_result cli_parse_recv(int argc, char **argv, struct recv_opts *o, char *err, size_t errlen);
 void cli_recv_help(FILE *f);
+extern const struct opt_table recv_opt_table;
 
 int recv_main(int argc, char **argv);
 /* The destination on a connected fd (recv, or the child of --to local). Returns the exit status. */

@@ -1,16 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * `rvmig run` options. A hand-rolled parser rather than getopt_long: it keeps no global state, so
- * the unit tests can call it any number of times, and every error becomes one line with a hint.
- */
+/* `rvmig run` options: the table (lib/opt.h), the help around it, the checks across options. */
 #include "cmd/run_opts.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <inttypes.h>
-#include <math.h>
-#include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -32,57 +23,6 @@ void cli_run_defaults(struct run_opts *o)
 	};
 }
 
-void cli_run_help(FILE *f)
-{
-	fprintf(f,
-"usage: rvmig run [options]\n"
-"\n"
-"Boots the bare-metal rvmig guest on KVM (RISC-V) and lets every vCPU dirty its own slice of guest\n"
-"RAM, stamping each written 4K page; then the guest verifies every stamp and reports. With\n"
-"--dirty-log, dirty logging is switched on while the guest runs, and the time of that memslot update\n"
-"(where Linux 7.3 does its eager page split) and every page's first-write latency are measured.\n"
-"\n"
-"Options:\n"
-"  --vcpus N          vCPUs (harts), 1..%d and at most KVM_CAP_MAX_VCPUS (default 2)\n"
-"  --mem SIZE         guest RAM, e.g. 256M, 1G: >= 4M and a multiple of the backing's page size\n"
-"                     (default 256M)\n"
-"  --backing KIND     host memory behind the memslot (default hugetlb-2M):\n"
-"                       anon        4K pages (THP off for the range): the control case\n"
-"                       thp         anonymous, MADV_HUGEPAGE, mapped 2M-aligned so G-stage can map 2M\n"
-"                       hugetlb-2M  MAP_HUGETLB|MAP_HUGE_2MB (needs reserved 2M pages)\n"
-"                       hugetlb-1G  MAP_HUGETLB|MAP_HUGE_1GB (needs reserved 1G pages; --mem in G)\n"
-"  --pattern P        sequential | random | hotcold (default sequential)\n"
-"  --write-pct W      share of accesses that are page writes, 0..100 (default 100)\n"
-"  --hot-pct H        hotcold: share of pages that take 90%% of the accesses, 1..100 (default 10)\n"
-"  --rate PAGES/S     per-vCPU access rate limit, 0 = as fast as possible (default 0)\n"
-"  --duration T       dirtying time before the verify pass: 500ms, 2s, 1.5s, 1m (default 2s);\n"
-"                     with --dirty-log it is counted from the moment logging is on\n"
-"  --dirty-log        once every vCPU has written its whole slice once (so G-stage maps it all),\n"
-"                     set KVM_MEM_LOG_DIRTY_PAGES on the memslot (timed) and start epoch 2\n"
-"  --seed N           guest PRNG seed (default 0x5256; per vCPU seed ^ hartid)\n"
-"  --json FILE        write the results, raw histograms included, as JSON ('-' = stdout)\n"
-"  --guest PATH       guest image, a flat binary loaded at 0x%llx (default %s)\n"
-"  --quiet            no progress lines and no guest console, only the summary and errors\n"
-"  -h, --help         this text\n"
-"\n"
-"Guest physical layout: one memslot (slot 0) at 0x%llx; image at +0, device tree at +0x%llx (a1 at\n"
-"entry, a0 = hart id), control block at +0x%llx, per-vCPU stats at +0x%llx, work area from +0x%llx\n"
-"split into one slice per vCPU. vCPU 0 starts; the others stay KVM_MP_STATE_STOPPED until the guest\n"
-"starts them with SBI HSM (handled in KVM). Console: SBI DBCN and legacy putchar; guest -> VMM\n"
-"messages: SBI extension 0x%lx (experimental range); end: SBI SRST.\n"
-"\n"
-"What KVM does on the dirty-log enable is chosen by /sys/module/kvm/parameters/eager_page_split (Y/N).\n"
-"First-write latency: guest `time` ticks from before the store to after it, for the first write to a\n"
-"page in the epoch; log2 histogram, reported as p50/p90/p99/p99.9/max in microseconds.\n"
-"\n"
-"Exit status: 0 every hart verified its slice, 1 run-time failure (KVM, memory, guest fault, watchdog,\n"
-"verify errors), 2 bad command line.\n",
-		RVMIG_MAX_VCPUS, (unsigned long long)RVMIG_RAM_BASE, CLI_DEFAULT_GUEST,
-		(unsigned long long)RVMIG_RAM_BASE, (unsigned long long)RVMIG_FDT_OFFSET,
-		(unsigned long long)RVMIG_CTL_OFFSET, (unsigned long long)RVMIG_STATS_OFFSET,
-		(unsigned long long)RVMIG_WORK_OFFSET, (unsigned long)RVMIG_SBI_EXT);
-}
-
 static const char *const cli_patterns[] = {
 	[RVMIG_PATTERN_SEQUENTIAL] = "sequential",
 	[RVMIG_PATTERN_RANDOM] = "random",
@@ -100,80 +40,6 @@ int cli_pattern_parse(const char *s)
 const char *cli_pattern_name(unsigned p)
 {
 	return p < sizeof(cli_patterns) / sizeof(cli_patterns[0]) ? cli_patterns[p] : "?";
-}
-
-enum cli_result cli_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return CLI_USAGE;
-}
-
-/* Options that take a value; the parser looks the name up here to know whether to consume one. */
-static const char *const cli_valued[] = {
-	"vcpus", "mem", "backing", "pattern", "write-pct", "hot-pct", "rate", "duration", "seed",
-	"json", "guest",
-};
-
-static bool cli_takes_value(const char *name)
-{
-	for (unsigned i = 0; i < sizeof(cli_valued) / sizeof(cli_valued[0]); i++)
-		if (!strcmp(name, cli_valued[i]))
-			return true;
-	return false;
-}
-
-static enum cli_result cli_set(struct run_opts *o, const char *name, const char *val, char *err,
-			       size_t errlen)
-{
-	uint64_t v;
-	int i;
-
-	if (!strcmp(name, "vcpus")) {
-		if (parse_uint(val, 1, RVMIG_MAX_VCPUS, &v))
-			return cli_fail(err, errlen, "--vcpus %s: want a number from 1 to %d (RVMIG_MAX_VCPUS)",
-					val, RVMIG_MAX_VCPUS);
-		o->vcpus = (unsigned)v;
-	} else if (!strcmp(name, "mem")) {
-		if (parse_size(val, &o->mem))
-			return cli_fail(err, errlen, "--mem %s: not a size; write e.g. 256M or 1G", val);
-	} else if (!strcmp(name, "backing")) {
-		if ((i = mem_backing_parse(val)) < 0)
-			return cli_fail(err, errlen,
-					"--backing %s: unknown backing; use anon, thp, hugetlb-2M or hugetlb-1G", val);
-		o->backing = (enum mem_backing)i;
-	} else if (!strcmp(name, "pattern")) {
-		if ((i = cli_pattern_parse(val)) < 0)
-			return cli_fail(err, errlen, "--pattern %s: unknown pattern; use sequential, random or hotcold",
-					val);
-		o->pattern = (unsigned)i;
-	} else if (!strcmp(name, "write-pct")) {
-		if (parse_uint(val, 0, 100, &v))
-			return cli_fail(err, errlen, "--write-pct %s: want a percentage from 0 to 100", val);
-		o->write_pct = (unsigned)v;
-	} else if (!strcmp(name, "hot-pct")) {
-		if (parse_uint(val, 1, 100, &v))
-			return cli_fail(err, errlen, "--hot-pct %s: want a percentage from 1 to 100", val);
-		o->hot_pct = (unsigned)v;
-	} else if (!strcmp(name, "rate")) {
-		if (parse_uint(val, 0, UINT64_MAX, &o->rate))
-			return cli_fail(err, errlen, "--rate %s: want pages per second per vCPU (0 = unlimited)", val);
-	} else if (!strcmp(name, "duration")) {
-		if (parse_duration(val, &o->duration_ms))
-			return cli_fail(err, errlen, "--duration %s: want a time such as 500ms, 2s or 1m (1ms..24h)",
-					val);
-	} else if (!strcmp(name, "seed")) {
-		if (parse_uint(val, 0, UINT64_MAX, &o->seed))
-			return cli_fail(err, errlen, "--seed %s: want an unsigned number", val);
-	} else if (!strcmp(name, "json")) {
-		o->json = val;
-	} else if (!strcmp(name, "guest")) {
-		o->guest = val;
-	}
-	return CLI_OK;
 }
 
 /* Checks across options, once all are known. */
@@ -204,46 +70,115 @@ static enum cli_result cli_validate(const struct run_opts *o, char *err, size_t 
 	return CLI_OK;
 }
 
+#define RUN_STR_(x) #x
+#define RUN_STR(x) RUN_STR_(x)
+
+static int run_set_backing(void *opts, const char *val)
+{
+	int i = mem_backing_parse(val);
+
+	if (i < 0)
+		return -1;
+	((struct run_opts *)opts)->backing = (enum mem_backing)i;
+	return 0;
+}
+
+static int run_set_pattern(void *opts, const char *val)
+{
+	int i = cli_pattern_parse(val);
+
+	if (i < 0)
+		return -1;
+	((struct run_opts *)opts)->pattern = (unsigned)i;
+	return 0;
+}
+
+#define RUN_OPT(field) OPT_FIELD(struct run_opts, field)
+
+static const struct opt run_opts_list[] = {
+	{ "vcpus", "N", OPT_UINT, RUN_OPT(vcpus), .min = 1, .max = RVMIG_MAX_VCPUS,
+	  .bad = "--vcpus %s: want a number from 1 to " RUN_STR(RVMIG_MAX_VCPUS) " (RVMIG_MAX_VCPUS)",
+	  .help = "vCPUs (harts), 1..%llu and at most KVM_CAP_MAX_VCPUS (default 2)", .help_val = RVMIG_MAX_VCPUS },
+	{ "mem", "SIZE", OPT_SIZE, RUN_OPT(mem), .bad = "--mem %s: not a size; write e.g. 256M or 1G",
+	  .help = "guest RAM, e.g. 256M, 1G: >= 4M and a multiple of the backing's page size\n(default 256M)" },
+	{ "backing", "KIND", OPT_FUNC, .set = run_set_backing,
+	  .bad = "--backing %s: unknown backing; use anon, thp, hugetlb-2M or hugetlb-1G",
+	  .help = "host memory behind the memslot (default hugetlb-2M):\n"
+		  "  anon        4K pages (THP off for the range): the control case\n"
+		  "  thp         anonymous, MADV_HUGEPAGE, mapped 2M-aligned so G-stage can map 2M\n"
+		  "  hugetlb-2M  MAP_HUGETLB|MAP_HUGE_2MB (needs reserved 2M pages)\n"
+		  "  hugetlb-1G  MAP_HUGETLB|MAP_HUGE_1GB (needs reserved 1G pages; --mem in G)" },
+	{ "pattern", "P", OPT_FUNC, .set = run_set_pattern,
+	  .bad = "--pattern %s: unknown pattern; use sequential, random or hotcold",
+	  .help = "sequential | random | hotcold (default sequential)" },
+	{ "write-pct", "W", OPT_UINT, RUN_OPT(write_pct), .min = 0, .max = 100,
+	  .bad = "--write-pct %s: want a percentage from 0 to 100",
+	  .help = "share of accesses that are page writes, 0..100 (default 100)" },
+	{ "hot-pct", "H", OPT_UINT, RUN_OPT(hot_pct), .min = 1, .max = 100,
+	  .bad = "--hot-pct %s: want a percentage from 1 to 100",
+	  .help = "hotcold: share of pages that take 90%% of the accesses, 1..100 (default 10)" },
+	{ "rate", "PAGES/S", OPT_UINT, RUN_OPT(rate), .min = 0, .max = UINT64_MAX,
+	  .bad = "--rate %s: want pages per second per vCPU (0 = unlimited)",
+	  .help = "per-vCPU access rate limit, 0 = as fast as possible (default 0)" },
+	{ "duration", "T", OPT_DURATION, RUN_OPT(duration_ms),
+	  .bad = "--duration %s: want a time such as 500ms, 2s or 1m (1ms..24h)",
+	  .help = "dirtying time before the verify pass: 500ms, 2s, 1.5s, 1m (default 2s);\n"
+		  "with --dirty-log it is counted from the moment logging is on" },
+	{ "dirty-log", NULL, OPT_FLAG, RUN_OPT(dirty_log),
+	  .help = "once every vCPU has written its whole slice once (so G-stage maps it all),\n"
+		  "set KVM_MEM_LOG_DIRTY_PAGES on the memslot (timed) and start epoch 2" },
+	{ "seed", "N", OPT_UINT, RUN_OPT(seed), .min = 0, .max = UINT64_MAX, .bad = "--seed %s: want an unsigned number",
+	  .help = "guest PRNG seed (default 0x5256; per vCPU seed ^ hartid)" },
+	{ "json", "FILE", OPT_STRING, RUN_OPT(json),
+	  .help = "write the results, raw histograms included, as JSON ('-' = stdout)" },
+	{ "guest", "PATH", OPT_STRING, RUN_OPT(guest),
+	  .help = "guest image, a flat binary loaded at 0x%llx (default " CLI_DEFAULT_GUEST ")",
+	  .help_val = RVMIG_RAM_BASE },
+	{ "quiet", NULL, OPT_FLAG, RUN_OPT(quiet),
+	  .help = "no progress lines and no guest console, only the summary and errors" },
+	{ "-h, --help", NULL, OPT_NOTE, .help = "this text" },
+};
+
+const struct opt_table run_opt_table = {
+	.cmd = "run", OPT_TABLE(run_opts_list), .hint = "; see rvmig run --help", .help_col = 19,
+};
+
+void cli_run_help(FILE *f)
+{
+	fprintf(f,
+"usage: rvmig run [options]\n"
+"\n"
+"Boots the bare-metal rvmig guest on KVM (RISC-V) and lets every vCPU dirty its own slice of guest\n"
+"RAM, stamping each written 4K page; then the guest verifies every stamp and reports. With\n"
+"--dirty-log, dirty logging is switched on while the guest runs, and the time of that memslot update\n"
+"(where Linux 7.3 does its eager page split) and every page's first-write latency are measured.\n"
+"\n"
+"Options:\n");
+	opt_help(f, &run_opt_table);
+	fprintf(f,
+"\n"
+"Guest physical layout: one memslot (slot 0) at 0x%llx; image at +0, device tree at +0x%llx (a1 at\n"
+"entry, a0 = hart id), control block at +0x%llx, per-vCPU stats at +0x%llx, work area from +0x%llx\n"
+"split into one slice per vCPU. vCPU 0 starts; the others stay KVM_MP_STATE_STOPPED until the guest\n"
+"starts them with SBI HSM (handled in KVM). Console: SBI DBCN and legacy putchar; guest -> VMM\n"
+"messages: SBI extension 0x%lx (experimental range); end: SBI SRST.\n"
+"\n"
+"What KVM does on the dirty-log enable is chosen by /sys/module/kvm/parameters/eager_page_split (Y/N).\n"
+"First-write latency: guest `time` ticks from before the store to after it, for the first write to a\n"
+"page in the epoch; log2 histogram, reported as p50/p90/p99/p99.9/max in microseconds.\n"
+"\n"
+"Exit status: 0 every hart verified its slice, 1 run-time failure (KVM, memory, guest fault, watchdog,\n"
+"verify errors), 2 bad command line.\n",
+		(unsigned long long)RVMIG_RAM_BASE, (unsigned long long)RVMIG_FDT_OFFSET,
+		(unsigned long long)RVMIG_CTL_OFFSET, (unsigned long long)RVMIG_STATS_OFFSET,
+		(unsigned long long)RVMIG_WORK_OFFSET, (unsigned long)RVMIG_SBI_EXT);
+}
+
 enum cli_result cli_parse_run(int argc, char **argv, struct run_opts *o, char *err, size_t errlen)
 {
+	enum cli_result r;
+
 	cli_run_defaults(o);
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *val = NULL;
-		char name[32];
-		enum cli_result r;
-
-		if (!strcmp(arg, "-h") || !strcmp(arg, "--help"))
-			return CLI_HELP;
-		if (strncmp(arg, "--", 2) || !arg[2])
-			return cli_fail(err, errlen, "unexpected argument '%s'; see rvmig run --help", arg);
-		arg += 2;
-		const char *eq = strchr(arg, '=');
-		size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
-		if (n >= sizeof(name))
-			return cli_fail(err, errlen, "unknown option '--%s'; see rvmig run --help", arg);
-		memcpy(name, arg, n);
-		name[n] = 0;
-
-		if (cli_takes_value(name)) {
-			if (eq)
-				val = eq + 1;
-			else if (i + 1 < argc)
-				val = argv[++i];
-			else
-				return cli_fail(err, errlen, "--%s needs a value; see rvmig run --help", name);
-			r = cli_set(o, name, val, err, errlen);
-			if (r != CLI_OK)
-				return r;
-			continue;
-		}
-		if (eq && (!strcmp(name, "dirty-log") || !strcmp(name, "quiet")))
-			return cli_fail(err, errlen, "--%s takes no value", name);
-		if (!strcmp(name, "dirty-log"))
-			o->dirty_log = true;
-		else if (!strcmp(name, "quiet"))
-			o->quiet = true;
-		else
-			return cli_fail(err, errlen, "unknown option '--%s'; see rvmig run --help", name);
-	}
-	return cli_validate(o, err, errlen);
+	r = opt_parse(&run_opt_table, argc, argv, o, err, errlen);
+	return r == CLI_OK ? cli_validate(o, err, errlen) : r;
 }

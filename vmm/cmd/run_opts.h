@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* Command-line parsing for `rvmig run` (pure: no KVM, unit-tested on the host). */
-#ifndef RVMIG_CLI_H
-#define RVMIG_CLI_H
+/*
+ * The `rvmig run` options: the machine shape and the workload, which every command takes alike
+ * (run_opt_table). Pure: no KVM, unit-tested on the host.
+ */
+#ifndef RVMIG_RUN_OPTS_H
+#define RVMIG_RUN_OPTS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lib/opt.h"
 #include "core/memory.h"
 #include "lib/units.h"
 
@@ -30,18 +34,14 @@ struct run_opts {
 	const char *guest;
 };
 
-enum cli_result {
-	CLI_OK    = 0,
-	CLI_HELP  = 1,  /* --help given: caller prints cli_run_help() and exits 0             */
-	CLI_USAGE = -1, /* err holds one line: what is wrong and what to do instead           */
-};
-
 void cli_run_defaults(struct run_opts *o);
-/* argv[0] is the subcommand name ("run"). */
+/*
+ * argv[0] is the command; every other command hands what is not its own here, so a run option
+ * means the same in all of them. Defaults first, then the options, then the checks across them.
+ */
 enum cli_result cli_parse_run(int argc, char **argv, struct run_opts *o, char *err, size_t errlen);
-/* Formats a usage error into err and returns CLI_USAGE (for every command's option parser). */
-enum cli_result cli_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void cli_run_help(FILE *f);
+extern const struct opt_table run_opt_table;
 
 /* "sequential" | "random" | "hotcold"; -1 when unknown. */
 int cli_pattern_parse(const char *s);

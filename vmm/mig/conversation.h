@@ -23,5 +23,6 @@
 #define MIG_CONNECT_MS       10000
 #define MIG_IO_TIMEOUT_MS    30000
 #define MIG_PAUSE_TIMEOUT_MS 5000
+#define MIG_DEFAULT_POST_RUN_MS 1000 /* --post-run: the destination runs the guest before VERIFY */
 
 #endif
