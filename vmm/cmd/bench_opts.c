@@ -3,7 +3,6 @@
  * `rvmig bench` options: its own (--dirty, --passes, --clear-chunk, ...) are taken here, everything
  * else goes to the `rvmig run` parser, so memory, backing and vCPU options mean exactly the same.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/bench.h"
@@ -24,16 +23,6 @@ void bench_defaults(struct bench_opts *o)
 	};
 	/* bench's default --mem (128M) is given to cli_parse_run by bench_parse, ahead of the user's. */
 	cli_run_defaults(&o->run);
-}
-
-static int bench_set_dirty(void *opts, const char *val)
-{
-	int m = dirty_mode_parse(val);
-
-	if (m < 0)
-		return -1;
-	((struct bench_opts *)opts)->mode = (enum dirty_mode)m;
-	return 0;
 }
 
 /* 'slot' or a multiple of 64 pages: what KVM_CLEAR_DIRTY_LOG takes, to measure any granule. */
@@ -61,7 +50,8 @@ static int bench_set_ring_size(void *opts, const char *val)
 #define BENCH_OPT(field) OPT_FIELD(struct bench_opts, field)
 
 static const struct opt bench_opts_list[] = {
-	{ "dirty", "MODE", OPT_FUNC, .set = bench_set_dirty, .bad = "--dirty %s: use get, manual, manual-init-set or ring",
+	{ "dirty", "MODE", OPT_ENUM, BENCH_OPT(mode), .name_to_enum = dirty_mode_parse,
+	  .bad = "--dirty %s: use get, manual, manual-init-set or ring",
 	  .help = "get | manual (default) | manual-init-set | ring" },
 	{ "passes", "N", OPT_UINT, BENCH_OPT(passes), .min = 1, .max = BENCH_MAX_PASSES, .bad = "--passes %s: want 1..16",
 	  .help = "dirty passes after logging starts, 1..%llu (default 3)", .help_val = BENCH_MAX_PASSES },
@@ -118,20 +108,13 @@ void bench_help(FILE *f)
 
 enum cli_result bench_parse(int argc, char **argv, struct bench_opts *o, char *err, size_t errlen)
 {
-	char **rest = calloc((size_t)argc + 2, sizeof(char *));
-	int nrest = 0;
+	/* cli_parse_run fills only o->run, starting from run's defaults: bench's default --mem goes
+	 * first, so that a --mem of the user's wins. */
+	static char *const pre[] = { "run", "--mem=" BENCH_DEFAULT_MEM };
 	enum cli_result r;
 
 	bench_defaults(o);
-	if (!rest)
-		return cli_fail(err, errlen, "out of memory");
-	rest[nrest++] = "run";
-	rest[nrest++] = "--mem=" BENCH_DEFAULT_MEM; /* bench's default; a later --mem wins */
-	r = opt_take(&bench_opt_table, argc, argv, o, rest, &nrest, err, errlen);
-	/* cli_parse_run fills only o->run, starting from run's defaults (hence the --mem=128M above). */
-	if (r == CLI_OK)
-		r = cli_parse_run(nrest, rest, &o->run, err, errlen);
-	free(rest);
+	r = cli_parse_with_run(&bench_opt_table, argc, argv, o, pre, 2, &o->run, err, errlen);
 	if (r == CLI_USAGE && !strncmp(err, "unknown option", 14))
 		strncat(err, " (or rvmig bench --help)", errlen - strlen(err) - 1);
 	if (r == CLI_OK && o->json_only) {

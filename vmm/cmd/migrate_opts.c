@@ -2,7 +2,6 @@
 /* `rvmig migrate` options: the table of the migration's own, its help, the checks after. */
 #include "cmd/migrate_opts.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/recv.h"
@@ -10,16 +9,6 @@
 
 #define MIG_STR_(x) #x
 #define MIG_STR(x) MIG_STR_(x)
-
-static int mig_set_dirty(void *opts, const char *val)
-{
-	int i = dirty_mode_parse(val);
-
-	if (i < 0)
-		return -1;
-	((struct migrate_opts *)opts)->dirty = (enum dirty_mode)i;
-	return 0;
-}
 
 static int mig_set_to(void *opts, const char *val)
 {
@@ -58,7 +47,7 @@ static int mig_set_ring_size(void *opts, const char *val)
 #define MIG_OPT(field) OPT_FIELD(struct migrate_opts, field)
 
 static const struct opt migrate_opts_list[] = {
-	{ "dirty", "MODE", OPT_FUNC, .set = mig_set_dirty,
+	{ "dirty", "MODE", OPT_ENUM, MIG_OPT(dirty), .name_to_enum = dirty_mode_parse,
 	  .bad = "--dirty %s: unknown mode; use get, manual, manual-init-set or ring",
 	  .help = "get | manual | manual-init-set | ring (default manual)" },
 	{ "to", "ADDR", OPT_FUNC, .set = mig_set_to, .bad = "--to %s: want local, unix:PATH or tcp:HOST:PORT",
@@ -112,12 +101,9 @@ void cli_migrate_help(FILE *f)
 "resumed and verified when the failure came before the destination took over); 2 usage.\n");
 }
 
-/* Splits argv: the migration's options here, the rest to cli_parse_run. */
 enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o, char *err, size_t errlen)
 {
-	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
 	enum cli_result r;
-	int n = 0;
 
 	*o = (struct migrate_opts){
 		.dirty = DIRTY_MANUAL,
@@ -129,13 +115,7 @@ enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o,
 		.ring_entries = MIG_DEFAULT_RING_ENTRIES,
 		.post_run_ms = MIG_DEFAULT_POST_RUN_MS,
 	};
-	if (!rest)
-		return cli_fail(err, errlen, "out of memory");
-	rest[n++] = argv[0];
-	r = opt_take(&migrate_opt_table, argc, argv, o, rest, &n, err, errlen);
-	if (r == CLI_OK)
-		r = cli_parse_run(n, rest, &o->run, err, errlen);
-	free(rest);
+	r = cli_parse_with_run(&migrate_opt_table, argc, argv, o, argv, 1, &o->run, err, errlen);
 	if (r == CLI_OK && o->run.dirty_log)
 		return cli_fail(err, errlen, "--dirty-log is for rvmig run; migrate turns logging on itself (--dirty MODE)");
 	return r;

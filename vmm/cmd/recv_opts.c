@@ -2,7 +2,6 @@
 /* `rvmig recv` options: --listen and --accept-timeout, and the machine shape as `rvmig run`. */
 #include "cmd/recv.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/migrate_opts.h"
@@ -56,20 +55,12 @@ void cli_recv_help(FILE *f)
 
 enum cli_result cli_parse_recv(int argc, char **argv, struct recv_opts *o, char *err, size_t errlen)
 {
-	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
 	enum cli_result r;
-	int n = 0;
 
 	*o = (struct recv_opts){ .post_run_ms = MIG_DEFAULT_POST_RUN_MS,
 				 .accept_timeout_ms = RECV_DEFAULT_ACCEPT_TIMEOUT_MS };
 	o->listen.kind = XPORT_LOCAL;
-	if (!rest)
-		return cli_fail(err, errlen, "out of memory");
-	rest[n++] = argv[0];
-	r = opt_take(&recv_opt_table, argc, argv, o, rest, &n, err, errlen);
-	if (r == CLI_OK)
-		r = cli_parse_run(n, rest, &o->run, err, errlen);
-	free(rest);
+	r = cli_parse_with_run(&recv_opt_table, argc, argv, o, argv, 1, &o->run, err, errlen);
 	if (r == CLI_OK && o->listen.kind == XPORT_LOCAL)
 		return cli_fail(err, errlen, "recv needs --listen unix:PATH or --listen tcp:PORT");
 	return r;

@@ -2,6 +2,7 @@
 /* `rvmig run` options: the table (lib/opt.h), the help around it, the checks across options. */
 #include "cmd/run_opts.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -73,26 +74,6 @@ static enum cli_result cli_validate(const struct run_opts *o, char *err, size_t 
 #define RUN_STR_(x) #x
 #define RUN_STR(x) RUN_STR_(x)
 
-static int run_set_backing(void *opts, const char *val)
-{
-	int i = mem_backing_parse(val);
-
-	if (i < 0)
-		return -1;
-	((struct run_opts *)opts)->backing = (enum mem_backing)i;
-	return 0;
-}
-
-static int run_set_pattern(void *opts, const char *val)
-{
-	int i = cli_pattern_parse(val);
-
-	if (i < 0)
-		return -1;
-	((struct run_opts *)opts)->pattern = (unsigned)i;
-	return 0;
-}
-
 #define RUN_OPT(field) OPT_FIELD(struct run_opts, field)
 
 static const struct opt run_opts_list[] = {
@@ -101,14 +82,14 @@ static const struct opt run_opts_list[] = {
 	  .help = "vCPUs (harts), 1..%llu and at most KVM_CAP_MAX_VCPUS (default 2)", .help_val = RVMIG_MAX_VCPUS },
 	{ "mem", "SIZE", OPT_SIZE, RUN_OPT(mem), .bad = "--mem %s: not a size; write e.g. 256M or 1G",
 	  .help = "guest RAM, e.g. 256M, 1G: >= 4M and a multiple of the backing's page size\n(default 256M)" },
-	{ "backing", "KIND", OPT_FUNC, .set = run_set_backing,
+	{ "backing", "KIND", OPT_ENUM, RUN_OPT(backing), .name_to_enum = mem_backing_parse,
 	  .bad = "--backing %s: unknown backing; use anon, thp, hugetlb-2M or hugetlb-1G",
 	  .help = "host memory behind the memslot (default hugetlb-2M):\n"
 		  "  anon        4K pages (THP off for the range): the control case\n"
 		  "  thp         anonymous, MADV_HUGEPAGE, mapped 2M-aligned so G-stage can map 2M\n"
 		  "  hugetlb-2M  MAP_HUGETLB|MAP_HUGE_2MB (needs reserved 2M pages)\n"
 		  "  hugetlb-1G  MAP_HUGETLB|MAP_HUGE_1GB (needs reserved 1G pages; --mem in G)" },
-	{ "pattern", "P", OPT_FUNC, .set = run_set_pattern,
+	{ "pattern", "P", OPT_ENUM, RUN_OPT(pattern), .name_to_enum = cli_pattern_parse,
 	  .bad = "--pattern %s: unknown pattern; use sequential, random or hotcold",
 	  .help = "sequential | random | hotcold (default sequential)" },
 	{ "write-pct", "W", OPT_UINT, RUN_OPT(write_pct), .min = 0, .max = 100,
@@ -181,4 +162,21 @@ enum cli_result cli_parse_run(int argc, char **argv, struct run_opts *o, char *e
 	cli_run_defaults(o);
 	r = opt_parse(&run_opt_table, argc, argv, o, err, errlen);
 	return r == CLI_OK ? cli_validate(o, err, errlen) : r;
+}
+
+enum cli_result cli_parse_with_run(const struct opt_table *t, int argc, char **argv, void *opts, char *const *pre,
+				   int npre, struct run_opts *run, char *err, size_t errlen)
+{
+	char **rest = calloc((size_t)argc + (size_t)npre, sizeof(*rest));
+	enum cli_result r;
+	int n = npre;
+
+	if (!rest)
+		return cli_fail(err, errlen, "out of memory");
+	memcpy(rest, pre, (size_t)npre * sizeof(*rest));
+	r = opt_take(t, argc, argv, opts, rest, &n, err, errlen);
+	if (r == CLI_OK)
+		r = cli_parse_run(n, rest, run, err, errlen);
+	free(rest);
+	return r;
 }

@@ -41,6 +41,12 @@ void cli_run_defaults(struct run_opts *o);
  */
 enum cli_result cli_parse_run(int argc, char **argv, struct run_opts *o, char *err, size_t errlen);
 void cli_run_help(FILE *f);
+/*
+ * How every command but run parses: its own options (table t) out of argv[1..] into opts, the rest,
+ * after pre[0..npre) (pre[0] stands for argv[0]), to cli_parse_run into run.
+ */
+enum cli_result cli_parse_with_run(const struct opt_table *t, int argc, char **argv, void *opts, char *const *pre,
+				   int npre, struct run_opts *run, char *err, size_t errlen);
 extern const struct opt_table run_opt_table;
 
 /* "sequential" | "random" | "hotcold"; -1 when unknown. */

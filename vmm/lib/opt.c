@@ -85,6 +85,14 @@ static enum cli_result opt_set(const struct opt *o, void *opts, const char *val,
 	case OPT_STRING:
 		*(const char **)field = val;
 		return CLI_OK;
+	case OPT_ENUM: {
+		int e = o->name_to_enum(val);
+
+		if (e < 0)
+			return opt_bad(o, val, err, errlen);
+		opt_store(o, opts, (uint64_t)e);
+		return CLI_OK;
+	}
 	case OPT_FUNC:
 		return o->set(opts, val) ? opt_bad(o, val, err, errlen) : CLI_OK;
 	case OPT_REFUSED:

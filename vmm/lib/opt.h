@@ -29,6 +29,7 @@ enum opt_kind {
 	OPT_SIZE,       /* parse_size into a uint64_t                                           */
 	OPT_DURATION,   /* parse_duration into a uint64_t (milliseconds)                        */
 	OPT_STRING,     /* the value itself (const char *)                                      */
+	OPT_ENUM,       /* name(value): the enum's number, -1 for the `bad` message            */
 	OPT_FUNC,       /* set(opts, value): 0, or -1 for the `bad` message                     */
 	OPT_REFUSED,    /* taken by name, never accepted: `bad` says what to use instead        */
 	OPT_NOTE,       /* help only: what an option of another table means for this command    */
@@ -41,6 +42,7 @@ struct opt {
 	size_t off, size;           /* the field in the command's options struct                  */
 	uint64_t min, max;          /* OPT_UINT                                                   */
 	int (*set)(void *opts, const char *val);   /* OPT_FUNC                                    */
+	int (*name_to_enum)(const char *val);      /* OPT_ENUM                                    */
 	const char *bad;            /* usage error for a bad value: a format with one %s, the value */
 	const char *help;           /* help lines, a format that may use help_val once (as %llu or %llx) */
 	unsigned long long help_val;
