@@ -412,18 +412,9 @@ static struct bench *bench_new(int argc, char **argv, int *status)
 
 	if (!b || !(b->r = calloc(1, sizeof(*b->r))))
 		die_errno(ENOMEM, "allocating bench state");
-	switch (bench_parse(argc, argv, &b->o, err, sizeof(err))) {
-	case CLI_HELP:
-		bench_help(stdout);
-		*status = RVMIG_EXIT_OK;
-		break;
-	case CLI_USAGE:
-		fprintf(stderr, "rvmig bench: %s\n", err);
-		*status = RVMIG_EXIT_USAGE;
-		break;
-	case CLI_OK:
+	*status = cli_exit_status(bench_parse(argc, argv, &b->o, err, sizeof(err)), "bench", err, bench_help);
+	if (*status < 0)
 		return b;
-	}
 	free(b->r);
 	free(b);
 	return NULL;

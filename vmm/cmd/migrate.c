@@ -264,16 +264,9 @@ int migrate_main(int argc, char **argv)
 
 	if (!g || !(g->r = calloc(1, sizeof(*g->r))))
 		die_errno(ENOMEM, "allocating migration state");
-	switch (cli_parse_migrate(argc, argv, &g->o, err, sizeof(err))) {
-	case CLI_HELP:
-		cli_migrate_help(stdout);
-		return RVMIG_EXIT_OK;
-	case CLI_USAGE:
-		fprintf(stderr, "rvmig migrate: %s\n", err);
-		return RVMIG_EXIT_USAGE;
-	case CLI_OK:
-		break;
-	}
+	rc = cli_exit_status(cli_parse_migrate(argc, argv, &g->o, err, sizeof(err)), "migrate", err, cli_migrate_help);
+	if (rc >= 0)
+		return rc;
 	/* Streams go over sockets (MSG_NOSIGNAL); this is for anything else that might write to a dead pipe. */
 	signal(SIGPIPE, SIG_IGN);
 	g->fd = -1;

@@ -377,16 +377,7 @@ int recv_main(int argc, char **argv)
 {
 	struct recv_opts o;
 	char err[512];
+	int status = cli_exit_status(cli_parse_recv(argc, argv, &o, err, sizeof(err)), "recv", err, cli_recv_help);
 
-	switch (cli_parse_recv(argc, argv, &o, err, sizeof(err))) {
-	case CLI_HELP:
-		cli_recv_help(stdout);
-		return RVMIG_EXIT_OK;
-	case CLI_USAGE:
-		fprintf(stderr, "rvmig recv: %s\n", err);
-		return RVMIG_EXIT_USAGE;
-	case CLI_OK:
-		break;
-	}
-	return recv_serve(&o, -1);
+	return status >= 0 ? status : recv_serve(&o, -1);
 }

@@ -124,17 +124,10 @@ int run_main(int argc, char **argv)
 
 	if (!r)
 		die_errno(ENOMEM, "allocating run state");
-	switch (cli_parse_run(argc, argv, &o, err, sizeof(err))) {
-	case CLI_HELP:
-		cli_run_help(stdout);
+	rc = cli_exit_status(cli_parse_run(argc, argv, &o, err, sizeof(err)), "run", err, cli_run_help);
+	if (rc >= 0) {
 		free(r);
-		return RVMIG_EXIT_OK;
-	case CLI_USAGE:
-		fprintf(stderr, "rvmig run: %s\n", err);
-		free(r);
-		return RVMIG_EXIT_USAGE;
-	case CLI_OK:
-		break;
+		return rc;
 	}
 	session_init(r, &o);
 	session_setup(r, true);

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "lib/err.h"
 #include "lib/units.h"
 
 /* Longest option name looked up; a longer one is unknown without a look. */
@@ -28,6 +29,21 @@ static enum cli_result opt_bad(const struct opt *o, const char *val, char *err, 
 {
 	snprintf(err, errlen, o->bad, val);
 	return CLI_USAGE;
+}
+
+int cli_exit_status(enum cli_result r, const char *cmd, const char *err, void (*help)(FILE *f))
+{
+	switch (r) {
+	case CLI_HELP:
+		help(stdout);
+		return RVMIG_EXIT_OK;
+	case CLI_USAGE:
+		fprintf(stderr, "rvmig %s: %s\n", cmd, err);
+		return RVMIG_EXIT_USAGE;
+	case CLI_OK:
+		break;
+	}
+	return -1;
 }
 
 static const struct opt *opt_find(const struct opt *opts, size_t n, const char *name)

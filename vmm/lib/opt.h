@@ -79,6 +79,11 @@ enum cli_result opt_parse(const struct opt_table *t, int argc, char **argv, void
  */
 enum cli_result opt_take(const struct opt_table *t, int argc, char **argv, void *opts, char **rest,
 			 int *nrest, char *err, size_t errlen);
+/*
+ * What every command does with its parser's answer: CLI_HELP prints help to stdout (exit status 0),
+ * CLI_USAGE prints "rvmig CMD: err" to stderr (2). -1 for CLI_OK: the command goes on.
+ */
+int cli_exit_status(enum cli_result r, const char *cmd, const char *err, void (*help)(FILE *f));
 /* The option list of --help: "  --name ARG" in help_col columns, then the help lines. */
 void opt_help(FILE *f, const struct opt_table *t);
 
