@@ -18,6 +18,7 @@
 #include "lib/err.h"
 #include "mig/chunk.h"
 #include "mig/ramhash.h"
+#include "mig/send.h"
 
 static double ms_since(uint64_t t0)
 {
@@ -94,28 +95,58 @@ static int mig_throttle(struct mig *g)
 	return 0;
 }
 
-static int mig_send_batch(struct mig *g, unsigned round, const uint64_t *idx, uint32_t n, struct mig_round *st)
-{
-	uint64_t t0 = machine_now_ns();
-	int rc = stream_write_batch(&g->w, round, idx, n, g->r->m.mem.hva);
+/* The link's side of a batch (send_ops): write it, then the --max-bandwidth wait and, when a ring
+ * filled meanwhile, a harvest. */
+struct mig_batch_ctx {
+	struct mig *g;
+	unsigned round;
+	struct mig_round *st;
+	uint64_t t0;
+};
 
+static int mig_batch_send(void *arg, const uint64_t *idx, uint32_t n)
+{
+	struct mig_batch_ctx *b = arg;
+	struct mig *g = b->g;
+	int rc;
+
+	b->t0 = machine_now_ns();
+	rc = stream_write_batch(&g->w, b->round, idx, n, g->r->m.mem.hva);
 	if (rc) {
-		st->send_ns += machine_now_ns() - t0;
-		return mig_failf(g, rc, "sending round %u: %s", round, g->w.err);
-	}
-	/* Only now are these pages off our hands: a failed send above leaves their bits set. */
-	for (uint32_t i = 0; i < n; i++)
-		bitmap_clear(g->d.bitmap, idx[i]);
-	st->pages += n;
-	mig_throttle(g); /* the link's time: a --max-bandwidth wait belongs to the sending */
-	st->send_ns += machine_now_ns() - t0;
-	if (dirty_ring_wanted(&g->d)) {
-		rc = dirty_harvest(&g->d);
-		if (rc)
-			return mig_failf(g, rc, "dirty ring harvest during round %u: %s", round, strerror(-rc));
+		b->st->send_ns += machine_now_ns() - b->t0;
+		return mig_failf(g, rc, "sending round %u: %s", b->round, g->w.err);
 	}
 	return 0;
 }
+
+static int mig_batch_sent(void *arg, uint32_t n)
+{
+	struct mig_batch_ctx *b = arg;
+	struct mig *g = b->g;
+	int rc;
+
+	b->st->pages += n;
+	mig_throttle(g); /* the link's time: a --max-bandwidth wait belongs to the sending */
+	b->st->send_ns += machine_now_ns() - b->t0;
+	if (dirty_ring_wanted(&g->d)) {
+		rc = dirty_harvest(&g->d);
+		if (rc)
+			return mig_failf(g, rc, "dirty ring harvest during round %u: %s", b->round, strerror(-rc));
+	}
+	return 0;
+}
+
+static void mig_clear_failed(void *arg, uint64_t chunk, int rc)
+{
+	struct mig_batch_ctx *b = arg;
+
+	mig_failf(b->g, rc, "KVM_CLEAR_DIRTY_LOG of chunk %" PRIu64 " in round %u: %s", chunk, b->round,
+		  strerror(-rc));
+}
+
+static const struct send_ops mig_send_ops = {
+	.send = mig_batch_send, .sent = mig_batch_sent, .clear_failed = mig_clear_failed,
+};
 
 /*
  * Sends every page whose bit is set, chunk by chunk, CLEARing each chunk just before its first page.
@@ -124,31 +155,10 @@ static int mig_send_batch(struct mig *g, unsigned round, const uint64_t *idx, ui
  */
 static int mig_send_round(struct mig *g, unsigned round, struct mig_round *st)
 {
-	struct dirty *d = &g->d;
-	uint64_t idx[STREAM_BATCH_MAX], p = 0, cur = UINT64_MAX, bytes0 = g->w.bytes, t0 = machine_now_ns();
-	uint32_t n = 0;
-	int rc = 0;
+	struct mig_batch_ctx b = { .g = g, .round = round, .st = st };
+	uint64_t bytes0 = g->w.bytes, t0 = machine_now_ns();
+	int rc = send_dirty_pages(&g->d, &mig_send_ops, &b);
 
-	while (!rc && (p = bitmap_next_set(d->bitmap, d->npages, p)) < d->npages) {
-		uint64_t c = p / d->chunk_pages;
-
-		if (c != cur) {
-			rc = dirty_prepare_chunk(d, c);
-			if (rc) {
-				mig_failf(g, rc, "KVM_CLEAR_DIRTY_LOG of chunk %" PRIu64 " in round %u: %s", c, round,
-					  strerror(-rc));
-				break;
-			}
-			cur = c;
-		}
-		idx[n++] = p++;
-		if (n == STREAM_BATCH_MAX) {
-			rc = mig_send_batch(g, round, idx, n, st);
-			n = 0;
-		}
-	}
-	if (!rc && n)
-		rc = mig_send_batch(g, round, idx, n, st);
 	if (!rc) {
 		uint64_t t = machine_now_ns();
 
