@@ -3,11 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bench.h"
-#include "err.h"
-#include "kvm.h"
-#include "migrate.h"
-#include "run.h"
+#include "cmd/bench.h"
+#include "cmd/migrate.h"
+#include "cmd/recv.h"
+#include "cmd/run.h"
+#include "core/kvm.h"
+#include "lib/err.h"
 
 struct cmd {
 	const char *name;

@@ -2,8 +2,8 @@
 /* rvmig bench option parsing: its own options, the run options passed through, the errors. */
 #include <string.h>
 
-#include "bench.h"
 #include "check.h"
+#include "cmd/bench.h"
 
 static enum cli_result parse(struct bench_opts *o, char *err, const char *const *args, int n)
 {

@@ -3,8 +3,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "bench_stats.h"
 #include "check.h"
+#include "lib/bench_stats.h"
 
 #define NEAR(a, b) (fabs((double)(a) - (double)(b)) < 1e-9 * (1 + fabs((double)(b))))
 

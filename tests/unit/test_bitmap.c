@@ -1,9 +1,9 @@
-/* Unit tests of vmm/bitmap.c against a naive per-bit reference, on many random bitmaps. */
+/* Unit tests of vmm/lib/bitmap.c against a naive per-bit reference, on many random bitmaps. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "bitmap.h"
 #include "check.h"
+#include "lib/bitmap.h"
 
 static uint64_t rng_state = 0x1234567887654321ULL;
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "cli.h"
+#include "cmd/run_opts.h"
 #include "rvmig_abi.h"
 
 static enum cli_result parse(struct run_opts *o, char *err, const char *a1, const char *a2, const char *a3,
@@ -22,52 +22,52 @@ static void test_sizes(void)
 {
 	uint64_t v = 0;
 
-	CHECK(cli_parse_size("256M", &v) == 0 && v == 256ULL << 20, "size 256M");
-	CHECK(cli_parse_size("1G", &v) == 0 && v == 1ULL << 30, "size 1G");
-	CHECK(cli_parse_size("2g", &v) == 0 && v == 2ULL << 30, "size 2g (lower case)");
-	CHECK(cli_parse_size("4096", &v) == 0 && v == 4096, "size in bytes");
-	CHECK(cli_parse_size("2MiB", &v) == 0 && v == 2ULL << 20, "size 2MiB");
-	CHECK(cli_parse_size("2MB", &v) == 0 && v == 2ULL << 20, "size 2MB is binary");
-	CHECK(cli_parse_size("1T", &v) == 0 && v == 1ULL << 40, "size 1T");
-	CHECK(cli_parse_size("", &v) == -1, "empty size rejected");
-	CHECK(cli_parse_size("M", &v) == -1, "unit without number rejected");
-	CHECK(cli_parse_size("-1M", &v) == -1, "negative size rejected");
-	CHECK(cli_parse_size("0", &v) == -1, "zero size rejected");
-	CHECK(cli_parse_size("12Q", &v) == -1, "unknown unit rejected");
-	CHECK(cli_parse_size("1.5G", &v) == -1, "fractional size rejected");
-	CHECK(cli_parse_size("99999999999T", &v) == -1, "overflowing size rejected");
+	CHECK(parse_size("256M", &v) == 0 && v == 256ULL << 20, "size 256M");
+	CHECK(parse_size("1G", &v) == 0 && v == 1ULL << 30, "size 1G");
+	CHECK(parse_size("2g", &v) == 0 && v == 2ULL << 30, "size 2g (lower case)");
+	CHECK(parse_size("4096", &v) == 0 && v == 4096, "size in bytes");
+	CHECK(parse_size("2MiB", &v) == 0 && v == 2ULL << 20, "size 2MiB");
+	CHECK(parse_size("2MB", &v) == 0 && v == 2ULL << 20, "size 2MB is binary");
+	CHECK(parse_size("1T", &v) == 0 && v == 1ULL << 40, "size 1T");
+	CHECK(parse_size("", &v) == -1, "empty size rejected");
+	CHECK(parse_size("M", &v) == -1, "unit without number rejected");
+	CHECK(parse_size("-1M", &v) == -1, "negative size rejected");
+	CHECK(parse_size("0", &v) == -1, "zero size rejected");
+	CHECK(parse_size("12Q", &v) == -1, "unknown unit rejected");
+	CHECK(parse_size("1.5G", &v) == -1, "fractional size rejected");
+	CHECK(parse_size("99999999999T", &v) == -1, "overflowing size rejected");
 }
 
 static void test_uints(void)
 {
 	uint64_t v = 0;
 
-	CHECK(cli_parse_uint("010", 0, 100, &v) == 0 && v == 10, "leading zero is decimal, not octal (010 = 10)");
-	CHECK(cli_parse_uint("0x10", 0, 100, &v) == 0 && v == 16, "0x10 is hex");
-	CHECK(cli_parse_uint("0x", 0, 100, &v) == -1, "bare 0x rejected");
-	CHECK(cli_parse_uint("0x0x5", 0, 100, &v) == -1, "double 0x prefix rejected");
-	CHECK(cli_parse_uint(" 5", 0, 100, &v) == -1, "leading space rejected");
-	CHECK(cli_parse_uint(" -1", 0, UINT64_MAX, &v) == -1, "space then minus rejected (no wrap to 2^64-1)");
-	CHECK(cli_parse_uint("+5", 0, 100, &v) == -1, "plus sign rejected");
-	CHECK(cli_parse_uint("101", 0, 100, &v) == -1, "above max rejected");
-	CHECK(cli_parse_uint("18446744073709551616", 0, UINT64_MAX, &v) == -1, "2^64 rejected (overflow)");
+	CHECK(parse_uint("010", 0, 100, &v) == 0 && v == 10, "leading zero is decimal, not octal (010 = 10)");
+	CHECK(parse_uint("0x10", 0, 100, &v) == 0 && v == 16, "0x10 is hex");
+	CHECK(parse_uint("0x", 0, 100, &v) == -1, "bare 0x rejected");
+	CHECK(parse_uint("0x0x5", 0, 100, &v) == -1, "double 0x prefix rejected");
+	CHECK(parse_uint(" 5", 0, 100, &v) == -1, "leading space rejected");
+	CHECK(parse_uint(" -1", 0, UINT64_MAX, &v) == -1, "space then minus rejected (no wrap to 2^64-1)");
+	CHECK(parse_uint("+5", 0, 100, &v) == -1, "plus sign rejected");
+	CHECK(parse_uint("101", 0, 100, &v) == -1, "above max rejected");
+	CHECK(parse_uint("18446744073709551616", 0, UINT64_MAX, &v) == -1, "2^64 rejected (overflow)");
 }
 
 static void test_durations(void)
 {
 	uint64_t ms = 0;
 
-	CHECK(cli_parse_duration("500ms", &ms) == 0 && ms == 500, "duration 500ms");
-	CHECK(cli_parse_duration("2s", &ms) == 0 && ms == 2000, "duration 2s");
-	CHECK(cli_parse_duration("3", &ms) == 0 && ms == 3000, "bare number is seconds");
-	CHECK(cli_parse_duration("1.5s", &ms) == 0 && ms == 1500, "duration 1.5s");
-	CHECK(cli_parse_duration("1m", &ms) == 0 && ms == 60000, "duration 1m");
-	CHECK(cli_parse_duration("0s", &ms) == -1, "zero duration rejected");
-	CHECK(cli_parse_duration("2h", &ms) == -1, "unknown unit rejected");
-	CHECK(cli_parse_duration("s", &ms) == -1, "unit alone rejected");
-	CHECK(cli_parse_duration("-1s", &ms) == -1, "negative duration rejected");
-	CHECK(cli_parse_duration("nan", &ms) == -1, "nan rejected");
-	CHECK(cli_parse_duration("0.1ms", &ms) == -1, "below 1 ms rejected");
+	CHECK(parse_duration("500ms", &ms) == 0 && ms == 500, "duration 500ms");
+	CHECK(parse_duration("2s", &ms) == 0 && ms == 2000, "duration 2s");
+	CHECK(parse_duration("3", &ms) == 0 && ms == 3000, "bare number is seconds");
+	CHECK(parse_duration("1.5s", &ms) == 0 && ms == 1500, "duration 1.5s");
+	CHECK(parse_duration("1m", &ms) == 0 && ms == 60000, "duration 1m");
+	CHECK(parse_duration("0s", &ms) == -1, "zero duration rejected");
+	CHECK(parse_duration("2h", &ms) == -1, "unknown unit rejected");
+	CHECK(parse_duration("s", &ms) == -1, "unit alone rejected");
+	CHECK(parse_duration("-1s", &ms) == -1, "negative duration rejected");
+	CHECK(parse_duration("nan", &ms) == -1, "nan rejected");
+	CHECK(parse_duration("0.1ms", &ms) == -1, "below 1 ms rejected");
 }
 
 static void test_defaults(void)
@@ -158,8 +158,8 @@ int main(void)
 	test_good();
 	test_bad();
 	test_help();
-	CHECK(!strcmp(cli_format_size(2ULL << 30, buf, sizeof(buf)), "2G"), "format 2G");
-	CHECK(!strcmp(cli_format_size(6148ULL << 10, buf, sizeof(buf)), "6148K"), "format 6148K");
-	CHECK(!strcmp(cli_format_size(1000, buf, sizeof(buf)), "1000"), "format bytes");
+	CHECK(!strcmp(format_size(2ULL << 30, buf, sizeof(buf)), "2G"), "format 2G");
+	CHECK(!strcmp(format_size(6148ULL << 10, buf, sizeof(buf)), "6148K"), "format 6148K");
+	CHECK(!strcmp(format_size(1000, buf, sizeof(buf)), "1000"), "format bytes");
 	CHECK_DONE();
 }

@@ -1,9 +1,9 @@
-/* Unit tests of vmm/err.c's err_first: the first failure of an operation is the one kept. */
+/* Unit tests of vmm/lib/err.c's err_first: the first failure of an operation is the one kept. */
 #include <errno.h>
 #include <string.h>
 
 #include "check.h"
-#include "err.h"
+#include "lib/err.h"
 
 int main(void)
 {

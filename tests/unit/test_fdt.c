@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "fdt_build.h"
+#include "core/fdt_build.h"
 #include "rvmig_abi.h"
 
 static uint64_t get_u64(const void *fdt, int node, const char *name, int idx)

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "json.h"
+#include "lib/json.h"
 
 int main(void)
 {

@@ -2,7 +2,12 @@
 #include <string.h>
 
 #include "check.h"
-#include "migrate_plan.h"
+#include "cmd/migrate_opts.h"
+#include "cmd/recv.h"
+#include "mig/chunk.h"
+#include "mig/converge.h"
+#include "mig/tbucket.h"
+#include "mig/transport.h"
 
 static enum cli_result parse_m(struct migrate_opts *o, const char *const *args, int n)
 {

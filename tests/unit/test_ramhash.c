@@ -3,8 +3,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "ramhash.h"
-#include "stream.h"
+#include "lib/hash.h"
+#include "mig/ramhash.h"
+#include "mig/stream.h"
 
 int main(void)
 {
@@ -15,7 +16,7 @@ int main(void)
 
 	for (uint64_t i = 0; i < size; i++)
 		ram[i] = (uint8_t)(i * 131 + (i >> 12));
-	stream_hash_ram(ram, size, block, a);
+	hash_ram(ram, size, block, a);
 	memset(b, 0, sizeof(b));
 	ramhash_parallel(ram, size, block, b);
 	CHECK(!memcmp(a, b, sizeof(a)), "parallel RAM hash equals stream_hash_ram, tail block included");

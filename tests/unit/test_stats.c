@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "stats.h"
+#include "lib/stats.h"
 
 #define NEAR(a, b) (fabs((a) - (b)) < 1e-9 * (1 + fabs(b)))
 

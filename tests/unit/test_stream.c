@@ -1,6 +1,7 @@
 /*
- * Unit tests of vmm/stream.c: round trips of every record over a socketpair (a forked child is the
- * sender, the test process the receiver), and every rejection path with its message.
+ * Unit tests of vmm/mig/stream*.c and vmm/lib/hash.c: round trips of every record over a socketpair
+ * (a forked child is the sender, the test process the receiver), and every rejection path with its
+ * message.
  * Note: CHECK evaluates its condition twice, so calls with side effects happen before it.
  */
 #include <errno.h>
@@ -13,8 +14,9 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "lib/hash.h"
+#include "mig/stream.h"
 #include "rvmig_abi.h"
-#include "stream.h"
 
 #define PS       4096u
 #define RAM_SIZE (8u << 20)          /* 2048 pages, 4 blocks of 2M */
@@ -236,7 +238,7 @@ static void send_full(struct stream_writer *w)
 	stream_write_round_end(w, 3);
 	send_regs(w, 0);
 	send_regs(w, 1);
-	stream_hash_ram(src_ram, RAM_SIZE, BLOCK, h);
+	hash_ram(src_ram, RAM_SIZE, BLOCK, h);
 	stream_write_hashes(w, BLOCK, 0, h, 4);
 	stream_write_end(w);
 }
@@ -476,7 +478,7 @@ static void test_round_trip(void)
 	CHECK(same, "receiver RAM is bit-identical to the sender's (zero pages cleared)");
 	CHECK(res.round_ends == 3, "three round-ends, the last one an empty round");
 	CHECK(res.vcpus == 2 && res.regs_ok, "vCPU states with 8, 16 and 256-byte registers decoded");
-	stream_hash_ram(dst_ram, RAM_SIZE, BLOCK, h);
+	hash_ram(dst_ram, RAM_SIZE, BLOCK, h);
 	CHECK(res.hash_records == 1 && !memcmp(h, res.hashes, sizeof(h)),
 	      "block hashes round trip and match the receiver's RAM");
 	CHECK(res.totals.pages == NPAGES + 3 && res.totals.zero_pages == res.zero_pages &&
@@ -714,36 +716,36 @@ static void test_hashes(void)
 	int ok = 1;
 
 	for (int i = 0; i < 3; i++)
-		ok &= stream_hash_block(in[i], v[i].len) == v[i].want;
-	ok &= stream_hash_block(spam, strlen(spam)) == 0xfbcea83c8a378bf1ULL;
+		ok &= hash_block(in[i], v[i].len) == v[i].want;
+	ok &= hash_block(spam, strlen(spam)) == 0xfbcea83c8a378bf1ULL;
 	for (int i = 0; i < 4096; i++)
 		buf[i] = (uint8_t)i;
 	memcpy(buf + 4096, "xyz", 3);
-	ok &= stream_hash_block(buf, 4099) == 0xb2d6f733cc8bf0deULL;
+	ok &= hash_block(buf, 4099) == 0xb2d6f733cc8bf0deULL;
 	memcpy(buf + 4096, "0123456789abcde", 15);
-	ok &= stream_hash_block(buf, 4111) == 0x9c00cd26c927af0bULL;
+	ok &= hash_block(buf, 4111) == 0x9c00cd26c927af0bULL;
 	CHECK(ok, "stream_hash_block is XXH64 (reference vectors, every tail length path)");
 	free(buf);
 
 	for (int i = 0; i < 10; i++)
 		a[i] = b[i] = (uint64_t)i * 1000;
-	n = stream_hashes_compare(a, b, 10, bad, 3);
+	n = hashes_compare(a, b, 10, bad, 3);
 	CHECK(n == 0, "identical hash arrays: no mismatch");
 	b[0]++;
 	b[5]++;
 	b[9]++;
 	b[7]++;
-	n = stream_hashes_compare(a, b, 10, bad, 3);
+	n = hashes_compare(a, b, 10, bad, 3);
 	CHECK(n == 4 && bad[0] == 0 && bad[1] == 5 && bad[2] == 7, "4 mismatching blocks counted, first 3 named");
-	n = stream_hashes_compare(a, b, 10, NULL, 0);
+	n = hashes_compare(a, b, 10, NULL, 0);
 	CHECK(n == 4, "compare with no room for indices still counts");
 	{
 		uint8_t ram[10000];
 		uint64_t h[3];
 
 		memset(ram, 7, sizeof(ram));
-		stream_hash_ram(ram, sizeof(ram), 4096, h);
-		CHECK(h[0] == h[1] && h[2] == stream_hash_block(ram, 10000 - 8192),
+		hash_ram(ram, sizeof(ram), 4096, h);
+		CHECK(h[0] == h[1] && h[2] == hash_block(ram, 10000 - 8192),
 		      "stream_hash_ram: equal blocks hash equal, last block is the short tail");
 	}
 }
@@ -754,14 +756,14 @@ static void test_pages(void)
 	int ok = 1;
 
 	memset(page, 0, PS);
-	ok &= stream_page_is_zero(page, PS);
+	ok &= page_is_zero(page, PS);
 	for (size_t i = 0; i < PS; i += 37) {
 		page[i] = 1;
-		ok &= !stream_page_is_zero(page, PS);
+		ok &= !page_is_zero(page, PS);
 		page[i] = 0;
 	}
 	page[PS - 1] = 0x80;
-	ok &= !stream_page_is_zero(page, PS);
+	ok &= !page_is_zero(page, PS);
 	CHECK(ok, "stream_page_is_zero finds a single set byte anywhere");
 }
 
@@ -779,7 +781,7 @@ static void test_wire_bytes(void)
 	before = w.bytes;
 	/* 600 non-zero pages: a full batch and a partial one. */
 	for (uint64_t p = 0; p < NPAGES && sent < 600; p++) {
-		if (stream_page_is_zero(src_ram + p * PS, PS))
+		if (page_is_zero(src_ram + p * PS, PS))
 			continue;
 		idx[n++] = p;
 		sent++;

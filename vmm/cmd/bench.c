@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rvmig bench: one case of the eager page split A/B (see bench.h for the sequence). Built on the
+ * session (session.h: setup, the monitor loop, collect) and on dirty.c's modes. This file is the
+ * sequence; bench_probes.c the host-side measurements, bench_report.c the output.
+ */
+#include "cmd/bench.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "lib/bitmap.h"
+#include "lib/err.h"
+#include "session.h"
+
+#define BENCH_STALL_S 60ULL
+
+/* ---- hooks and wait predicates -------------------------------------------------------------- */
+
+static struct bench *bench_of(struct session *r)
+{
+	return r->hook_arg;
+}
+
+static int bench_hook_vm(struct session *r)
+{
+	return dirty_setup_vm(&bench_of(r)->d);
+}
+
+static int bench_hook_vcpu(struct session *r, struct vcpu *v)
+{
+	return dirty_setup_vcpu(&bench_of(r)->d, v);
+}
+
+static bool bench_all_slice_done(struct session *r)
+{
+	for (unsigned i = 0; i < r->opts.vcpus; i++)
+		if (r->m.vcpus[i].slice_done_epoch < bench_of(r)->target_epoch)
+			return false;
+	return true;
+}
+
+static bool bench_all_epoch_seen(struct session *r)
+{
+	for (unsigned i = 0; i < r->opts.vcpus; i++)
+		if (r->m.vcpus[i].epoch_seen < bench_of(r)->target_epoch)
+			return false;
+	return true;
+}
+
+/* A vCPU finished its slice and is still running (to be parked). */
+static bool bench_park_due(struct session *r)
+{
+	struct bench *b = bench_of(r);
+
+	if (b->o.no_park)
+		return false;
+	for (unsigned i = 0; i < r->opts.vcpus; i++)
+		if (!b->parked[i] && r->m.vcpus[i].slice_done_epoch >= b->target_epoch)
+			return true;
+	return false;
+}
+
+/* Done, a vCPU waits on a full dirty ring, or one is to be parked. */
+static bool bench_wait_event(struct session *r)
+{
+	return bench_all_slice_done(r) || dirty_ring_wanted(&bench_of(r)->d) || bench_park_due(r);
+}
+
+/* Parks the vCPUs that finished the pass: they wait outside KVM_RUN (vcpu.c's pause protocol). */
+static void bench_park_done(struct bench *b)
+{
+	struct machine *m = &b->r->m;
+
+	for (unsigned i = 0; i < b->o.run.vcpus && !b->o.no_park; i++) {
+		struct vcpu *v = &m->vcpus[i];
+		bool done;
+
+		pthread_mutex_lock(&m->lock);
+		done = v->slice_done_epoch >= b->target_epoch;
+		pthread_mutex_unlock(&m->lock);
+		if (!done || b->parked[i])
+			continue;
+		__atomic_store_n(&v->pause_req, true, __ATOMIC_SEQ_CST);
+		vcpu_kick(v);
+		b->parked[i] = true;
+	}
+}
+
+/* Every parked vCPU runs again, with a fresh stall allowance. */
+static void bench_resume(struct bench *b)
+{
+	machine_resume(&b->r->m);
+	for (unsigned i = 0; i < b->o.run.vcpus; i++) {
+		b->parked[i] = false;
+		session_stall_restart(b->r, i);
+	}
+}
+
+/* ---- harvests ------------------------------------------------------------------------------- */
+
+static void bench_harvest_begin(struct bench_harvest *h, size_t max_chunks)
+{
+	memset(h, 0, sizeof(*h));
+	h->chunk_ms = calloc(max_chunks ? max_chunks : 1, sizeof(double));
+	if (!h->chunk_ms)
+		die_errno(ENOMEM, "allocating %zu CLEAR samples", max_chunks);
+}
+
+/* Counters' deltas since st0 into h. */
+static void bench_harvest_end(struct bench *b, struct bench_harvest *h, const struct dirty_stats *st0, uint64_t t0)
+{
+	const struct dirty_stats *s = &b->d.st;
+
+	h->total_ms = bench_ms(machine_now_ns() - t0);
+	h->get_ms = bench_ms(s->get_ns - st0->get_ns);
+	h->gets = s->gets - st0->gets;
+	h->clear_ms = bench_ms(s->clear_ns - st0->clear_ns);
+	h->clears = s->clears - st0->clears;
+	h->ring_ms = bench_ms(s->ring_ns - st0->ring_ns);
+	h->ring_entries = s->ring_entries - st0->ring_entries;
+	h->ring_resets = s->ring_resets - st0->ring_resets;
+	bstat_summarize(h->chunk_ms, h->nchunk_ms, &h->chunk);
+}
+
+/* CLEAR every chunk KVM holds bits for (each timed), then "send": the to-send bitmap empties. */
+static int bench_clear_chunks(struct bench *b, struct bench_harvest *h)
+{
+	struct dirty *d = &b->d;
+
+	for (uint64_t c = 0; c < d->nchunks; c++) {
+		uint64_t ns0 = d->st.clear_ns, n0 = d->st.clears;
+		int e = dirty_prepare_chunk(d, c);
+
+		if (e < 0) {
+			snprintf(b->fail, sizeof(b->fail), "KVM_CLEAR_DIRTY_LOG chunk %" PRIu64 " of %" PRIu64 " (%" PRIu64
+				 " pages): %s", c, d->nchunks, d->chunk_pages, strerror(-e));
+			return e;
+		}
+		if (d->st.clears > n0 && h->nchunk_ms < d->nchunks)
+			h->chunk_ms[h->nchunk_ms++] = bench_ms(d->st.clear_ns - ns0);
+	}
+	h->pages = bitmap_count(d->bitmap, d->npages);
+	bitmap_clear_range(d->bitmap, d->npages, 0, d->npages);
+	return 0;
+}
+
+/* One harvest as a migration round opens it: collect, then CLEAR what is about to be sent. */
+static int bench_harvest(struct bench *b, struct bench_harvest *h)
+{
+	struct dirty_stats st0 = b->d.st;
+	uint64_t t0 = machine_now_ns();
+	int e;
+
+	bench_harvest_begin(h, b->d.nchunks);
+	e = dirty_harvest(&b->d);
+	if (e < 0) {
+		snprintf(b->fail, sizeof(b->fail), "%s harvest: %s", dirty_mode_name(b->o.mode), strerror(-e));
+		return e;
+	}
+	e = bench_clear_chunks(b, h);
+	bench_harvest_end(b, h, &st0, t0);
+	return e;
+}
+
+/* ---- the sequence --------------------------------------------------------------------------- */
+
+static void bench_set_epoch(struct bench *b, uint64_t epoch)
+{
+	b->epoch = b->target_epoch = epoch;
+	__atomic_store_n(&b->r->m.ctl->epoch, epoch, __ATOMIC_RELEASE);
+}
+
+static uint64_t bench_pass_deadline(const struct bench *b)
+{
+	uint64_t pages = (b->o.run.mem - RVMIG_WORK_OFFSET) / RVMIG_PAGE_SIZE / b->o.run.vcpus;
+
+	/* ~110 us per write fault under TCG: 30 s + 0.5 ms per page is a 4x margin over that, and cuts
+	 * short the passes that crawl at ~10 ms per fault when the emulator is starved. */
+	return machine_now_ns() + 30 * NS_PER_S + pages * NS_PER_MS / 2;
+}
+
+/* After a pass timed out: how far each vCPU got, into b->fail. */
+static void bench_blame_pass(struct bench *b)
+{
+	size_t pos = (size_t)snprintf(b->fail, sizeof(b->fail), "dirty pass (epoch %" PRIu64 ") not done within 30 s + 0.5 ms "
+				      "per page:", b->target_epoch);
+
+	for (unsigned i = 0; i < b->o.run.vcpus && pos < sizeof(b->fail); i++) {
+		struct rvmig_vcpu_stats s = { 0 };
+
+		stats_snapshot(&b->r->m.stats[i], &s);
+		pos += (size_t)snprintf(b->fail + pos, sizeof(b->fail) - pos, " vCPU %u epoch %" PRIu64 " %" PRIu64 "/%" PRIu64
+					" pages, %" PRIu64 " writes;", i, s.epoch, s.first_writes, s.slice_pages, s.writes);
+	}
+}
+
+/* Waits for every vCPU's SLICE_DONE of b->target_epoch, harvesting full rings meanwhile. */
+static int bench_wait_pass(struct bench *b, struct bench_pass *p)
+{
+	uint64_t deadline = bench_pass_deadline(b);
+
+	for (;;) {
+		bool done;
+		int e = session_until(b->r, bench_wait_event, deadline, "a dirty pass did not finish in time");
+
+		if (e == -ETIMEDOUT)
+			bench_blame_pass(b);
+		if (e)
+			return -1;
+		bench_park_done(b);
+		pthread_mutex_lock(&b->r->m.lock);
+		done = bench_all_slice_done(b->r);
+		pthread_mutex_unlock(&b->r->m.lock);
+		if (done)
+			return 0;
+		if (dirty_ring_wanted(&b->d)) {
+			uint64_t ns0 = b->d.st.ring_ns;
+
+			if (dirty_harvest(&b->d) < 0)
+				return -1;
+			if (p) {
+				p->ring_full_harvests++;
+				p->ring_during_ms += bench_ms(b->d.st.ring_ns - ns0);
+			}
+		}
+	}
+}
+
+/*
+ * The park kick lands at any instruction, so a vCPU can be parked halfway through publishing its
+ * stats (seq odd) and would never finish: let the guest run a moment, park everyone again, retry.
+ */
+static int bench_snapshot(struct bench *b, unsigned i, struct rvmig_vcpu_stats *s)
+{
+	struct machine *m = &b->r->m;
+
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (!stats_snapshot(&m->stats[i], s))
+			return 0;
+		machine_resume(m);
+		usleep(2000);
+		if (machine_pause(m, 5000))
+			break;
+	}
+	return stats_snapshot(&m->stats[i], s);
+}
+
+/* The guest's per-vCPU stats of the finished pass, merged. */
+static void bench_pass_collect(struct bench *b, struct bench_pass *p)
+{
+	struct session *r = b->r;
+
+	memset(&p->merged, 0, sizeof(p->merged));
+	for (unsigned i = 0; i < r->opts.vcpus; i++) {
+		struct rvmig_vcpu_stats s = { 0 };
+
+		if (bench_snapshot(b, i, &s))
+			warn_msg("vCPU %u: no consistent stats snapshot after pass (epoch %" PRIu64 ")", i, p->epoch);
+		p->slice_ms[i] = stats_ticks_to_us((double)s.slice_done_ticks, r->m.timebase_hz) / 1000;
+		p->first_writes[i] = s.first_writes;
+		p->slice_pages[i] = s.slice_pages;
+		p->first_writes_total += s.first_writes;
+		p->slice_pages_total += s.slice_pages;
+		if (p->slice_ms[i] > p->slice_ms_max)
+			p->slice_ms_max = p->slice_ms[i];
+		bstat_hist_add(p->merged.hist, s.hist, RVMIG_HIST_BUCKETS);
+		p->merged.first_write_ticks += s.first_write_ticks;
+		if (s.first_write_max > p->merged.first_write_max)
+			p->merged.first_write_max = s.first_write_max;
+	}
+	p->pages_per_s = p->slice_ms_max > 0 ? (double)p->first_writes_total / (p->slice_ms_max / 1000) : 0;
+	stats_latency(&p->merged, r->m.timebase_hz, &p->lat);
+}
+
+static void bench_progress(struct bench *b, unsigned i, const struct bench_pass *p)
+{
+	char eta[16];
+	double el = (double)(machine_now_ns() - b->start_ns) / 1e9;
+
+	if (!bench_say(b))
+		return;
+	printf("[bench] pass %u/%u: %.0f ms, %.0f pages/s, first write p50 %.1f p99.9 %.1f max %.1f us; harvest %.3f ms "
+	       "(GET %.3f, CLEAR %.3f x%" PRIu64 ", ring %.3f); %s left\n", i + 1, b->o.passes, p->wall_ms, p->pages_per_s,
+	       p->lat.p50_us, p->lat.p999_us, p->lat.max_us, p->h.total_ms, p->h.get_ms, p->h.clear_ms, p->h.clears,
+	       p->h.ring_ms, bstat_format_eta(bstat_eta_s(el, i + 1, b->o.passes), eta, sizeof(eta)));
+}
+
+static int bench_passes(struct bench *b)
+{
+	for (unsigned i = 0; i < b->o.passes; i++) {
+		struct bench_pass *p = &b->passes[i];
+		uint64_t t0;
+
+		bench_set_epoch(b, b->epoch + 1);
+		p->epoch = b->epoch;
+		t0 = machine_now_ns();
+		bench_resume(b);
+		if (bench_wait_pass(b, p))
+			return -1;
+		p->wall_ms = bench_ms(machine_now_ns() - t0);
+		bench_pass_collect(b, p);
+		if (bench_harvest(b, &p->h))
+			return -1;
+		b->npasses = i + 1;
+		if (i == 0)
+			bench_kstats_take(b, 1);
+		bench_progress(b, i, p);
+	}
+	bench_kstats_take(b, 2);
+	return 0;
+}
+
+/* Logging on (timed), and for manual-init-set the first CLEAR over the whole slot (timed). */
+static int bench_start_logging(struct bench *b)
+{
+	struct dirty_stats st0 = b->d.st;
+	uint64_t t0;
+	int e = dirty_start(&b->d);
+
+	if (e < 0) {
+		snprintf(b->fail, sizeof(b->fail), "enabling dirty logging (--dirty %s): %s", dirty_mode_name(b->o.mode),
+			 strerror(-e));
+		return e;
+	}
+	b->enable_ms = bench_ms(b->d.st.enable_ns);
+	if (bench_say(b))
+		printf("[bench] dirty logging on (%s): %.3f ms, eager_page_split=%s\n", dirty_mode_name(b->o.mode),
+		       b->enable_ms, b->r->eager_split[0] ? b->r->eager_split : "n/a");
+	if (b->o.mode != DIRTY_MANUAL_INIT_SET) {
+		/* Round 0 "sent" everything. */
+		bitmap_clear_range(b->d.bitmap, b->d.npages, 0, b->d.npages);
+		return 0;
+	}
+	t0 = machine_now_ns();
+	bench_harvest_begin(&b->first_clear, b->d.nchunks);
+	e = bench_clear_chunks(b, &b->first_clear);
+	bench_harvest_end(b, &b->first_clear, &st0, t0);
+	b->have_first_clear = true;
+	if (bench_say(b) && !e)
+		printf("[bench] first CLEAR over the slot: %.3f ms in %" PRIu64 " chunks\n", b->first_clear.clear_ms,
+		       b->first_clear.clears);
+	return e;
+}
+
+/* The guest stops writing (write_pct 0, new epoch); then the clean slot is harvested. */
+static int bench_clean(struct bench *b)
+{
+	struct bench_harvest drain;
+
+	__atomic_store_n(&b->r->m.ctl->write_pct, 0, __ATOMIC_RELEASE);
+	bench_set_epoch(b, b->epoch + 1);
+	bench_resume(b);
+	if (session_until(b->r, bench_all_epoch_seen, machine_now_ns() + 10 * NS_PER_S,
+		      "the guest did not take up the read-only epoch within 10 s"))
+		return -1;
+	/* What was written before the switch. */
+	if (bench_harvest(b, &drain))
+		return -1;
+	free(drain.chunk_ms);
+	for (unsigned i = 0; i < b->o.clean_harvests; i++) {
+		if (bench_harvest(b, &b->clean[i]))
+			return -1;
+		b->nclean = i + 1;
+	}
+	if (bench_say(b) && b->nclean)
+		printf("[bench] clean-slot harvest: %.3f ms (GET %.3f, CLEAR %.3f x%" PRIu64 ", ring %.3f), %" PRIu64
+		       " pages still dirty (the guest's stats)\n", b->clean[0].total_ms, b->clean[0].get_ms,
+		       b->clean[0].clear_ms, b->clean[0].clears, b->clean[0].ring_ms, b->clean[0].pages);
+	return 0;
+}
+
+static int bench_boot(struct bench *b)
+{
+	struct session *r = b->r;
+
+	/* Longer than run's stall limit: under TCG, with other emulators on the host, a hart spinning
+	 * on mmu_lock while the holder's host thread is descheduled goes quiet for long. The pass
+	 * deadline still catches a real hang. */
+	if (session_boot(r, BENCH_STALL_S * NS_PER_S))
+		return -1;
+	b->start_ns = r->start_ns;
+	/* Epoch 1: the first touch since boot maps the slot (huge G-stage leaves where possible). */
+	b->epoch = b->target_epoch = 1;
+	return bench_wait_pass(b, NULL);
+}
+
+static int bench_drive(struct bench *b)
+{
+	if (bench_boot(b))
+		return -1;
+	bench_calibrate(b);
+	bench_kstats_take(b, 0);
+	if (bench_start_logging(b) || bench_passes(b) || bench_clean(b))
+		return -1;
+	bench_copy(b);
+	return session_verify_and_exit(b->r, "the guest");
+}
+
+/* ---- main ----------------------------------------------------------------------------------- */
+
+static struct bench *bench_new(int argc, char **argv, int *status)
+{
+	struct bench *b = calloc(1, sizeof(*b));
+	char err[512];
+
+	if (!b || !(b->r = calloc(1, sizeof(*b->r))))
+		die_errno(ENOMEM, "allocating bench state");
+	*status = cli_exit_status(bench_parse(argc, argv, &b->o, err, sizeof(err)), "bench", err, bench_help);
+	if (*status < 0)
+		return b;
+	free(b->r);
+	free(b);
+	return NULL;
+}
+
+static void bench_free(struct bench *b)
+{
+	for (unsigned i = 0; i < b->npasses; i++)
+		free(b->passes[i].h.chunk_ms);
+	for (unsigned i = 0; i < b->nclean; i++)
+		free(b->clean[i].chunk_ms);
+	free(b->first_clear.chunk_ms);
+	bench_kstats_close(b);
+	if (b->dirty_ready)
+		dirty_free(&b->d);
+	free(b->r);
+	free(b);
+}
+
+static void bench_setup(struct bench *b)
+{
+	struct session *r = b->r;
+	struct utsname u;
+	int e;
+
+	session_init(r, &b->o.run);
+	r->hook_vm = bench_hook_vm;
+	r->hook_vcpu = bench_hook_vcpu;
+	r->hook_arg = b;
+	if (!uname(&u))
+		snprintf(b->kernel, sizeof(b->kernel), "%s %s %s", u.sysname, u.release, u.machine);
+	e = dirty_init(&b->d, b->o.mode, &r->m, 0, r->opts.mem, b->o.clear_chunk ? b->o.clear_chunk : r->opts.mem,
+		       b->o.ring_size);
+	if (e)
+		die_errno(e, "setting up --dirty %s for %llu bytes", dirty_mode_name(b->o.mode),
+			  (unsigned long long)r->opts.mem);
+	b->dirty_ready = true;
+	session_setup(r, true);
+	bench_kstats_open(b);
+}
+
+int bench_main(int argc, char **argv)
+{
+	int status = RVMIG_EXIT_FAIL, rc;
+	struct bench *b = bench_new(argc, argv, &status);
+	struct session *r;
+
+	if (!b)
+		return status;
+	r = b->r;
+	bench_setup(b);
+	rc = bench_drive(b);
+	session_stop_and_join(r);
+	session_collect(r);
+	if (rc == 0)
+		bench_summary(b);
+	if (b->o.json && bench_json(b, b->o.json))
+		rc = -1;
+	status = rc == 0 && r->all_verified && !r->m.shutdown_reason ? RVMIG_EXIT_OK : RVMIG_EXIT_FAIL;
+	if (b->fail[0] || r->m.fail_msg[0])
+		fprintf(stderr, "rvmig bench: %s\n", b->fail[0] ? b->fail : r->m.fail_msg);
+	else if (status)
+		fprintf(stderr, "rvmig bench: verification failed on at least one hart\n");
+	machine_destroy(&r->m);
+	bench_free(b);
+	return status;
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rvmig bench: one measured case of the eager page split A/B. The guest writes its whole slice once
+ * (KVM maps it with huge G-stage leaves where the backing allows), then the VMM enables dirty logging
+ * in the chosen mode (timed), and for each pass waits until every vCPU has written its whole slice
+ * again, harvests (GET, each CLEAR chunk, ring collect + reset: all timed) and starts the next epoch.
+ * The guest times every page's first write of each epoch. A vCPU that has written its slice waits
+ * outside KVM_RUN until the pass ends (as dirty_log_perf_test's vCPUs do; --no-park keeps it writing),
+ * so enabling, CLEARs and harvests run with every vCPU parked. Then the slot is harvested clean a few times
+ * (guest reading only) and guest RAM is copied once with memcpy, for scale. The module parameter
+ * eager_page_split is whatever the caller set: lab/scenarios/bench.sh toggles it between cases.
+ */
+#ifndef RVMIG_BENCH_H
+#define RVMIG_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cmd/run_opts.h"
+#include "core/kvm_stats.h"
+#include "lib/bench_stats.h"
+#include "lib/stats.h"
+#include "mig/dirty.h"
+#include "rvmig_abi.h"
+
+#define BENCH_MAX_PASSES      16
+#define BENCH_MAX_CLEAN       16
+#define BENCH_KSTAT_POINTS    3   /* before enable, after pass 1, after the last pass          */
+#define BENCH_COPY_BUF        (64ULL << 20)
+#define BENCH_COPY_REPS       3
+
+struct bench_opts {
+	struct run_opts run;        /* the `rvmig run` options (vcpus, mem, backing, ...)        */
+	enum dirty_mode mode;
+	unsigned passes;
+	uint64_t clear_chunk;       /* bytes; 0 = the whole slot                                 */
+	uint32_t ring_size;         /* entries per vCPU                                          */
+	unsigned clean_harvests;
+	bool no_park;               /* keep vCPUs that finished their slice writing (in guest mode) */
+	bool json_only;
+	const char *json;           /* NULL: none, "-": stdout                                   */
+	const char *label;
+};
+
+/* One harvest (or the first CLEAR sweep of manual-init-set): deltas of dirty.c's counters. */
+struct bench_harvest {
+	double get_ms, clear_ms, ring_ms, total_ms;
+	uint64_t gets, clears, ring_entries, ring_resets;
+	uint64_t pages;             /* pages in the to-send bitmap after it                      */
+	double *chunk_ms;           /* one per CLEAR issued (raw samples), malloc'd              */
+	size_t nchunk_ms;
+	struct bstat chunk;
+};
+
+struct bench_pass {
+	uint64_t epoch;
+	double wall_ms;             /* VMM: epoch bump -> every vCPU announced SLICE_DONE         */
+	double slice_ms[RVMIG_MAX_VCPUS]; /* guest: epoch seen -> whole slice written once         */
+	uint64_t first_writes[RVMIG_MAX_VCPUS], slice_pages[RVMIG_MAX_VCPUS];
+	double slice_ms_max;
+	uint64_t first_writes_total, slice_pages_total;
+	double pages_per_s;         /* first writes of all vCPUs / slowest vCPU's slice time       */
+	struct rvmig_vcpu_stats merged; /* hist, first_write_ticks, first_write_max over vCPUs     */
+	struct stats_latency lat;
+	/* Ring: harvests the vCPUs forced during the pass (ring full). */
+	uint64_t ring_full_harvests;
+	double ring_during_ms;
+	struct bench_harvest h;     /* the harvest closing the pass                               */
+};
+
+struct bench_kstat_set {
+	struct kstats vm, vcpu[RVMIG_MAX_VCPUS];
+	bool have_vm, have_vcpu;
+	uint64_t *vm_vals[BENCH_KSTAT_POINTS], *vcpu_vals[BENCH_KSTAT_POINTS]; /* vCPU: summed */
+	bool taken[BENCH_KSTAT_POINTS];
+};
+
+struct session;
+
+/* The state of one case, shared by bench.c (the sequence), bench_probes.c and bench_report.c. */
+struct bench {
+	struct bench_opts o;
+	struct session *r;
+	struct dirty d;
+	bool dirty_ready;
+	uint64_t target_epoch;       /* what the wait predicates look for                          */
+	bool parked[RVMIG_MAX_VCPUS];/* finished its slice this pass, waiting outside KVM_RUN      */
+	uint64_t epoch;              /* last epoch the VMM set                                     */
+	double enable_ms;
+	bool have_first_clear;       /* manual-init-set: the CLEAR sweep before pass 1             */
+	struct bench_harvest first_clear;
+	struct bench_pass passes[BENCH_MAX_PASSES];
+	unsigned npasses;
+	struct bench_harvest clean[BENCH_MAX_CLEAN];
+	unsigned nclean;
+	double copy_ms[BENCH_COPY_REPS];
+	unsigned ncopy;
+	double calib_gib_s;          /* memcpy of up to 64 MiB just before logging starts           */
+	double crc_gib_s;            /* the stream's crc32 over the same bytes, right after          */
+	struct bench_kstat_set ks;
+	uint64_t start_ns;
+	char kernel[256];
+	char fail[256];
+};
+
+static inline double bench_ms(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+/* The [bench] progress lines: off under --quiet (as for rvmig run) and --json-only. */
+static inline bool bench_say(const struct bench *b)
+{
+	return !b->o.json_only && !b->o.run.quiet;
+}
+
+static inline double gib_per_s(uint64_t bytes, double seconds)
+{
+	return (double)bytes / (double)(1ULL << 30) / seconds;
+}
+
+int bench_main(int argc, char **argv);
+
+/* bench_probes.c: KVM's binary stats at BENCH_KSTAT_POINTS points, and the host's copy bandwidth. */
+void bench_kstats_open(struct bench *b);
+/* Snapshot point p: VM values, and vCPU values summed over the vCPUs. */
+void bench_kstats_take(struct bench *b, unsigned p);
+void bench_kstats_close(struct bench *b);
+void bench_copy(struct bench *b);
+void bench_calibrate(struct bench *b);
+
+/* bench_report.c: the summary on stdout and the JSON file. */
+void bench_summary(const struct bench *b);
+int bench_json(const struct bench *b, const char *path);
+
+/* Pure parsing (bench_opts.c), host-tested. argv[0] = "bench". */
+void bench_defaults(struct bench_opts *o);
+enum cli_result bench_parse(int argc, char **argv, struct bench_opts *o, char *err, size_t errlen);
+void bench_help(FILE *f);
+
+#endif

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What rvmig bench measures besides the guest: KVM's own counters (binary stats of the VM and the
+ * vCPUs) around the measured part, and the host's memcpy and crc32 bandwidth over guest RAM, for scale.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/bench.h"
+#include "lib/err.h"
+#include "mig/stream.h"
+#include "session.h"
+
+void bench_kstats_open(struct bench *b)
+{
+	struct bench_kstat_set *k = &b->ks;
+	struct machine *m = &b->r->m;
+
+	k->have_vm = kstats_open(&k->vm, m->vm.vm_fd, "VM") == 0;
+	k->have_vcpu = true;
+	for (unsigned i = 0; i < m->nr_vcpus; i++)
+		if (kstats_open(&k->vcpu[i], m->vcpus[i].fd, "vCPU"))
+			k->have_vcpu = false;
+	for (unsigned p = 0; p < BENCH_KSTAT_POINTS; p++) {
+		k->vm_vals[p] = calloc(k->vm.n + 1, sizeof(uint64_t));
+		k->vcpu_vals[p] = calloc(k->vcpu[0].n + 1, sizeof(uint64_t));
+		if (!k->vm_vals[p] || !k->vcpu_vals[p])
+			die_errno(ENOMEM, "allocating KVM stats snapshots");
+	}
+}
+
+void bench_kstats_take(struct bench *b, unsigned p)
+{
+	struct bench_kstat_set *k = &b->ks;
+	uint64_t *tmp;
+
+	if (k->have_vm && kstats_read(&k->vm, k->vm_vals[p]))
+		k->have_vm = false;
+	if (!k->have_vcpu)
+		return;
+	tmp = calloc(k->vcpu[0].n + 1, sizeof(uint64_t));
+	if (!tmp)
+		die_errno(ENOMEM, "allocating KVM stats snapshot");
+	memset(k->vcpu_vals[p], 0, k->vcpu[0].n * sizeof(uint64_t));
+	for (unsigned i = 0; i < b->r->m.nr_vcpus && k->have_vcpu; i++) {
+		if (k->vcpu[i].n != k->vcpu[0].n || kstats_read(&k->vcpu[i], tmp)) {
+			k->have_vcpu = false;
+			break;
+		}
+		for (size_t s = 0; s < k->vcpu[0].n; s++)
+			k->vcpu_vals[p][s] += tmp[s];
+	}
+	free(tmp);
+	k->taken[p] = true;
+}
+
+void bench_kstats_close(struct bench *b)
+{
+	if (b->ks.vm.desc)
+		kstats_close(&b->ks.vm);
+	for (unsigned i = 0; i < RVMIG_MAX_VCPUS; i++)
+		if (b->ks.vcpu[i].desc)
+			kstats_close(&b->ks.vcpu[i]);
+	for (unsigned p = 0; p < BENCH_KSTAT_POINTS; p++) {
+		free(b->ks.vm_vals[p]);
+		free(b->ks.vcpu_vals[p]);
+	}
+}
+
+/* memcpy of all guest RAM into a 64 MiB buffer, chunk by chunk: the copy a migration does, for scale. */
+void bench_copy(struct bench *b)
+{
+	const struct mem *mem = &b->r->m.mem;
+	size_t buf_len = mem->size < BENCH_COPY_BUF ? mem->size : BENCH_COPY_BUF;
+	uint8_t *buf = malloc(buf_len);
+
+	if (!buf) {
+		warn_errno(ENOMEM, "allocating the %zu-byte copy buffer: no memcpy figure", buf_len);
+		return;
+	}
+	memset(buf, 1, buf_len);
+	for (unsigned rep = 0; rep < BENCH_COPY_REPS; rep++) {
+		uint64_t t0 = machine_now_ns();
+
+		for (uint64_t off = 0; off < mem->size; off += buf_len)
+			memcpy(buf, (const uint8_t *)mem->hva + off,
+			       mem->size - off < buf_len ? (size_t)(mem->size - off) : buf_len);
+		__asm__ volatile("" : : "r"(buf) : "memory");
+		b->copy_ms[rep] = bench_ms(machine_now_ns() - t0);
+		b->ncopy = rep + 1;
+	}
+	free(buf);
+}
+
+/*
+ * A CPU-speed probe right before the measured part: memcpy of up to 64 MiB of guest RAM. Under TCG
+ * its bandwidth drops when other emulators share the host's cores, which is also when single guest
+ * writes stall for host time slices; the report uses it to flag contended runs. The stream's crc32
+ * over the same bytes follows, so the report can say what the checksum alone lets a stream reach.
+ */
+void bench_calibrate(struct bench *b)
+{
+	const struct mem *mem = &b->r->m.mem;
+	size_t len = mem->size < BENCH_COPY_BUF ? mem->size : BENCH_COPY_BUF;
+	uint8_t *buf = malloc(len);
+	uint64_t t0;
+	uint32_t crc;
+
+	if (!buf)
+		return;
+	memset(buf, 1, len);
+	t0 = machine_now_ns();
+	memcpy(buf, mem->hva, len);
+	__asm__ volatile("" : : "r"(buf) : "memory");
+	b->calib_gib_s = gib_per_s(len, (double)(machine_now_ns() - t0) / 1e9);
+	t0 = machine_now_ns();
+	crc = stream_crc32(0, buf, len);
+	__asm__ volatile("" : : "r"(crc)); /* used, so the compiler cannot drop the loop */
+	b->crc_gib_s = gib_per_s(len, (double)(machine_now_ns() - t0) / 1e9);
+	free(buf);
+}

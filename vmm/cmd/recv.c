@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rvmig recv: the destination. Creates a VM of its own shape, refuses a sender of another shape
+ * before writing any page, applies the rounds, checks every 2M block's hash against the sender's,
+ * restores the vCPUs and resumes the guest; then lets it run, has it verify its stamps, shuts it down
+ * and tells the source (see migrate.h for the conversation).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/recv.h"
+#include "core/vcpu_state.h"
+#include "lib/err.h"
+#include "lib/hash.h"
+#include "lib/json.h"
+#include "mig/conversation.h"
+#include "mig/ramhash.h"
+#include "mig/stream.h"
+#include "mig/transport.h"
+#include "rvmig_abi.h"
+#include "session.h"
+
+struct recv {
+	const struct recv_opts *o;
+	struct session *r;
+	struct stream_writer w;
+	struct stream_reader rd;
+	struct stream_header shape;
+	struct vcpu_state states[RVMIG_MAX_VCPUS];
+	uint64_t *src_hashes, *hashes, nblocks, hashes_got;
+	uint64_t pages, rounds, first_ns, final_ns, resumed_ns;
+	bool hashed;                /* our RAM hashes taken: no page may come after           */
+	bool hashes_compared;
+	size_t hash_mismatches;
+	struct vcpu_restore_stats restored;
+	unsigned vcpus_restored;
+	bool resumed, guest_verified;
+	char fail[STREAM_REASON_MAX];
+};
+
+/* Longest silence of the source once its header came (it pauses, harvests and hashes between sends). */
+#define RECV_STALL_TIMEOUT_MS 120000
+
+/* The first failure is the one reported; see err_first(). */
+#define recv_failf(v, rc, ...) err_first((v)->fail, sizeof((v)->fail), (rc), __VA_ARGS__)
+
+static void recv_say(const struct recv *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void recv_say(const struct recv *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (v->o->run.quiet)
+		return;
+	va_start(ap, fmt);
+	printf("[recv] ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	fflush(stdout);
+}
+
+/* Refusal happens here, before any page: the sender's shape against ours. */
+static int recv_handshake(struct recv *v)
+{
+	struct stream_header theirs;
+	char why[512];
+	int rc = stream_read_header(&v->rd, &theirs);
+
+	if (rc)
+		return recv_failf(v, rc, "reading the sender's header: %s", v->rd.err);
+	/* The caller's ABORT tells the source why, before any page. */
+	if (stream_check_header(&v->shape, &theirs, why, sizeof(why)))
+		return recv_failf(v, -EINVAL, "refused: %s", why);
+	rc = stream_write_header(&v->w, &v->shape);
+	if (!rc)
+		rc = stream_flush(&v->w);
+	if (rc)
+		return recv_failf(v, rc, "sending our header: %s", v->w.err);
+	recv_say(v, "accepted a stream of %" PRIu64 " MiB RAM, %u vCPUs, sender backing %s (ours %s)",
+		 theirs.ram_size >> 20, theirs.nr_vcpus, stream_backing_name(theirs.backing),
+		 mem_backing_name(v->r->opts.backing));
+	return 0;
+}
+
+static int recv_record(struct recv *v, const struct stream_record *rec)
+{
+	switch (rec->type) {
+	case STREAM_REC_BATCH:
+		if (v->hashed)
+			return recv_failf(v, -EBADMSG, "pages after the vCPU state (the source sends state after its last round)");
+		if (!v->first_ns)
+			v->first_ns = machine_now_ns();
+		stream_batch_apply(&rec->u.batch, v->r->m.mem.hva, RVMIG_PAGE_SIZE);
+		v->pages += rec->u.batch.count;
+		return 0;
+	case STREAM_REC_ROUND_END:
+		v->rounds++;
+		recv_say(v, "round %" PRIu64 ": %" PRIu64 " pages", rec->u.round_end.round, rec->u.round_end.pages);
+		return 0;
+	case STREAM_REC_VCPU:
+		if (rec->u.vcpu.id >= v->r->opts.vcpus)
+			return recv_failf(v, -EBADMSG, "state for vCPU %u, we have %u", rec->u.vcpu.id, v->r->opts.vcpus);
+		if (!v->final_ns)
+			v->final_ns = machine_now_ns();
+		/* The last page is in: hash our RAM now, while the source hashes its own (both are downtime). */
+		if (!v->hashed) {
+			ramhash_parallel(v->r->m.mem.hva, v->r->opts.mem, MIG_HASH_BLOCK, v->hashes);
+			v->hashed = true;
+		}
+		return vcpu_state_copy(&rec->u.vcpu, &v->states[rec->u.vcpu.id]) ?
+			recv_failf(v, -ENOMEM, "copying vCPU %u state", rec->u.vcpu.id) : 0;
+	case STREAM_REC_HASHES:
+		if (rec->u.hashes.block_size != MIG_HASH_BLOCK || rec->u.hashes.first + rec->u.hashes.count > v->nblocks)
+			return recv_failf(v, -EBADMSG, "hashes of blocks %" PRIu64 "+%u of %" PRIu64 " bytes (want %llu-byte blocks, %"
+					  PRIu64 " of them)", rec->u.hashes.first, rec->u.hashes.count, rec->u.hashes.block_size,
+					  (unsigned long long)MIG_HASH_BLOCK, v->nblocks);
+		memcpy(v->src_hashes + rec->u.hashes.first, rec->u.hashes.hashes, rec->u.hashes.count * sizeof(uint64_t));
+		v->hashes_got += rec->u.hashes.count;
+		return 0;
+	default:
+		return recv_failf(v, -EBADMSG, "unexpected %s record", stream_rec_name(rec->type));
+	}
+}
+
+static int recv_stream(struct recv *v)
+{
+	for (;;) {
+		struct stream_record rec;
+		int rc = stream_next(&v->rd, &rec);
+
+		if (rc == -ECANCELED)
+			return recv_failf(v, rc, "the source aborted: %s", v->rd.abort_reason);
+		if (rc)
+			return recv_failf(v, rc, "the stream broke after %" PRIu64 " pages: %s", v->pages, v->rd.err);
+		if (rec.type == STREAM_REC_END)
+			return 0;
+		rc = recv_record(v, &rec);
+		if (rc)
+			return rc;
+	}
+}
+
+/* The bit-exact check, before anything runs: every 2M block against the sender's hash. */
+static int recv_check_hashes(struct recv *v)
+{
+	size_t bad[8], n;
+	char list[256] = "";
+
+	if (v->hashes_got != v->nblocks)
+		return recv_failf(v, -EBADMSG, "the sender hashed %" PRIu64 " of %" PRIu64 " blocks", v->hashes_got, v->nblocks);
+	if (!v->hashed)
+		ramhash_parallel(v->r->m.mem.hva, v->r->opts.mem, MIG_HASH_BLOCK, v->hashes);
+	v->hashed = true;
+	n = hashes_compare(v->src_hashes, v->hashes, v->nblocks, bad, 8);
+	v->hashes_compared = true;
+	v->hash_mismatches = n;
+	if (!n) {
+		recv_say(v, "RAM hashes: all %" PRIu64 " 2M blocks match the source's", v->nblocks);
+		return 0;
+	}
+	for (size_t i = 0; i < n && i < 8; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%zu (gpa 0x%llx)", i ? ", " : "", bad[i],
+			 (unsigned long long)(RVMIG_RAM_BASE + bad[i] * MIG_HASH_BLOCK));
+	return recv_failf(v, -EBADMSG, "RAM hash mismatch in %zu of %" PRIu64 " 2M blocks: %s%s", n, v->nblocks, list,
+			  n > 8 ? ", ..." : "");
+}
+
+static int recv_restore(struct recv *v)
+{
+	struct machine *m = &v->r->m;
+	struct vcpu_restore_stats st = { 0 };
+	char err[384];
+
+	for (unsigned i = 0; i < m->nr_vcpus; i++) {
+		int rc;
+
+		if (!v->states[i].nregs)
+			return recv_failf(v, -EBADMSG, "no state for vCPU %u in the stream", i);
+		rc = vcpu_state_restore(&m->vcpus[i], &v->states[i], &st, err, sizeof(err));
+		v->restored = st;
+		if (rc)
+			return recv_failf(v, rc, "restoring vCPU %u: %s", i, err);
+		v->vcpus_restored = i + 1;
+	}
+	recv_say(v, "vCPU state restored: %u registers set, %u read-only ones already equal, MP state of %u vCPUs",
+		 st.set, st.kept, m->nr_vcpus);
+	return 0;
+}
+
+/* Resume, tell the source (our hashes), run --post-run in a new epoch, VERIFY, EXIT. */
+static int recv_resume_and_verify(struct recv *v)
+{
+	struct session *r = v->r;
+	volatile struct rvmig_ctl *ctl = r->m.ctl;
+	int rc;
+
+	/* The guest said HELLO on the source long ago: it just goes on (no session_boot). */
+	session_monitor_start(r);
+	for (unsigned i = 0; i < r->opts.vcpus; i++)
+		vcpu_start(&r->m.vcpus[i]);
+	v->resumed_ns = machine_now_ns();
+	v->resumed = true;
+	rc = stream_write_hashes(&v->w, MIG_HASH_BLOCK, 0, v->hashes, v->nblocks);
+	if (!rc)
+		rc = stream_flush(&v->w);
+	if (rc)
+		recv_say(v, "could not tell the source we resumed: %s (going on: the guest is ours now)", v->w.err);
+	recv_say(v, "guest resumed %.1f ms after the vCPU state arrived (hash check, restore); running it %" PRIu64 " ms (epoch %" PRIu64 ")",
+		 v->final_ns ? (double)(v->resumed_ns - v->final_ns) / 1e6 : 0.0, v->o->post_run_ms, ctl->epoch + 1);
+	__atomic_store_n(&ctl->epoch, ctl->epoch + 1, __ATOMIC_RELEASE);
+	session_set_cmd(r, RVMIG_CMD_RUN);
+	if (session_until(r, NULL, machine_now_ns() + v->o->post_run_ms * NS_PER_MS, NULL))
+		return recv_failf(v, -EIO, "the guest failed after resume: %s", r->m.fail_msg);
+	if (session_verify_and_exit(r, "the guest"))
+		return recv_failf(v, -EIO, "guest verify and exit: %s", r->m.fail_msg);
+	session_collect(r);
+	for (unsigned i = 0; i < r->opts.vcpus; i++) {
+		const struct rvmig_vcpu_stats *s = &r->res[i].stats;
+
+		recv_say(v, "hart %u verify %s: %" PRIu64 " stamped pages, %" PRIu64 " errors", i,
+			 s->verify_status == RVMIG_VERIFY_OK ? "ok" : "FAILED", s->verify_pages, s->verify_errors);
+	}
+	if (!r->all_verified || r->m.shutdown_reason)
+		return recv_failf(v, -EIO, "the guest's verify pass failed on the destination");
+	v->guest_verified = true;
+	return 0;
+}
+
+static int recv_alloc(struct recv *v)
+{
+	v->nblocks = (v->r->opts.mem + MIG_HASH_BLOCK - 1) / MIG_HASH_BLOCK;
+	v->src_hashes = calloc(v->nblocks, sizeof(uint64_t));
+	v->hashes = calloc(v->nblocks, sizeof(uint64_t));
+	if (!v->src_hashes || !v->hashes || stream_writer_init(&v->w, -1) || stream_reader_init(&v->rd, -1))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * header_timeout_ms: how long the sender may take to send its header (<= 0: no limit). A forked
+ * local destination waits as long as the source boots and runs --duration; EOF still ends the wait
+ * if the source dies. After the header the source keeps sending, so stalls are bounded.
+ */
+static int recv_conversation(struct recv *v, int header_timeout_ms)
+{
+	int rc;
+
+	v->rd.timeout_ms = header_timeout_ms;
+	rc = recv_handshake(v);
+	/* The source may take a while between rounds (pausing, hashing): generous, not infinite. */
+	v->rd.timeout_ms = RECV_STALL_TIMEOUT_MS;
+	if (!rc)
+		rc = recv_stream(v);
+	if (!rc)
+		rc = recv_check_hashes(v);
+	if (!rc)
+		rc = recv_restore(v);
+	if (rc) {
+		/* Before the resume the source still owns the guest: tell it why (it resumes its own). */
+		stream_write_abort(&v->w, v->fail);
+		return rc;
+	}
+	rc = recv_resume_and_verify(v);
+	if (rc)
+		stream_write_abort(&v->w, v->fail);
+	else if (stream_write_end(&v->w))
+		recv_say(v, "could not send END to the source: %s", v->w.err);
+	return rc;
+}
+
+/* --json: what the destination received, checked and ran; the params are its shape. */
+static int recv_report_json(const struct recv *v, const char *path, int rc)
+{
+	const struct run_opts *o = &v->o->run;
+	char listen[160];
+	FILE *f;
+	struct json j;
+
+	if (json_file_open(path, &f))
+		return -1;
+	session_json_begin(&j, f, "rvmig recv", o);
+	json_str(&j, "listen", xport_format(&v->o->listen, listen, sizeof(listen)));
+	json_u64(&j, "post_run_ms", v->o->post_run_ms);
+	json_obj_end(&j);
+	json_u64(&j, "pages_received", v->pages);
+	json_u64(&j, "zero_pages", v->rd.totals.zero_pages);
+	json_u64(&j, "rounds", v->rounds);
+	json_obj_begin(&j, "vcpu_state");
+	json_u64(&j, "vcpus_restored", v->vcpus_restored);
+	json_u64(&j, "registers_set", v->restored.set);
+	json_u64(&j, "registers_kept", v->restored.kept);
+	json_obj_end(&j);
+	json_u64(&j, "hash_blocks", v->nblocks);
+	json_bool(&j, "hashes_compared", v->hashes_compared);
+	json_u64(&j, "hash_mismatches", v->hash_mismatches);
+	json_bool(&j, "resumed", v->resumed);
+	if (v->resumed && v->final_ns)
+		json_double(&j, "resume_after_vcpu_state_ms", (double)(v->resumed_ns - v->final_ns) / 1e6);
+	else
+		json_str(&j, "resume_after_vcpu_state_ms", NULL);
+	json_bool(&j, "guest_verified", v->guest_verified);
+	json_bool(&j, "ok", rc == 0);
+	json_str(&j, "error", rc ? v->fail : NULL);
+	json_obj_end(&j);
+	json_finish(&j);
+	return json_file_close(f, path);
+}
+
+int recv_serve(const struct recv_opts *o, int fd)
+{
+	struct recv *v = calloc(1, sizeof(*v));
+	int rc;
+
+	if (!v || !(v->r = calloc(1, sizeof(*v->r))))
+		die_errno(ENOMEM, "allocating the destination's state");
+	signal(SIGPIPE, SIG_IGN);
+	v->o = o;
+	session_init(v->r, &o->run);
+	session_setup(v->r, false);
+	v->shape = (struct stream_header){
+		.version = STREAM_VERSION, .page_size = RVMIG_PAGE_SIZE, .ram_base = RVMIG_RAM_BASE,
+		.ram_size = o->run.mem, .nr_vcpus = o->run.vcpus, .backing = (uint32_t)o->run.backing,
+		.backing_page_size = mem_backing_page_size(o->run.backing), .abi_version = RVMIG_ABI_VERSION,
+	};
+	if (recv_alloc(v))
+		die_errno(ENOMEM, "allocating stream buffers and hashes");
+	bool local = fd >= 0;
+
+	if (!local) {
+		char where[160];
+
+		xport_format(&o->listen, where, sizeof(where));
+		if (o->accept_timeout_ms)
+			recv_say(v, "waiting for a sender on %s (up to %g s, --accept-timeout)", where,
+				 (double)o->accept_timeout_ms / 1000);
+		else
+			recv_say(v, "waiting for a sender on %s (no time limit)", where);
+		fd = xport_accept_one(&o->listen, (int)o->accept_timeout_ms);
+	}
+	if (fd < 0) {
+		rc = fd;
+		recv_failf(v, rc, "no connection (message above)");
+	} else {
+		v->w.fd = v->rd.fd = fd;
+		v->w.is_sock = true; /* MSG_NOSIGNAL: a vanished source is -EPIPE */
+		v->w.timeout_ms = MIG_IO_TIMEOUT_MS;
+		/* A sender that connected over the network sends its header at once. */
+		rc = recv_conversation(v, local ? 0 : RECV_STALL_TIMEOUT_MS);
+		close(fd);
+	}
+	if (rc)
+		fprintf(stderr, "rvmig recv: %s\n", v->fail);
+	else
+		recv_say(v, "migration complete: %" PRIu64 " pages in %" PRIu64 " rounds, guest verified on the destination",
+			 v->pages, v->rounds);
+	if (o->run.json && recv_report_json(v, o->run.json, rc) && !rc)
+		rc = -EIO;
+	machine_destroy(&v->r->m);
+	stream_writer_free(&v->w);
+	stream_reader_free(&v->rd);
+	for (unsigned i = 0; i < RVMIG_MAX_VCPUS; i++)
+		vcpu_state_free(&v->states[i]);
+	free(v->src_hashes);
+	free(v->hashes);
+	free(v->r);
+	free(v);
+	return rc ? RVMIG_EXIT_FAIL : RVMIG_EXIT_OK;
+}
+
+int recv_main(int argc, char **argv)
+{
+	struct recv_opts o;
+	char err[512];
+	int status = cli_exit_status(cli_parse_recv(argc, argv, &o, err, sizeof(err)), "recv", err, cli_recv_help);
+
+	return status >= 0 ? status : recv_serve(&o, -1);
+}

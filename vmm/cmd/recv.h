@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rvmig recv: the destination of a migration (the stream conversation is in cmd/migrate.h). Waits for
+ * one sender, builds a VM of the given shape, receives RAM and vCPU state, resumes and verifies.
+ */
+#ifndef RVMIG_RECV_H
+#define RVMIG_RECV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/opt.h"
+#include "cmd/run_opts.h"
+#include "mig/conversation.h"
+#include "mig/transport.h"
+
+#define RECV_DEFAULT_ACCEPT_TIMEOUT_MS (10 * 60 * 1000)
+
+struct recv_opts {
+	struct run_opts run;        /* shape: vcpus, mem, backing; json, quiet               */
+	struct xport_addr listen;
+	uint64_t post_run_ms;
+	uint64_t accept_timeout_ms; /* how long to wait for a sender; 0 = forever            */
+};
+
+enum cli_result cli_parse_recv(int argc, char **argv, struct recv_opts *o, char *err, size_t errlen);
+void cli_recv_help(FILE *f);
+extern const struct opt_table recv_opt_table;
+
+int recv_main(int argc, char **argv);
+/* The destination on a connected fd (recv, or the child of --to local). Returns the exit status. */
+int recv_serve(const struct recv_opts *o, int fd);
+
+#endif

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The migration stream's format (described in stream.h): the record checksum, names, and the checks
+ * writer and reader share (header sanity and shape, round order).
+ */
+#include "mig/stream.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "lib/util.h"
+#include "mig/stream_priv.h"
+
+uint32_t stream_crc32(uint32_t crc, const void *p, size_t n)
+{
+	/* zlib takes uInt lengths: feed big buffers in pieces. */
+	while (n) {
+		uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+
+		crc = (uint32_t)crc32(crc, p, k);
+		p = (const uint8_t *)p + k;
+		n -= k;
+	}
+	return crc;
+}
+
+const char *stream_backing_name(uint32_t backing)
+{
+	static const char *const names[] = { "anon", "thp", "hugetlb-2M", "hugetlb-1G" };
+
+	return backing < sizeof(names) / sizeof(names[0]) ? names[backing] : "unknown";
+}
+
+int stream_backing_parse(const char *name, uint32_t *backing)
+{
+	for (uint32_t b = STREAM_BACKING_ANON; b <= STREAM_BACKING_HUGETLB_1G; b++) {
+		if (!strcmp(name, stream_backing_name(b))) {
+			*backing = b;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *stream_rec_name(uint32_t type)
+{
+	static const char *const names[] = { NULL, "header", "batch", "vcpu", "hashes", "round-end",
+					     "end", "abort" };
+
+	return type >= 1 && type <= STREAM_REC_ABORT ? names[type] : "unknown";
+}
+
+/* ---- header checks -------------------------------------------------------------------------- */
+
+/* Appends one "what differs: sender X, receiver Y" item to why (hex for addresses). */
+static void differs(char *why, size_t len, size_t *used, const char *what, bool hex, uint64_t s,
+		    uint64_t r)
+{
+	int n;
+
+	if (*used >= len)
+		return;
+	if (hex)
+		n = snprintf(why + *used, len - *used, "%s%s differs: sender 0x%" PRIx64 ", receiver 0x%"
+			     PRIx64, *used ? "; " : "", what, s, r);
+	else
+		n = snprintf(why + *used, len - *used, "%s%s differs: sender %" PRIu64 ", receiver %"
+			     PRIu64, *used ? "; " : "", what, s, r);
+	*used += n > 0 ? (size_t)n : 0;
+}
+
+int stream_check_header(const struct stream_header *want, const struct stream_header *got, char *why,
+			size_t len)
+{
+	size_t used = 0;
+	int bad = 0;
+
+	if (len)
+		why[0] = '\0';
+#define CMP(field, what, hex)                                                                \
+	do {                                                                                 \
+		if (want->field != got->field) {                                             \
+			bad = 1;                                                             \
+			differs(why, len, &used, what, hex, got->field, want->field);       \
+		}                                                                            \
+	} while (0)
+	CMP(version, "stream version", false);
+	CMP(page_size, "page size", false);
+	CMP(ram_base, "RAM base", true);
+	CMP(ram_size, "RAM size", false);
+	CMP(nr_vcpus, "vCPU count", false);
+	CMP(abi_version, "guest ABI version", false);
+#undef CMP
+	return bad ? -EINVAL : 0;
+}
+
+int stream_header_sane(const struct stream_header *h, char *why, size_t len)
+{
+	const char *bad = NULL;
+
+	if (!is_pow2(h->page_size) || h->page_size < PAGE_SIZE_MIN || h->page_size > PAGE_SIZE_MAX)
+		bad = "page size is not a power of two in 4096..65536";
+	else if (h->ram_size == 0 || h->ram_size % h->page_size)
+		bad = "RAM size is not a non-zero multiple of the page size";
+	else if (h->ram_base % h->page_size)
+		bad = "RAM base is not page aligned";
+	else if (h->nr_vcpus == 0 || h->nr_vcpus > STREAM_MAX_VCPUS)
+		bad = "vCPU count is not in 1..256";
+	if (bad)
+		snprintf(why, len, "header: %s (page size %u, RAM base 0x%" PRIx64 ", RAM size %" PRIu64
+			 ", %u vCPUs)", bad, h->page_size, h->ram_base, h->ram_size, h->nr_vcpus);
+	return bad ? -EBADMSG : 0;
+}
+
+/*
+ * Round bookkeeping, the same for writer and reader: batches of a round carry one number, a round ends
+ * with ROUND_END, and round numbers strictly increase. `end` says whether this is a ROUND_END.
+ */
+int stream_round_step(struct stream_rounds *s, uint64_t round, bool end, char *why, size_t len)
+{
+	const char *what = end ? "round-end" : "batch";
+
+	if (s->open && round != s->cur) {
+		snprintf(why, len, "%s for round %" PRIu64 " while round %" PRIu64 " is open", what, round,
+			 s->cur);
+		return -EBADMSG;
+	}
+	if (!s->open && s->any_ended && round <= s->last) {
+		snprintf(why, len, "%s for round %" PRIu64 " after round %" PRIu64 " already ended", what,
+			 round, s->last);
+		return -EBADMSG;
+	}
+	if (!s->open) {
+		s->open = true;
+		s->cur = round;
+		s->pages = 0;
+	}
+	if (end) {
+		s->open = false;
+		s->any_ended = true;
+		s->last = round;
+	}
+	return 0;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* Migration transports: one connected stream socket per migration (unix, tcp, or a socketpair). */
+#ifndef RVMIG_TRANSPORT_H
+#define RVMIG_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum xport_kind { XPORT_LOCAL, XPORT_UNIX, XPORT_TCP };
+
+struct xport_addr {
+	enum xport_kind kind;
+	char path[108];             /* unix: sun_path                                        */
+	char host[64];              /* tcp: "" = any (listen) or 127.0.0.1 (connect)         */
+	uint16_t port;
+};
+
+/* "local", "unix:PATH", "tcp:HOST:PORT", and for listening also "tcp:PORT". 0 or -1. */
+int xport_parse(const char *s, bool listen, struct xport_addr *a);
+const char *xport_format(const struct xport_addr *a, char *buf, size_t len);
+
+/* Connects, retrying refused/missing endpoints until timeout_ms (the receiver may start late). fd or -errno. */
+int xport_connect(const struct xport_addr *a, int timeout_ms);
+/* Listens, accepts one connection, stops listening. fd or -errno (-ETIMEDOUT after timeout_ms > 0). */
+int xport_accept_one(const struct xport_addr *a, int timeout_ms);
+/* A connected pair for `--to local`: fds[0] the source's, fds[1] the destination's. 0 or -errno. */
+int xport_pair(int fds[2]);
+
+#endif

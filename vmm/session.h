@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The session every command drives: one VM set up for the rvmig guest (or, for a migration
+ * destination, ready to receive it), the monitor that watches its harts (progress, stall watchdog),
+ * and the shared boot and end (VERIFY, REPORT, EXIT). The commands (cmd/) add what happens between.
+ */
+#ifndef RVMIG_SESSION_H
+#define RVMIG_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cmd/run_opts.h"
+#include "core/machine.h"
+#include "core/privs.h"
+#include "lib/json.h"
+#include "lib/stats.h"
+#include "lib/util.h"
+#include "rvmig_abi.h"
+
+#define SESSION_HELLO_TIMEOUT_S 10 /* boot to HELLO of every hart                                  */
+/*
+ * A hart's stats not changing for this long = stuck. Generous because under TCG on a busy host a
+ * vCPU thread can go without a time slice for several seconds (10 s was seen to fire spuriously).
+ */
+#define SESSION_STALL_S         30
+#define SESSION_EXIT_TIMEOUT_S  10 /* cmd=EXIT to SRST                                             */
+#define SESSION_STR_(x) #x
+#define SESSION_STR(x) SESSION_STR_(x) /* a constant in a message literal */
+#define RUN_FIRST_PASS_MAX_S 60 /* --dirty-log: longest wait for every hart's first slice pass  */
+
+struct session_vcpu_result {
+	struct rvmig_vcpu_stats stats;  /* final snapshot, after the hart's REPORT                 */
+	bool have_stats;
+	uint64_t window_writes;         /* writes in the measurement window                        */
+	double writes_per_s;
+	struct stats_latency lat;       /* first-write latency of the last epoch                   */
+};
+
+struct session;
+struct vcpu;
+typedef bool (*session_pred)(struct session *r);
+
+struct session {
+	struct run_opts opts;
+	/* Migration hooks (NULL for rvmig run): after KVM_CREATE_VM, after each KVM_CREATE_VCPU. */
+	int (*hook_vm)(struct session *r);
+	int (*hook_vcpu)(struct session *r, struct vcpu *v);
+	void *hook_arg;
+	struct machine m;
+	size_t image_size;
+	int fdt_size;
+	char isa[512];
+	bool dbcn;
+	char eager_split[8];            /* module parameter as read at start, "" if absent        */
+	struct privs privs;
+
+	/* Dirty logging (--dirty-log). */
+	bool dirty_enabled;
+	double dirty_enable_ms;         /* duration of the memslot update that switched it on     */
+	int64_t dirty_pages;            /* set bits in KVM_GET_DIRTY_LOG at the end, -1 unknown   */
+
+	/* Measurement window: RUN (or dirty-log enable) to VERIFY. */
+	uint64_t window_start_ns, window_end_ns;
+	uint64_t window_start_writes[RVMIG_MAX_VCPUS];
+
+	/* Monitor. */
+	uint64_t start_ns, next_tick_ns, last_tick_ns, stall_ns;
+	uint64_t last_seq[RVMIG_MAX_VCPUS], last_change_ns[RVMIG_MAX_VCPUS], last_writes[RVMIG_MAX_VCPUS];
+	int stuck_vcpu;                 /* -1, or the vCPU the watchdog gave up on                */
+	bool progress;                  /* print a line a second                                   */
+
+	struct session_vcpu_result res[RVMIG_MAX_VCPUS];
+	bool all_verified;
+	int status;                     /* exit status                                             */
+};
+
+/*
+ * What every command does first: the options, no hart blamed yet, dirty page count unknown, the
+ * machine's lock and state, and its quiet flag from --quiet. Hooks, if any, are set after this.
+ */
+void session_init(struct session *r, const struct run_opts *o);
+/*
+ * Creates the VM, memory and vCPUs and drops privileges; exits on failure. boot = false sets up a
+ * migration destination: no image, device tree or control block init, no boot registers.
+ */
+void session_setup(struct session *r, bool boot);
+/* Writes the guest's command and gives every hart a fresh stall allowance (a new phase). */
+void session_set_cmd(struct session *r, uint32_t cmd);
+/* Gives hart i a fresh stall allowance: it was held still on purpose (parked, paused) until now. */
+void session_stall_restart(struct session *r, unsigned i);
+/* Starts the monitor's clock (progress ticks, stall watchdog) now: call before starting vCPUs. */
+void session_monitor_start(struct session *r);
+/* Stops the VM, joins the vCPU threads, dumps a stuck hart's registers. */
+void session_stop_and_join(struct session *r);
+/*
+ * Waits until pred (called under the lock) holds, printing progress and watching for stalls. deadline_ns
+ * 0 = none; at the deadline it fails with timeout_msg, or returns 0 when timeout_msg is NULL (a timed
+ * sleep). -1 when the VM failed or shut down.
+ */
+int session_until(struct session *r, session_pred pred, uint64_t deadline_ns, const char *timeout_msg);
+bool session_all_hello(struct session *r);
+bool session_all_running(struct session *r);
+bool session_all_slice_done(struct session *r);
+bool session_all_reported(struct session *r);
+bool session_shut_down(struct session *r);
+uint64_t session_verify_budget_ns(const struct session *r);
+/*
+ * The boot every tool shares: starts the monitor's clock (session_monitor_start) and the vCPUs, then waits
+ * for every hart's HELLO within SESSION_HELLO_TIMEOUT_S and its PHASE_RUNNING within SESSION_STALL_S of
+ * that. stall_ns: the watchdog's limit from the start (0 = SESSION_STALL_S). 0, or -1 with the reason in
+ * m.fail_msg (and the hart to blame in stuck_vcpu).
+ */
+int session_boot(struct session *r, uint64_t stall_ns);
+/*
+ * The end every tool shares: cmd VERIFY, every hart's REPORT within session_verify_budget_ns (also the
+ * watchdog's limit from now on), cmd EXIT, the guest's SBI SRST within SESSION_EXIT_TIMEOUT_S. who names
+ * the guest in the timeout messages ("the guest", "the source guest"). 0, or -1 with the reason in
+ * m.fail_msg.
+ */
+int session_verify_and_exit(struct session *r, const char *who);
+void session_blame(struct session *r, bool reported_only);
+void session_collect(struct session *r);
+
+/* Every rvmig result file starts alike: {"tool": TOOL, "version": ..., "params": {vcpus, mem_bytes,
+ * backing, ... — the params object is left open for the command's own parameters. */
+void session_json_begin(struct json *j, FILE *f, const char *tool, const struct run_opts *o);
+
+#endif
