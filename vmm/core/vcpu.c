@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE 1 /* pthread_setname_np */
 #include "core/vcpu.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -411,6 +414,14 @@ void vcpu_start(struct vcpu *v)
 	pthread_mutex_unlock(&v->m->lock);
 	if (r)
 		die_errno(r, "pthread_create for vCPU %u", v->id);
+	/* Named as QEMU names its vCPU threads, so that traces (tracefs' comm), top and perf tell them
+	 * from the main thread, which does the memslot and dirty-log ioctls. Cosmetic: a failure is
+	 * reported and the run goes on. */
+	char name[16];
+	snprintf(name, sizeof(name), "rvmig-vcpu%u", v->id);
+	r = pthread_setname_np(t, name);
+	if (r)
+		warn_msg("naming vCPU %u's thread %s (pthread_setname_np): %s", v->id, name, strerror(r));
 }
 
 void vcpu_join(struct vcpu *v)
