@@ -80,10 +80,10 @@ host-deps:
 
 # Host tests that are scripts: guest/gdb-vmm.py's copies of the ABI against include/rvmig_abi.h.
 UNIT_SCRIPTS := tests/gdb_abi.sh
-# The lint that check and test run: shellcheck (clang-format joins once the tree is formatted).
-CHECK_LINT := shell
+# The lint that check and test run: shellcheck and clang-format (check only).
+CHECK_LINT := shell c
 check: unit-bins
-	@RVMIG_LINT=$(CHECK_LINT) tests/run.sh $(UNIT_BINS) $(UNIT_SCRIPTS) $(REPORT_TESTS) tests/lint.sh
+	@RVMIG_LINT="$(CHECK_LINT)" tests/run.sh $(UNIT_BINS) $(UNIT_SCRIPTS) $(REPORT_TESTS) tests/lint.sh
 
 # shellcheck and clang-format --dry-run, one ok line per file; LINT_TOOLS=shell or =c runs one.
 LINT_TOOLS ?= shell c
@@ -100,7 +100,7 @@ all: unit-bins $(if $(HAVE_CROSS),guest) $(if $(and $(KHDR),$(SYSROOT)),vmm)
 test:
 	@tests/lab/prepare.sh
 	@$(MAKE) --no-print-directory unit-bins
-	@RVMIG_LINT=$(CHECK_LINT) tests/run.sh $(UNIT_BINS) $(UNIT_SCRIPTS) $(REPORT_TESTS) tests/lint.sh $(sort $(wildcard tests/lab/test_*.sh))
+	@RVMIG_LINT="$(CHECK_LINT)" tests/run.sh $(UNIT_BINS) $(UNIT_SCRIPTS) $(REPORT_TESTS) tests/lint.sh $(sort $(wildcard tests/lab/test_*.sh))
 
 # README's commands on a pristine Debian root (debootstrap + chroot, needs root): what .ci/run runs.
 test-fresh:

@@ -19,17 +19,36 @@ static inline uint64_t rdtime(void)
 }
 
 /* Orders this hart's stores against each other (the seqcount's `fence w,w`). */
-static inline void fence_w_w(void) { __asm__ volatile("fence w,w" : : : "memory"); }
+static inline void fence_w_w(void)
+{
+	__asm__ volatile("fence w,w" : : : "memory");
+}
 /* Orders later loads after earlier loads (reading another hart's published flags). */
-static inline void fence_r_r(void) { __asm__ volatile("fence r,r" : : : "memory"); }
-static inline void fence_rw_rw(void) { __asm__ volatile("fence rw,rw" : : : "memory"); }
-static inline void cpu_relax(void) { __asm__ volatile("nop" : : : "memory"); }
+static inline void fence_r_r(void)
+{
+	__asm__ volatile("fence r,r" : : : "memory");
+}
+static inline void fence_rw_rw(void)
+{
+	__asm__ volatile("fence rw,rw" : : : "memory");
+}
+static inline void cpu_relax(void)
+{
+	__asm__ volatile("nop" : : : "memory");
+}
 
-#define csr_read(csr) ({ uint64_t v_; __asm__ volatile("csrr %0, " #csr : "=r"(v_)); v_; })
+#define csr_read(csr)                                          \
+	({                                                     \
+		uint64_t v_;                                   \
+		__asm__ volatile("csrr %0, " #csr : "=r"(v_)); \
+		v_;                                            \
+	})
 #define csr_write(csr, val) __asm__ volatile("csrw " #csr ", %0" : : "r"((uint64_t)(val)) : "memory")
 
 /* A test-and-set lock (amoswap.w.aq / sw .rl); the guest has no interrupts, so nothing to mask. */
-typedef struct { uint32_t locked; } spinlock_t;
+typedef struct {
+	uint32_t locked;
+} spinlock_t;
 
 static inline bool spin_trylock(spinlock_t *l)
 {

@@ -7,8 +7,8 @@
 #include "guest.h"
 #include "sbi.h"
 
-#define HOT_SHARE_PCT    90 /* hot pages take this share of the accesses */
-#define DEFAULT_HOT_PCT  10
+#define HOT_SHARE_PCT   90 /* hot pages take this share of the accesses */
+#define DEFAULT_HOT_PCT 10
 
 static uint64_t splitmix64(uint64_t *x)
 {

@@ -19,8 +19,8 @@
 #define FDT_MAX_SIZE   (1u << 20) /* sanity bound, the VMM's tree is at most RVMIG_FDT_MAX */
 
 struct fdt_header {
-	uint32_t magic, totalsize, off_dt_struct, off_dt_strings, off_mem_rsvmap, version,
-		last_comp_version, boot_cpuid_phys, size_dt_strings, size_dt_struct;
+	uint32_t magic, totalsize, off_dt_struct, off_dt_strings, off_mem_rsvmap, version, last_comp_version,
+		boot_cpuid_phys, size_dt_strings, size_dt_struct;
 };
 
 static uint32_t be32(const void *p)
@@ -207,10 +207,15 @@ const char *fdt_parse(const void *fdt, uint64_t image_addr, struct fdt_info *inf
 		return "device tree header out of bounds";
 
 	struct walk w = {
-		.structs = (const uint8_t *)fdt + so, .struct_size = ss,
-		.strings = (const uint8_t *)fdt + to, .strings_size = ts,
-		.root_addr_cells = 2, .root_size_cells = 1, .cpus_addr_cells = 1,
-		.image_addr = image_addr, .info = info,
+		.structs = (const uint8_t *)fdt + so,
+		.struct_size = ss,
+		.strings = (const uint8_t *)fdt + to,
+		.strings_size = ts,
+		.root_addr_cells = 2,
+		.root_size_cells = 1,
+		.cpus_addr_cells = 1,
+		.image_addr = image_addr,
+		.info = info,
 	};
 	const char *err = walk_structs(&w);
 	if (err)

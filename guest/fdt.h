@@ -11,10 +11,10 @@
 #include "rvmig_abi.h"
 
 struct fdt_info {
-	uint64_t mem_base;  /* the /memory reg range that contains the guest image */
+	uint64_t mem_base; /* the /memory reg range that contains the guest image */
 	uint64_t mem_size;
-	uint64_t timebase;  /* /cpus timebase-frequency (or a cpu node's), Hz */
-	uint32_t nr_cpus;   /* enabled /cpus/cpu@N nodes */
+	uint64_t timebase;        /* /cpus timebase-frequency (or a cpu node's), Hz */
+	uint32_t nr_cpus;         /* enabled /cpus/cpu@N nodes */
 	uint32_t nr_cpus_ignored; /* enabled cpus beyond RVMIG_MAX_VCPUS */
 	uint64_t hartids[RVMIG_MAX_VCPUS];
 };

@@ -25,8 +25,7 @@ static void out_padded(struct out *o, const char *s, size_t n, unsigned width, c
 		out_char(o, s[i]);
 }
 
-static void out_number(struct out *o, uint64_t v, bool negative, unsigned base, bool upper,
-		       unsigned width, char pad)
+static void out_number(struct out *o, uint64_t v, bool negative, unsigned base, bool upper, unsigned width, char pad)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char tmp[24];

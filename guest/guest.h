@@ -21,7 +21,7 @@
 
 /* The work area split: every slice is table_pages gen-table pages, then data_pages data pages. */
 struct layout {
-	uint64_t work_base;   /* RAM base + RVMIG_WORK_OFFSET */
+	uint64_t work_base; /* RAM base + RVMIG_WORK_OFFSET */
 	uint64_t work_end;
 	uint64_t slice_pages; /* table_pages + data_pages, whole pages */
 	uint64_t table_pages;
@@ -29,12 +29,12 @@ struct layout {
 };
 
 struct guest_config {
-	uint64_t ram_base;     /* where the image was loaded, minus RVMIG_IMAGE_OFFSET */
+	uint64_t ram_base; /* where the image was loaded, minus RVMIG_IMAGE_OFFSET */
 	uint64_t boot_hartid;
 	const void *fdt;
 	struct fdt_info dt;
 	uint32_t nr_vcpus;
-	bool selftest;         /* no VMM: the boot hart drives a built-in self-test */
+	bool selftest; /* no VMM: the boot hart drives a built-in self-test */
 	volatile struct rvmig_ctl *ctl;
 	struct rvmig_vcpu_stats *stats; /* [RVMIG_MAX_VCPUS] at ram_base + RVMIG_STATS_OFFSET */
 	struct layout layout;
@@ -53,10 +53,10 @@ struct hart {
 	/* The hart's working copy of its stats; stats_publish() copies it out under the seqcount. */
 	struct rvmig_vcpu_stats st;
 	struct rvmig_vcpu_stats *shared;
-	uint64_t *gens;        /* gen table: one uint64_t per data page */
-	uint8_t *data;         /* data page 0 of the slice */
+	uint64_t *gens; /* gen table: one uint64_t per data page */
+	uint8_t *data;  /* data page 0 of the slice */
 	uint64_t data_pages;
-	uint64_t first_page;   /* work-area page index of data page 0 */
+	uint64_t first_page; /* work-area page index of data page 0 */
 
 	/* Dirtying parameters, loaded from ctl when the hart enters RUN. */
 	uint32_t pattern;
@@ -67,7 +67,7 @@ struct hart {
 	uint64_t prng;
 	bool prng_seeded;
 	uint64_t seq_cursor;
-	bool epoch_seen;         /* the hart has adopted an epoch (set on the first RUN) */
+	bool epoch_seen; /* the hart has adopted an epoch (set on the first RUN) */
 	bool slice_done;
 	uint64_t last_publish;
 

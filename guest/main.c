@@ -36,15 +36,14 @@ static void print_banner(void)
 {
 	long spec = sbi_spec_version();
 
-	console_printf("rvmig-guest: ABI %u, boot hart %lu, SBI %ld.%ld, console %s\n",
-		       RVMIG_ABI_VERSION, (unsigned long)g.boot_hartid, (spec >> 24) & 0x7f,
-		       spec & 0xffffff, console_has_dbcn() ? "DBCN" : "legacy putchar");
+	console_printf("rvmig-guest: ABI %u, boot hart %lu, SBI %ld.%ld, console %s\n", RVMIG_ABI_VERSION,
+		       (unsigned long)g.boot_hartid, (spec >> 24) & 0x7f, spec & 0xffffff,
+		       console_has_dbcn() ? "DBCN" : "legacy putchar");
 	console_printf("rvmig-guest: RAM %lu MiB at 0x%lx (image at 0x%lx), %u CPUs, timebase %lu Hz\n",
-		       (unsigned long)(g.dt.mem_size >> 20), (unsigned long)g.dt.mem_base,
-		       (unsigned long)g.ram_base, g.dt.nr_cpus, (unsigned long)g.dt.timebase);
+		       (unsigned long)(g.dt.mem_size >> 20), (unsigned long)g.dt.mem_base, (unsigned long)g.ram_base,
+		       g.dt.nr_cpus, (unsigned long)g.dt.timebase);
 	if (g.dt.nr_cpus_ignored)
-		console_printf("rvmig-guest: ignoring %u CPUs beyond %u\n", g.dt.nr_cpus_ignored,
-			       RVMIG_MAX_VCPUS);
+		console_printf("rvmig-guest: ignoring %u CPUs beyond %u\n", g.dt.nr_cpus_ignored, RVMIG_MAX_VCPUS);
 }
 
 /* The VMM's control block if it filled one in, else the self-test's. Sets g.nr_vcpus. */
@@ -60,12 +59,10 @@ static void choose_ctl(void)
 		return;
 	}
 	if (vmm_ctl->abi_version != RVMIG_ABI_VERSION)
-		guest_panic("control block ABI version %u, guest speaks %u", vmm_ctl->abi_version,
-			    RVMIG_ABI_VERSION);
+		guest_panic("control block ABI version %u, guest speaks %u", vmm_ctl->abi_version, RVMIG_ABI_VERSION);
 	g.nr_vcpus = vmm_ctl->nr_vcpus;
 	if (g.nr_vcpus == 0 || g.nr_vcpus > g.dt.nr_cpus)
-		guest_panic("control block asks for %u vCPUs, device tree has %u", g.nr_vcpus,
-			    g.dt.nr_cpus);
+		guest_panic("control block asks for %u vCPUs, device tree has %u", g.nr_vcpus, g.dt.nr_cpus);
 	g.ctl = vmm_ctl;
 }
 
@@ -108,8 +105,7 @@ static void start_secondaries(void)
 	for (uint64_t hartid = 0; hartid < g.nr_vcpus; hartid++) {
 		if (hartid == g.boot_hartid)
 			continue;
-		long err = sbi_hart_start(hartid, (unsigned long)_secondary_start,
-					  (unsigned long)g.fdt);
+		long err = sbi_hart_start(hartid, (unsigned long)_secondary_start, (unsigned long)g.fdt);
 		if (err != SBI_SUCCESS && err != SBI_ERR_ALREADY_AVAILABLE)
 			guest_panic("SBI hart_start(%lu) failed: %ld", (unsigned long)hartid, err);
 	}
@@ -164,8 +160,8 @@ void secondary_main(uint64_t hartid)
 {
 	/* Only a hart that lost the boot lottery can get here unasked; it may be one too many. */
 	if (hartid >= g.nr_vcpus) {
-		console_printf("rvmig-guest: hart %lu not needed (%u vCPUs), stopping\n",
-			       (unsigned long)hartid, g.nr_vcpus);
+		console_printf("rvmig-guest: hart %lu not needed (%u vCPUs), stopping\n", (unsigned long)hartid,
+			       g.nr_vcpus);
 		sbi_hart_stop();
 		guest_panic("SBI hart_stop returned");
 	}

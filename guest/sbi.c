@@ -4,8 +4,7 @@
 
 #include "rvmig_abi.h"
 
-struct sbiret sbi_call(unsigned long ext, unsigned long fn, unsigned long a0, unsigned long a1,
-		       unsigned long a2)
+struct sbiret sbi_call(unsigned long ext, unsigned long fn, unsigned long a0, unsigned long a1, unsigned long a2)
 {
 	register unsigned long r_a0 __asm__("a0") = a0;
 	register unsigned long r_a1 __asm__("a1") = a1;
@@ -14,10 +13,7 @@ struct sbiret sbi_call(unsigned long ext, unsigned long fn, unsigned long a0, un
 	register unsigned long r_a7 __asm__("a7") = ext;
 
 	/* "memory": the SBI implementation may read guest memory (DBCN buffer, panic message). */
-	__asm__ volatile("ecall"
-			 : "+r"(r_a0), "+r"(r_a1)
-			 : "r"(r_a2), "r"(r_a6), "r"(r_a7)
-			 : "memory");
+	__asm__ volatile("ecall" : "+r"(r_a0), "+r"(r_a1) : "r"(r_a2), "r"(r_a6), "r"(r_a7) : "memory");
 	return (struct sbiret){ .error = (long)r_a0, .value = (long)r_a1 };
 }
 

@@ -11,21 +11,20 @@
 #define SBI_EXT_SRST           0x53525354
 #define SBI_EXT_DBCN           0x4442434E
 
-#define SBI_SUCCESS                0
+#define SBI_SUCCESS               0
 #define SBI_ERR_NOT_SUPPORTED     -2
 #define SBI_ERR_ALREADY_AVAILABLE -6
 
-#define SBI_SRST_TYPE_SHUTDOWN    0
-#define SBI_SRST_REASON_NONE      0
-#define SBI_SRST_REASON_FAILURE   1
+#define SBI_SRST_TYPE_SHUTDOWN  0
+#define SBI_SRST_REASON_NONE    0
+#define SBI_SRST_REASON_FAILURE 1
 
 struct sbiret {
 	long error;
 	long value;
 };
 
-struct sbiret sbi_call(unsigned long ext, unsigned long fn, unsigned long a0, unsigned long a1,
-		       unsigned long a2);
+struct sbiret sbi_call(unsigned long ext, unsigned long fn, unsigned long a0, unsigned long a1, unsigned long a2);
 
 long sbi_spec_version(void);
 long sbi_probe_extension(unsigned long ext);

@@ -25,22 +25,27 @@ struct step {
 };
 
 static const struct step steps[] = {
-	{ "sequential writes cover every slice", RVMIG_CMD_RUN, RVMIG_PATTERN_SEQUENTIAL, 100, true, false, WAIT_SLICE_DONE, EXPECT_NOTHING },
-	{ "random 70% writes cover every slice", RVMIG_CMD_RUN, RVMIG_PATTERN_RANDOM, 70, true, false, WAIT_SLICE_DONE, EXPECT_NOTHING },
-	{ "hot/cold 80% writes cover every slice", RVMIG_CMD_RUN, RVMIG_PATTERN_HOTCOLD, 80, true, false, WAIT_SLICE_DONE, EXPECT_NOTHING },
+	{ "sequential writes cover every slice", RVMIG_CMD_RUN, RVMIG_PATTERN_SEQUENTIAL, 100, true, false,
+	  WAIT_SLICE_DONE, EXPECT_NOTHING },
+	{ "random 70% writes cover every slice", RVMIG_CMD_RUN, RVMIG_PATTERN_RANDOM, 70, true, false, WAIT_SLICE_DONE,
+	  EXPECT_NOTHING },
+	{ "hot/cold 80% writes cover every slice", RVMIG_CMD_RUN, RVMIG_PATTERN_HOTCOLD, 80, true, false,
+	  WAIT_SLICE_DONE, EXPECT_NOTHING },
 	{ "verify passes", RVMIG_CMD_VERIFY, 0, 0, false, false, WAIT_VERIFIED, EXPECT_ALL_OK },
-	{ "read-only run after a corruption", RVMIG_CMD_RUN, RVMIG_PATTERN_RANDOM, 0, false, true, WAIT_RUNNING, EXPECT_NOTHING },
+	{ "read-only run after a corruption", RVMIG_CMD_RUN, RVMIG_PATTERN_RANDOM, 0, false, true, WAIT_RUNNING,
+	  EXPECT_NOTHING },
 	{ "verify catches the corrupted page", RVMIG_CMD_VERIFY, 0, 0, false, false, WAIT_VERIFIED, EXPECT_CORRUPTION },
-	{ "sequential rewrite covers every slice", RVMIG_CMD_RUN, RVMIG_PATTERN_SEQUENTIAL, 100, true, false, WAIT_SLICE_DONE, EXPECT_NOTHING },
+	{ "sequential rewrite covers every slice", RVMIG_CMD_RUN, RVMIG_PATTERN_SEQUENTIAL, 100, true, false,
+	  WAIT_SLICE_DONE, EXPECT_NOTHING },
 	{ "verify passes after the rewrite", RVMIG_CMD_VERIFY, 0, 0, false, false, WAIT_VERIFIED, EXPECT_ALL_OK },
 };
 
 static struct rvmig_ctl ctl;
 static struct {
-	unsigned step;     /* index of the running step; ARRAY_SIZE(steps) once done */
+	unsigned step; /* index of the running step; ARRAY_SIZE(steps) once done */
 	bool started;
 	bool failed;
-	bool busy;         /* re-entry guard: the driver runs inside the boot hart's polls */
+	bool busy; /* re-entry guard: the driver runs inside the boot hart's polls */
 	uint64_t deadline;
 	uint32_t target[RVMIG_MAX_VCPUS]; /* run_entries / verifies_done hart i must reach */
 } st;
@@ -65,8 +70,8 @@ bool selftest_failed(void)
 
 static void corrupt_slice0(void)
 {
-	volatile uint64_t *tail = (volatile uint64_t *)(harts[0].data + CORRUPT_PAGE * PAGE_SIZE +
-							PAGE_SIZE - sizeof(uint64_t));
+	volatile uint64_t *tail =
+		(volatile uint64_t *)(harts[0].data + CORRUPT_PAGE * PAGE_SIZE + PAGE_SIZE - sizeof(uint64_t));
 	*tail ^= 1;
 }
 
@@ -144,19 +149,19 @@ static bool step_checks_pass(const struct step *s)
 
 	for (uint32_t i = 0; i < g.nr_vcpus; i++) {
 		const struct rvmig_vcpu_stats *v = &g.stats[i];
-		if (s->wait == WAIT_SLICE_DONE && (v->first_writes != harts[i].data_pages ||
-						   v->slice_done_ticks == 0 || v->epoch != ctl.epoch)) {
+		if (s->wait == WAIT_SLICE_DONE &&
+		    (v->first_writes != harts[i].data_pages || v->slice_done_ticks == 0 || v->epoch != ctl.epoch)) {
 			console_printf("rvmig-guest: selftest: hart %u: first_writes %lu of %lu, "
-				       "slice_done_ticks %lu, epoch %lu\n", i,
-				       (unsigned long)v->first_writes, (unsigned long)harts[i].data_pages,
+				       "slice_done_ticks %lu, epoch %lu\n",
+				       i, (unsigned long)v->first_writes, (unsigned long)harts[i].data_pages,
 				       (unsigned long)v->slice_done_ticks, (unsigned long)v->epoch);
 			ok = false;
 		}
 		if (s->expect != EXPECT_NOTHING && !verify_result_ok(s, i)) {
 			console_printf("rvmig-guest: selftest: hart %u: verify status %lu, pages %lu, "
-				       "errors %lu, first bad %lu\n", i, (unsigned long)v->verify_status,
-				       (unsigned long)v->verify_pages, (unsigned long)v->verify_errors,
-				       (unsigned long)v->verify_first_bad);
+				       "errors %lu, first bad %lu\n",
+				       i, (unsigned long)v->verify_status, (unsigned long)v->verify_pages,
+				       (unsigned long)v->verify_errors, (unsigned long)v->verify_first_bad);
 			ok = false;
 		}
 	}

@@ -18,10 +18,22 @@ static uint32_t panic_depth[RVMIG_MAX_VCPUS];
 static const char *scause_name(uint64_t scause)
 {
 	static const char *const names[] = {
-		"instruction misaligned", "instruction access fault", "illegal instruction",
-		"breakpoint", "load misaligned", "load access fault", "store misaligned",
-		"store access fault", "ecall from U", "ecall from S", "ecall from VS", "ecall from M",
-		"instruction page fault", "load page fault", "reserved", "store page fault",
+		"instruction misaligned",
+		"instruction access fault",
+		"illegal instruction",
+		"breakpoint",
+		"load misaligned",
+		"load access fault",
+		"store misaligned",
+		"store access fault",
+		"ecall from U",
+		"ecall from S",
+		"ecall from VS",
+		"ecall from M",
+		"instruction page fault",
+		"load page fault",
+		"reserved",
+		"store page fault",
 	};
 	if (scause >> 63)
 		return "interrupt";
@@ -44,8 +56,8 @@ static __attribute__((noreturn)) void panic_with(uint64_t hartid, const char *ms
 	console_write_unlocked_fallback(line);
 	rvmig_sbi_panic(hartid, msg);
 	long err = sbi_system_reset(SBI_SRST_TYPE_SHUTDOWN, SBI_SRST_REASON_FAILURE);
-	fmt_format(line, sizeof(line), "rvmig-guest: hart %lu: SRST failed (%ld), stopping\n",
-		   (unsigned long)hartid, err);
+	fmt_format(line, sizeof(line), "rvmig-guest: hart %lu: SRST failed (%ld), stopping\n", (unsigned long)hartid,
+		   err);
 	console_write_unlocked_fallback(line);
 	for (;;)
 		sbi_hart_stop();
@@ -79,9 +91,8 @@ void trap_handler(uint64_t scause, uint64_t sepc, uint64_t stval, uint64_t sp)
 	uint64_t hartid = this_hartid();
 	char *msg = enter_panic(hartid);
 
-	fmt_format(msg, CONSOLE_LINE_MAX,
-		   "hart %lu: unexpected trap: scause=%lx (%s) sepc=%lx stval=%lx sp=%lx",
-		   (unsigned long)hartid, (unsigned long)scause, scause_name(scause),
-		   (unsigned long)sepc, (unsigned long)stval, (unsigned long)sp);
+	fmt_format(msg, CONSOLE_LINE_MAX, "hart %lu: unexpected trap: scause=%lx (%s) sepc=%lx stval=%lx sp=%lx",
+		   (unsigned long)hartid, (unsigned long)scause, scause_name(scause), (unsigned long)sepc,
+		   (unsigned long)stval, (unsigned long)sp);
 	panic_with(hartid, msg);
 }

@@ -66,9 +66,8 @@ bool verify_slice(struct hart *h)
 			st->verify_first_bad = k;
 			console_printf("rvmig-guest: hart %lu: page %lu (work page %lu): %s "
 				       "(table gen %lu, stamp gen %lu epoch %lu)\n",
-				       (unsigned long)h->hartid, (unsigned long)k,
-				       (unsigned long)(h->first_page + k), why, (unsigned long)gen,
-				       (unsigned long)s->gen, (unsigned long)s->epoch);
+				       (unsigned long)h->hartid, (unsigned long)k, (unsigned long)(h->first_page + k),
+				       why, (unsigned long)gen, (unsigned long)s->gen, (unsigned long)s->epoch);
 		}
 	}
 	st->verify_status = st->verify_errors ? RVMIG_VERIFY_FAILED : RVMIG_VERIFY_OK;

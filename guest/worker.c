@@ -72,8 +72,8 @@ static uint32_t run(struct hart *h)
 
 		struct access a = dirty_pick(h);
 		/* Paced writes wait here, still polling ctl so a command is never late. */
-		while (a.write && !dirty_write_due(h, rdtime()) &&
-		       READ_ONCE(ctl->cmd) == RVMIG_CMD_RUN && READ_ONCE(ctl->epoch) == epoch)
+		while (a.write && !dirty_write_due(h, rdtime()) && READ_ONCE(ctl->cmd) == RVMIG_CMD_RUN &&
+		       READ_ONCE(ctl->epoch) == epoch)
 			worker_poll_cmd(h);
 		if (a.write && !dirty_write_due(h, rdtime()))
 			continue; /* interrupted by a command or a new epoch: drop this access */
@@ -97,9 +97,8 @@ static void verify(struct hart *h)
 	bool ok = verify_slice(h);
 	stats_publish(h);
 	if (ok)
-		console_printf("rvmig-guest: hart %lu: verify OK: %lu stamped pages of %lu\n",
-			       (unsigned long)h->hartid, (unsigned long)h->st.verify_pages,
-			       (unsigned long)h->data_pages);
+		console_printf("rvmig-guest: hart %lu: verify OK: %lu stamped pages of %lu\n", (unsigned long)h->hartid,
+			       (unsigned long)h->st.verify_pages, (unsigned long)h->data_pages);
 	else
 		console_printf("rvmig-guest: hart %lu: verify FAILED: %lu errors in %lu stamped pages, "
 			       "first bad page %lu of the slice\n",
@@ -132,8 +131,7 @@ static __attribute__((noreturn)) void shutdown(struct hart *h)
 			failed = true;
 	}
 	console_printf("rvmig-guest: shutdown (%s)\n", failed ? "failure" : "ok");
-	long err = sbi_system_reset(SBI_SRST_TYPE_SHUTDOWN,
-				    failed ? SBI_SRST_REASON_FAILURE : SBI_SRST_REASON_NONE);
+	long err = sbi_system_reset(SBI_SRST_TYPE_SHUTDOWN, failed ? SBI_SRST_REASON_FAILURE : SBI_SRST_REASON_NONE);
 	guest_panic("SBI system reset returned %ld", err);
 }
 

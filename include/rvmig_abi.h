@@ -20,30 +20,30 @@
  * per-vCPU stats; the rest is the work area the vCPUs dirty, split into equal per-vCPU slices of whole
  * 4K pages (slice i = vCPU i).
  */
-#define RVMIG_RAM_BASE        0x80000000ULL
-#define RVMIG_IMAGE_OFFSET    0x0ULL        /* guest entry = RAM base                       */
-#define RVMIG_IMAGE_MAX       0x100000ULL   /* 1 MiB for text, data, bss and stacks          */
-#define RVMIG_FDT_OFFSET      0x100000ULL   /* device tree, a1 at entry                      */
-#define RVMIG_FDT_MAX         0x10000ULL
-#define RVMIG_CTL_OFFSET      0x110000ULL   /* struct rvmig_ctl                              */
-#define RVMIG_STATS_OFFSET    0x111000ULL   /* struct rvmig_vcpu_stats[RVMIG_MAX_VCPUS]      */
-#define RVMIG_WORK_OFFSET     0x200000ULL   /* work area: from here to the end of RAM        */
-#define RVMIG_PAGE_SIZE       4096ULL
-#define RVMIG_MAX_VCPUS       16
+#define RVMIG_RAM_BASE     0x80000000ULL
+#define RVMIG_IMAGE_OFFSET 0x0ULL      /* guest entry = RAM base                       */
+#define RVMIG_IMAGE_MAX    0x100000ULL /* 1 MiB for text, data, bss and stacks          */
+#define RVMIG_FDT_OFFSET   0x100000ULL /* device tree, a1 at entry                      */
+#define RVMIG_FDT_MAX      0x10000ULL
+#define RVMIG_CTL_OFFSET   0x110000ULL /* struct rvmig_ctl                              */
+#define RVMIG_STATS_OFFSET 0x111000ULL /* struct rvmig_vcpu_stats[RVMIG_MAX_VCPUS]      */
+#define RVMIG_WORK_OFFSET  0x200000ULL /* work area: from here to the end of RAM        */
+#define RVMIG_PAGE_SIZE    4096ULL
+#define RVMIG_MAX_VCPUS    16
 
 /* Dirtying patterns (rvmig_ctl.pattern). */
 enum rvmig_pattern {
 	RVMIG_PATTERN_SEQUENTIAL = 0, /* page after page through the slice, wrapping          */
-	RVMIG_PATTERN_RANDOM     = 1, /* uniform random page of the slice                      */
-	RVMIG_PATTERN_HOTCOLD    = 2, /* hot_pct % of the pages take 90 % of the accesses       */
+	RVMIG_PATTERN_RANDOM = 1,     /* uniform random page of the slice                      */
+	RVMIG_PATTERN_HOTCOLD = 2,    /* hot_pct % of the pages take 90 % of the accesses       */
 };
 
 /* Commands the VMM puts in rvmig_ctl.cmd; the guest polls it between accesses. */
 enum rvmig_cmd {
-	RVMIG_CMD_NONE   = 0, /* VMM not there (plain QEMU/OpenSBI): guest runs a short self-test   */
-	RVMIG_CMD_RUN    = 1, /* dirty memory as the parameters say                                 */
+	RVMIG_CMD_NONE = 0,   /* VMM not there (plain QEMU/OpenSBI): guest runs a short self-test   */
+	RVMIG_CMD_RUN = 1,    /* dirty memory as the parameters say                                 */
 	RVMIG_CMD_VERIFY = 2, /* stop dirtying, verify every stamp of the slice, report, then idle  */
-	RVMIG_CMD_EXIT   = 3, /* boot hart shuts the VM down (SBI SRST) once all harts reported     */
+	RVMIG_CMD_EXIT = 3,   /* boot hart shuts the VM down (SBI SRST) once all harts reported     */
 };
 
 #define RVMIG_CTL_MAGIC 0x52564d4947435430ULL /* "RVMIGCT0" */
@@ -53,15 +53,15 @@ enum rvmig_cmd {
  * volatile loads. The VMM fills the parameters before the boot vCPU first runs.
  */
 struct rvmig_ctl {
-	uint64_t magic;        /* RVMIG_CTL_MAGIC once the VMM has filled the block                */
-	uint32_t abi_version;  /* RVMIG_ABI_VERSION                                                */
-	uint32_t nr_vcpus;     /* harts the guest starts (also in the device tree)                 */
-	uint32_t cmd;          /* enum rvmig_cmd                                                   */
-	uint32_t pattern;      /* enum rvmig_pattern                                               */
-	uint32_t write_pct;    /* 0..100: share of accesses that are writes (rest are reads)       */
-	uint32_t hot_pct;      /* hot/cold: share of pages that are hot (default 10)               */
-	uint64_t rate_limit;   /* pages per second per vCPU, 0 = unlimited                         */
-	uint64_t seed;         /* PRNG seed (per vCPU: seed ^ hartid)                              */
+	uint64_t magic;       /* RVMIG_CTL_MAGIC once the VMM has filled the block                */
+	uint32_t abi_version; /* RVMIG_ABI_VERSION                                                */
+	uint32_t nr_vcpus;    /* harts the guest starts (also in the device tree)                 */
+	uint32_t cmd;         /* enum rvmig_cmd                                                   */
+	uint32_t pattern;     /* enum rvmig_pattern                                               */
+	uint32_t write_pct;   /* 0..100: share of accesses that are writes (rest are reads)       */
+	uint32_t hot_pct;     /* hot/cold: share of pages that are hot (default 10)               */
+	uint64_t rate_limit;  /* pages per second per vCPU, 0 = unlimited                         */
+	uint64_t seed;        /* PRNG seed (per vCPU: seed ^ hartid)                              */
 	/*
 	 * Dirty-log epoch. The VMM increments it right after it starts dirty logging (or a new precopy
 	 * round). A write to a page whose stamp carries an older epoch is that page's first write of the
@@ -77,8 +77,8 @@ struct rvmig_ctl {
 /* Verification result (rvmig_vcpu_stats.verify_status). */
 enum rvmig_verify {
 	RVMIG_VERIFY_NOT_RUN = 0,
-	RVMIG_VERIFY_OK      = 1,
-	RVMIG_VERIFY_FAILED  = 2,
+	RVMIG_VERIFY_OK = 1,
+	RVMIG_VERIFY_FAILED = 2,
 };
 
 /*
@@ -89,21 +89,21 @@ enum rvmig_verify {
 struct rvmig_vcpu_stats {
 	uint64_t seq;
 	uint64_t hartid;
-	uint64_t slice_first_page; /* page index (from the work area start) of the slice's first data page */
-	uint64_t slice_pages;      /* data pages in the slice                                        */
-	uint64_t slice_table_pages;/* gen-table pages just before the data pages                     */
-	uint64_t accesses;         /* reads + writes since boot                                     */
-	uint64_t writes;           /* page writes since boot                                        */
-	uint64_t epoch;            /* epoch the counters below belong to                            */
-	uint64_t epoch_start;      /* time when the hart saw the epoch                              */
-	uint64_t epoch_writes;     /* writes in this epoch                                          */
-	uint64_t first_writes;     /* first writes to a page in this epoch (= histogram total)      */
-	uint64_t first_write_ticks;/* sum of first-write latencies                                  */
-	uint64_t first_write_max;  /* largest first-write latency                                   */
-	uint64_t slice_done_ticks; /* epoch start -> every page of the slice written once; 0 = not yet */
+	uint64_t slice_first_page;  /* page index (from the work area start) of the slice's first data page */
+	uint64_t slice_pages;       /* data pages in the slice                                        */
+	uint64_t slice_table_pages; /* gen-table pages just before the data pages                     */
+	uint64_t accesses;          /* reads + writes since boot                                     */
+	uint64_t writes;            /* page writes since boot                                        */
+	uint64_t epoch;             /* epoch the counters below belong to                            */
+	uint64_t epoch_start;       /* time when the hart saw the epoch                              */
+	uint64_t epoch_writes;      /* writes in this epoch                                          */
+	uint64_t first_writes;      /* first writes to a page in this epoch (= histogram total)      */
+	uint64_t first_write_ticks; /* sum of first-write latencies                                  */
+	uint64_t first_write_max;   /* largest first-write latency                                   */
+	uint64_t slice_done_ticks;  /* epoch start -> every page of the slice written once; 0 = not yet */
 	uint64_t hist[RVMIG_HIST_BUCKETS];
-	uint64_t verify_status;    /* enum rvmig_verify                                             */
-	uint64_t verify_pages;     /* stamped pages checked                                         */
+	uint64_t verify_status; /* enum rvmig_verify                                             */
+	uint64_t verify_pages;  /* stamped pages checked                                         */
 	uint64_t verify_errors;
 	uint64_t verify_first_bad; /* page index (in the slice) of the first bad page               */
 	uint64_t reserved[8];
@@ -121,10 +121,10 @@ struct rvmig_vcpu_stats {
 struct rvmig_stamp {
 	uint16_t magic;
 	uint16_t hartid;
-	uint32_t page;   /* page index within the work area                                        */
+	uint32_t page; /* page index within the work area                                        */
 	uint64_t gen;
-	uint64_t epoch;  /* dirty-log epoch of the write                                           */
-	uint64_t check;  /* rvmig_stamp_check(hartid, page, gen, epoch)                            */
+	uint64_t epoch; /* dirty-log epoch of the write                                           */
+	uint64_t check; /* rvmig_stamp_check(hartid, page, gen, epoch)                            */
 };
 
 static inline uint64_t rvmig_stamp_check(uint64_t hartid, uint64_t page, uint64_t gen, uint64_t epoch)
@@ -144,17 +144,17 @@ static inline uint64_t rvmig_stamp_check(uint64_t hartid, uint64_t page, uint64_
 #define RVMIG_SBI_EXT 0x0852564dUL /* 0x08000000 | "RVM" */
 
 enum rvmig_sbi_fn {
-	RVMIG_SBI_HELLO  = 0, /* a0 = hartid, a1 = RVMIG_ABI_VERSION: the hart is up            */
-	RVMIG_SBI_PHASE  = 1, /* a0 = hartid, a1 = enum rvmig_phase, a2 = argument               */
+	RVMIG_SBI_HELLO = 0,  /* a0 = hartid, a1 = RVMIG_ABI_VERSION: the hart is up            */
+	RVMIG_SBI_PHASE = 1,  /* a0 = hartid, a1 = enum rvmig_phase, a2 = argument               */
 	RVMIG_SBI_REPORT = 2, /* a0 = hartid: this hart's stats are final (after a verify)       */
-	RVMIG_SBI_PANIC  = 3, /* a0 = hartid, a1 = guest address of a NUL-terminated message     */
+	RVMIG_SBI_PANIC = 3,  /* a0 = hartid, a1 = guest address of a NUL-terminated message     */
 };
 
 enum rvmig_phase {
-	RVMIG_PHASE_RUNNING     = 1, /* started dirtying                                     */
-	RVMIG_PHASE_EPOCH       = 2, /* a2 = new epoch seen                                  */
-	RVMIG_PHASE_SLICE_DONE  = 3, /* a2 = epoch whose first pass over the slice finished  */
-	RVMIG_PHASE_VERIFYING   = 4,
+	RVMIG_PHASE_RUNNING = 1,    /* started dirtying                                     */
+	RVMIG_PHASE_EPOCH = 2,      /* a2 = new epoch seen                                  */
+	RVMIG_PHASE_SLICE_DONE = 3, /* a2 = epoch whose first pass over the slice finished  */
+	RVMIG_PHASE_VERIFYING = 4,
 };
 
 #endif /* RVMIG_ABI_H */

@@ -74,6 +74,6 @@ private_apt_update() {
 # What `make check` needs: a compiler with ASan/UBSan, libfdt and zlib (the unit tests), python3
 # (the report tests in tests/report/, and tests/gdb_abi.sh reads guest/gdb-vmm.py).
 # shellcheck disable=SC2034 # read by the sourcing scripts: the Makefile's host-deps, .ci/run
-HOST_TEST_PKGS="make gcc libc6-dev libfdt-dev zlib1g-dev python3 shellcheck"
+HOST_TEST_PKGS="make gcc libc6-dev libfdt-dev zlib1g-dev python3 shellcheck clang-format"
 
 sha_of() { sha256sum "$@" | sha256sum | cut -c1-16; }

@@ -20,7 +20,8 @@ static const struct cmd cmds[] = {
 	{ "run", run_main, "boot the guest, dirty memory (optionally under dirty logging), verify, report" },
 	{ "migrate", migrate_main, "live-migrate a running guest (precopy) to a destination VM, verify it there" },
 	{ "recv", recv_main, "receive one migration (the destination of migrate --to unix:/tcp:)" },
-	{ "bench", bench_main, "one measured case of the eager page split A/B (lab/scenarios/bench.sh runs the matrix)" },
+	{ "bench", bench_main,
+	  "one measured case of the eager page split A/B (lab/scenarios/bench.sh runs the matrix)" },
 };
 
 static void usage(FILE *f)

@@ -85,8 +85,8 @@ static void session_setup_fdt(struct session *r)
 	d.isa = r->isa;
 	r->fdt_size = fdt_build(&d, (uint8_t *)m->mem.hva + RVMIG_FDT_OFFSET, RVMIG_FDT_MAX);
 	if (r->fdt_size < 0)
-		die("building the device tree (%llu bytes at most): libfdt error %d",
-		    (unsigned long long)RVMIG_FDT_MAX, r->fdt_size);
+		die("building the device tree (%llu bytes at most): libfdt error %d", (unsigned long long)RVMIG_FDT_MAX,
+		    r->fdt_size);
 }
 
 static void session_setup_ctl(struct session *r)
@@ -176,8 +176,8 @@ static void session_progress_line(struct session *r, const struct rvmig_vcpu_sta
 			pos += (size_t)snprintf(buf + pos, sizeof(buf) - pos, "  vcpu%u -", i);
 		else
 			pos += (size_t)snprintf(buf + pos, sizeof(buf) - pos, "  vcpu%u %.0f writes/s e%" PRIu64 "%s",
-						i, (double)(s[i].writes - r->last_writes[i]) / dt,
-						s[i].epoch, s[i].slice_done_ticks ? " done" : "");
+						i, (double)(s[i].writes - r->last_writes[i]) / dt, s[i].epoch,
+						s[i].slice_done_ticks ? " done" : "");
 	}
 	printf("%s\n", buf);
 	fflush(stdout);
@@ -203,8 +203,10 @@ static void session_tick(struct session *r, uint64_t now)
 			r->last_change_ns[i] = now;
 		} else if (watched && now - r->last_change_ns[i] > r->stall_ns) {
 			r->stuck_vcpu = (int)i;
-			machine_fail(m, "vCPU %u: guest stats unchanged for %" PRIu64 " s (hart stuck, looping or "
-				     "faulting silently); stopping the VM", i, (now - r->last_change_ns[i]) / NS_PER_S);
+			machine_fail(m,
+				     "vCPU %u: guest stats unchanged for %" PRIu64 " s (hart stuck, looping or "
+				     "faulting silently); stopping the VM",
+				     i, (now - r->last_change_ns[i]) / NS_PER_S);
 		}
 	}
 	if (r->progress && !m->quiet)
@@ -214,7 +216,6 @@ static void session_tick(struct session *r, uint64_t now)
 			r->last_writes[i] = s[i].writes;
 	r->last_tick_ns = now;
 }
-
 
 static struct timespec session_ts(uint64_t ns)
 {
@@ -243,7 +244,8 @@ int session_until(struct session *r, session_pred pred, uint64_t deadline_ns, co
 		}
 		if (m->shutdown) {
 			pthread_mutex_unlock(&m->lock);
-			machine_fail(m, "the guest shut down (SBI SRST type %u reason %" PRIu64 ") before it was asked to",
+			machine_fail(m,
+				     "the guest shut down (SBI SRST type %u reason %" PRIu64 ") before it was asked to",
 				     m->shutdown_type, m->shutdown_reason);
 			return -1;
 		}
@@ -357,15 +359,18 @@ int session_boot(struct session *r, uint64_t stall_ns)
 		r->stall_ns = stall_ns;
 	for (unsigned i = 0; i < r->opts.vcpus; i++)
 		vcpu_start(&r->m.vcpus[i]);
-	snprintf(msg, sizeof(msg), "not every hart said HELLO within " SESSION_STR(SESSION_HELLO_TIMEOUT_S) " s (wrong --guest "
-		 "image %s? guest console above; secondaries start through SBI HSM)", r->opts.guest);
+	snprintf(msg, sizeof(msg),
+		 "not every hart said HELLO within " SESSION_STR(
+			 SESSION_HELLO_TIMEOUT_S) " s (wrong --guest "
+						  "image %s? guest console above; secondaries start through SBI HSM)",
+		 r->opts.guest);
 	rc = session_until(r, session_all_hello, r->start_ns + SESSION_HELLO_TIMEOUT_S * NS_PER_S, msg);
 	if (rc == -ETIMEDOUT)
 		session_blame(r, false);
 	if (rc)
 		return -1;
 	if (session_until(r, session_all_running, machine_now_ns() + SESSION_STALL_S * NS_PER_S,
-		      "not every hart reported PHASE_RUNNING within " SESSION_STR(SESSION_STALL_S) " s of HELLO"))
+			  "not every hart reported PHASE_RUNNING within " SESSION_STR(SESSION_STALL_S) " s of HELLO"))
 		return -1;
 	return 0;
 }
@@ -385,8 +390,8 @@ int session_verify_and_exit(struct session *r, const char *who)
 	if (rc)
 		return -1;
 	session_set_cmd(r, RVMIG_CMD_EXIT);
-	snprintf(msg, sizeof(msg), "%s did not shut down (SBI SRST) within " SESSION_STR(SESSION_EXIT_TIMEOUT_S)
-		 " s of cmd=EXIT", who);
+	snprintf(msg, sizeof(msg),
+		 "%s did not shut down (SBI SRST) within " SESSION_STR(SESSION_EXIT_TIMEOUT_S) " s of cmd=EXIT", who);
 	if (session_until(r, session_shut_down, machine_now_ns() + SESSION_EXIT_TIMEOUT_S * NS_PER_S, msg))
 		return -1;
 	return 0;
@@ -405,7 +410,8 @@ void session_collect(struct session *r)
 
 		v->have_stats = stats_snapshot(&r->m.stats[i], &v->stats) == 0;
 		v->window_writes = r->window_end_ns && writes_at_end >= r->window_start_writes[i]
-					   ? writes_at_end - r->window_start_writes[i] : 0;
+					   ? writes_at_end - r->window_start_writes[i]
+					   : 0;
 		v->writes_per_s = stats_rate(v->window_writes, window);
 		stats_latency(&v->stats, r->m.timebase_hz, &v->lat);
 		if (!v->have_stats || v->stats.verify_status != RVMIG_VERIFY_OK)

@@ -25,16 +25,16 @@
  */
 #define SESSION_STALL_S         30
 #define SESSION_EXIT_TIMEOUT_S  10 /* cmd=EXIT to SRST                                             */
-#define SESSION_STR_(x) #x
-#define SESSION_STR(x) SESSION_STR_(x) /* a constant in a message literal */
-#define RUN_FIRST_PASS_MAX_S 60 /* --dirty-log: longest wait for every hart's first slice pass  */
+#define SESSION_STR_(x)         #x
+#define SESSION_STR(x)          SESSION_STR_(x) /* a constant in a message literal */
+#define RUN_FIRST_PASS_MAX_S    60              /* --dirty-log: longest wait for every hart's first slice pass  */
 
 struct session_vcpu_result {
-	struct rvmig_vcpu_stats stats;  /* final snapshot, after the hart's REPORT                 */
+	struct rvmig_vcpu_stats stats; /* final snapshot, after the hart's REPORT                 */
 	bool have_stats;
-	uint64_t window_writes;         /* writes in the measurement window                        */
+	uint64_t window_writes; /* writes in the measurement window                        */
 	double writes_per_s;
-	struct stats_latency lat;       /* first-write latency of the last epoch                   */
+	struct stats_latency lat; /* first-write latency of the last epoch                   */
 };
 
 struct session;
@@ -52,13 +52,13 @@ struct session {
 	int fdt_size;
 	char isa[512];
 	bool dbcn;
-	char eager_split[8];            /* module parameter as read at start, "" if absent        */
+	char eager_split[8]; /* module parameter as read at start, "" if absent        */
 	struct privs privs;
 
 	/* Dirty logging (--dirty-log). */
 	bool dirty_enabled;
-	double dirty_enable_ms;         /* duration of the memslot update that switched it on     */
-	int64_t dirty_pages;            /* set bits in KVM_GET_DIRTY_LOG at the end, -1 unknown   */
+	double dirty_enable_ms; /* duration of the memslot update that switched it on     */
+	int64_t dirty_pages;    /* set bits in KVM_GET_DIRTY_LOG at the end, -1 unknown   */
 
 	/* Measurement window: RUN (or dirty-log enable) to VERIFY. */
 	uint64_t window_start_ns, window_end_ns;
@@ -67,12 +67,12 @@ struct session {
 	/* Monitor. */
 	uint64_t start_ns, next_tick_ns, last_tick_ns, stall_ns;
 	uint64_t last_seq[RVMIG_MAX_VCPUS], last_change_ns[RVMIG_MAX_VCPUS], last_writes[RVMIG_MAX_VCPUS];
-	int stuck_vcpu;                 /* -1, or the vCPU the watchdog gave up on                */
-	bool progress;                  /* print a line a second                                   */
+	int stuck_vcpu; /* -1, or the vCPU the watchdog gave up on                */
+	bool progress;  /* print a line a second                                   */
 
 	struct session_vcpu_result res[RVMIG_MAX_VCPUS];
 	bool all_verified;
-	int status;                     /* exit status                                             */
+	int status; /* exit status                                             */
 };
 
 /*

@@ -17,8 +17,8 @@ enum fake_kvm_ev { FAKE_GET, FAKE_CLEAR };
 
 struct fake_kvm_event {
 	enum fake_kvm_ev type;
-	uint64_t first, num;        /* CLEAR: the range                                     */
-	uint64_t seq;               /* fake_kvm_tick() at the time: orders against the test's own events */
+	uint64_t first, num; /* CLEAR: the range                                     */
+	uint64_t seq;        /* fake_kvm_tick() at the time: orders against the test's own events */
 };
 
 struct fake_kvm {
@@ -27,7 +27,7 @@ struct fake_kvm {
 	uint64_t log[FAKE_KVM_MAX_PAGES / 64];
 	struct fake_kvm_event ev[FAKE_KVM_MAX_EVENTS];
 	unsigned nev;
-	int fail_clear_at;          /* the n-th CLEAR (1-based) returns -EIO; 0 = none          */
+	int fail_clear_at; /* the n-th CLEAR (1-based) returns -EIO; 0 = none          */
 	unsigned nclears;
 	uint64_t seq;
 };

@@ -13,8 +13,9 @@ static enum cli_result parse(struct bench_opts *o, char *err, const char *const 
 		argv[i + 1] = (char *)args[i];
 	return bench_parse(n + 1, argv, o, err, 256);
 }
-#define PARSE(o, err, ...) parse(o, err, (const char *const[]){ __VA_ARGS__ }, \
-	(int)(sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(o, err, ...)                                  \
+	parse(o, err, (const char *const[]){ __VA_ARGS__ }, \
+	      (int)(sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(char *)))
 
 int main(void)
 {
@@ -23,16 +24,19 @@ int main(void)
 	enum cli_result r;
 
 	r = parse(&o, err, NULL, 0);
-	CHECK(r == CLI_OK && o.mode == DIRTY_MANUAL && o.passes == 3 && o.clear_chunk == 0 && o.run.mem == 128ULL << 20 &&
-	      o.run.vcpus == 2 && !o.json && !o.json_only, "defaults: manual, 3 passes, whole-slot CLEAR, 128M");
+	CHECK(r == CLI_OK && o.mode == DIRTY_MANUAL && o.passes == 3 && o.clear_chunk == 0 &&
+		      o.run.mem == 128ULL << 20 && o.run.vcpus == 2 && !o.json && !o.json_only,
+	      "defaults: manual, 3 passes, whole-slot CLEAR, 128M");
 	r = PARSE(&o, err, "--dirty", "manual-init-set", "--passes=2", "--clear-chunk", "2M", "--vcpus", "1",
 		  "--backing", "hugetlb-1G", "--mem", "1G", "--json", "x.json", "--label", "c1");
 	CHECK(r == CLI_OK && o.mode == DIRTY_MANUAL_INIT_SET && o.passes == 2 && o.clear_chunk == 2ULL << 20 &&
-	      o.run.vcpus == 1 && o.run.backing == MEM_HUGETLB_1G && o.run.mem == 1ULL << 30 &&
-	      !strcmp(o.json, "x.json") && !strcmp(o.label, "c1"), "own options and run options mixed: %s", err);
+		      o.run.vcpus == 1 && o.run.backing == MEM_HUGETLB_1G && o.run.mem == 1ULL << 30 &&
+		      !strcmp(o.json, "x.json") && !strcmp(o.label, "c1"),
+	      "own options and run options mixed: %s", err);
 	r = PARSE(&o, err, "--dirty=ring", "--ring-size", "4096", "--json-only");
 	CHECK(r == CLI_OK && o.mode == DIRTY_RING && o.ring_size == 4096 && o.json_only && o.run.quiet &&
-	      !strcmp(o.json, "-"), "--json-only: quiet, JSON on stdout");
+		      !strcmp(o.json, "-"),
+	      "--json-only: quiet, JSON on stdout");
 	r = PARSE(&o, err, "--no-park");
 	CHECK(r == CLI_OK && o.no_park && !o.json_only, "--no-park");
 	r = PARSE(&o, err, "--clear-chunk", "slot");

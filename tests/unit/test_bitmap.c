@@ -41,12 +41,24 @@ static void fill_random(uint64_t *bm, size_t nbits, int kind)
 
 	for (size_t w = 0; w < nw; w++) {
 		switch (kind) {
-		case 0: bm[w] = 0; break;                                   /* all zero  */
-		case 1: bm[w] = ~0ULL; break;                               /* all ones  */
-		case 2: bm[w] = rnd(); break;                               /* 50 %      */
-		case 3: bm[w] = (rnd() % 16 == 0) ? 1ULL << (rnd() % 64) : 0; break; /* sparse */
-		case 4: bm[w] = ~((rnd() % 8 == 0) ? 1ULL << (rnd() % 64) : 0); break; /* dense */
-		default: bm[w] = (rnd() % 3 == 0) ? rnd() & rnd() : 0; break; /* clustered */
+		case 0:
+			bm[w] = 0;
+			break; /* all zero  */
+		case 1:
+			bm[w] = ~0ULL;
+			break; /* all ones  */
+		case 2:
+			bm[w] = rnd();
+			break; /* 50 %      */
+		case 3:
+			bm[w] = (rnd() % 16 == 0) ? 1ULL << (rnd() % 64) : 0;
+			break; /* sparse */
+		case 4:
+			bm[w] = ~((rnd() % 8 == 0) ? 1ULL << (rnd() % 64) : 0);
+			break; /* dense */
+		default:
+			bm[w] = (rnd() % 3 == 0) ? rnd() & rnd() : 0;
+			break; /* clustered */
 		}
 	}
 	/* Bits at or past nbits must be ignored by every reader: make them dirty. */
@@ -116,8 +128,8 @@ int main(void)
 	int bad_next = 0, bad_clear = 0, bad_count = 0, bad_each = 0, bad_range = 0, bad_or = 0;
 	int bad_clr = 0, bad_set = 0, kinds_seen = 0;
 
-	CHECK(bitmap_words(0) == 0 && bitmap_words(1) == 1 && bitmap_words(64) == 1 &&
-	      bitmap_words(65) == 2, "bitmap_words rounds up to whole 64-bit words");
+	CHECK(bitmap_words(0) == 0 && bitmap_words(1) == 1 && bitmap_words(64) == 1 && bitmap_words(65) == 2,
+	      "bitmap_words rounds up to whole 64-bit words");
 
 	for (int it = 0; it < ITERS; it++) {
 		size_t nbits = pick_size(it), n, k;
@@ -180,11 +192,10 @@ int main(void)
 		}
 	}
 	CHECK(kinds_seen == 0x3f, "random bitmaps covered all-zero, all-ones, 50%%, sparse, dense, clustered");
-	CHECK(bad_next == 0, "bitmap_next_set matches the per-bit reference on %d random bitmaps (%d wrong)",
-	      ITERS, bad_next);
+	CHECK(bad_next == 0, "bitmap_next_set matches the per-bit reference on %d random bitmaps (%d wrong)", ITERS,
+	      bad_next);
 	CHECK(bad_clear == 0, "bitmap_next_clear matches the per-bit reference (%d wrong)", bad_clear);
-	CHECK(bad_count == 0, "bitmap_count matches the per-bit popcount, tail garbage ignored (%d wrong)",
-	      bad_count);
+	CHECK(bad_count == 0, "bitmap_count matches the per-bit popcount, tail garbage ignored (%d wrong)", bad_count);
 	CHECK(bad_each == 0, "bitmap_for_each_set yields exactly the set bits in order (%d wrong)", bad_each);
 	CHECK(bad_range == 0, "bitmap_for_each_range yields the runs, split at max_run (%d wrong)", bad_range);
 	CHECK(bad_or == 0, "bitmap_or folds src into dst and counts newly set bits (%d wrong)", bad_or);
@@ -197,7 +208,7 @@ int main(void)
 	      "empty bitmap: next_set/next_clear return nbits (0)");
 	bitmap_set(a, 70);
 	CHECK(bitmap_next_set(a, 128, 0) == 70 && bitmap_next_set(a, 128, 70) == 70 &&
-	      bitmap_next_set(a, 128, 71) == 128 && bitmap_next_set(a, 70, 0) == 70,
+		      bitmap_next_set(a, 128, 71) == 128 && bitmap_next_set(a, 70, 0) == 70,
 	      "next_set finds bit 70 in word 1, returns nbits past it and when nbits excludes it");
 	bitmap_clear(a, 70);
 	CHECK(a[1] == 0, "bitmap_clear clears the bit");
@@ -207,8 +218,7 @@ int main(void)
 
 		memset(a, 0xff, 16);
 		rc = bitmap_for_each_set(a, 128, collect_bit, &c); /* CHECK evaluates its condition twice */
-		CHECK(rc == 42 && c.n == 3,
-		      "a non-zero callback return stops for_each_set and is returned");
+		CHECK(rc == 42 && c.n == 3, "a non-zero callback return stops for_each_set and is returned");
 	}
 	{
 		struct collect c = { v1, 0, 0 };

@@ -76,7 +76,8 @@ static void test_defaults(void)
 	char err[256];
 
 	CHECK(parse(&o, err, NULL, NULL, NULL, NULL) == CLI_OK, "no options is valid");
-	CHECK(o.vcpus == 2 && o.mem == 256ULL << 20 && o.backing == MEM_HUGETLB_2M, "defaults: 2 vCPUs, 256M, hugetlb-2M");
+	CHECK(o.vcpus == 2 && o.mem == 256ULL << 20 && o.backing == MEM_HUGETLB_2M,
+	      "defaults: 2 vCPUs, 256M, hugetlb-2M");
 	CHECK(o.write_pct == 100 && o.duration_ms == 2000 && !o.dirty_log && !o.json, "defaults: 100%% writes, 2s");
 	CHECK(!strcmp(o.guest, CLI_DEFAULT_GUEST), "default guest path");
 	CHECK(o.pattern == RVMIG_PATTERN_SEQUENTIAL, "default pattern sequential");
@@ -87,15 +88,20 @@ static void test_good(void)
 	struct run_opts o;
 	char err[256];
 
-	CHECK(parse(&o, err, "--vcpus", "4", "--mem=1G", "--backing=hugetlb-1G") == CLI_OK, "vcpus 4 mem 1G hugetlb-1G: %s", err);
+	CHECK(parse(&o, err, "--vcpus", "4", "--mem=1G", "--backing=hugetlb-1G") == CLI_OK,
+	      "vcpus 4 mem 1G hugetlb-1G: %s", err);
 	CHECK(o.vcpus == 4 && o.mem == 1ULL << 30 && o.backing == MEM_HUGETLB_1G, "values taken");
-	CHECK(parse(&o, err, "--pattern", "hotcold", "--hot-pct", "5") == CLI_OK && o.pattern == RVMIG_PATTERN_HOTCOLD &&
-	      o.hot_pct == 5, "pattern hotcold, hot-pct 5");
+	CHECK(parse(&o, err, "--pattern", "hotcold", "--hot-pct", "5") == CLI_OK &&
+		      o.pattern == RVMIG_PATTERN_HOTCOLD && o.hot_pct == 5,
+	      "pattern hotcold, hot-pct 5");
 	CHECK(parse(&o, err, "--dirty-log", "--quiet", "--duration", "500ms") == CLI_OK && o.dirty_log && o.quiet &&
-	      o.duration_ms == 500, "flags and duration");
+		      o.duration_ms == 500,
+	      "flags and duration");
 	CHECK(parse(&o, err, "--json", "out.json", "--guest", "g.bin") == CLI_OK && !strcmp(o.json, "out.json") &&
-	      !strcmp(o.guest, "g.bin"), "json and guest paths");
-	CHECK(parse(&o, err, "--backing", "anon", "--mem", "4M") == CLI_OK && o.mem == 4ULL << 20, "anon 4M is the minimum");
+		      !strcmp(o.guest, "g.bin"),
+	      "json and guest paths");
+	CHECK(parse(&o, err, "--backing", "anon", "--mem", "4M") == CLI_OK && o.mem == 4ULL << 20,
+	      "anon 4M is the minimum");
 	CHECK(parse(&o, err, "--backing", "anon", "--mem", "6148K") == CLI_OK, "anon takes any 4K multiple");
 	CHECK(parse(&o, err, "--rate", "1000", "--write-pct", "0") == CLI_OK && o.rate == 1000 && o.write_pct == 0,
 	      "rate and 0%% writes");
@@ -110,11 +116,13 @@ static void test_bad(void)
 
 	CHECK(parse(&o, err, "--help", NULL, NULL, NULL) == CLI_HELP, "--help");
 	CHECK(parse(&o, err, "--mem", "5M", NULL, NULL) == CLI_USAGE && strstr(err, "not a multiple") &&
-	      strstr(err, "try --mem 6M"), "5M on hugetlb-2M: %s", err);
+		      strstr(err, "try --mem 6M"),
+	      "5M on hugetlb-2M: %s", err);
 	CHECK(parse(&o, err, "--mem", "1536M", "--backing", "hugetlb-1G") == CLI_USAGE && strstr(err, "try --mem 2G"),
 	      "1536M on hugetlb-1G: %s", err);
 	CHECK(parse(&o, err, "--mem", "6M", "--backing", "thp") == CLI_OK, "thp 6M is 2M-aligned");
-	CHECK(parse(&o, err, "--mem", "2M", NULL, NULL) == CLI_USAGE && strstr(err, "too small"), "2M too small: %s", err);
+	CHECK(parse(&o, err, "--mem", "2M", NULL, NULL) == CLI_USAGE && strstr(err, "too small"), "2M too small: %s",
+	      err);
 	CHECK(parse(&o, err, "--mem", "lots", NULL, NULL) == CLI_USAGE && strstr(err, "256M"), "mem lots: %s", err);
 	CHECK(parse(&o, err, "--vcpus", "17", NULL, NULL) == CLI_USAGE && strstr(err, "1 to 16"), "17 vCPUs: %s", err);
 	CHECK(parse(&o, err, "--vcpus", "0", NULL, NULL) == CLI_USAGE, "0 vCPUs");
@@ -125,10 +133,14 @@ static void test_bad(void)
 	      "unknown pattern lists the choices: %s", err);
 	CHECK(parse(&o, err, "--write-pct", "101", NULL, NULL) == CLI_USAGE, "write-pct 101");
 	CHECK(parse(&o, err, "--hot-pct", "0", NULL, NULL) == CLI_USAGE, "hot-pct 0");
-	CHECK(parse(&o, err, "--duration", "forever", NULL, NULL) == CLI_USAGE && strstr(err, "500ms"), "duration forever");
-	CHECK(parse(&o, err, "--json", NULL, NULL, NULL) == CLI_USAGE && strstr(err, "needs a value"), "--json without value");
-	CHECK(parse(&o, err, "--frobnicate", NULL, NULL, NULL) == CLI_USAGE && strstr(err, "unknown option"), "unknown option");
-	CHECK(parse(&o, err, "stray", NULL, NULL, NULL) == CLI_USAGE && strstr(err, "unexpected argument"), "stray argument");
+	CHECK(parse(&o, err, "--duration", "forever", NULL, NULL) == CLI_USAGE && strstr(err, "500ms"),
+	      "duration forever");
+	CHECK(parse(&o, err, "--json", NULL, NULL, NULL) == CLI_USAGE && strstr(err, "needs a value"),
+	      "--json without value");
+	CHECK(parse(&o, err, "--frobnicate", NULL, NULL, NULL) == CLI_USAGE && strstr(err, "unknown option"),
+	      "unknown option");
+	CHECK(parse(&o, err, "stray", NULL, NULL, NULL) == CLI_USAGE && strstr(err, "unexpected argument"),
+	      "stray argument");
 	CHECK(parse(&o, err, "--dirty-log=yes", NULL, NULL, NULL) == CLI_USAGE, "flag with a value");
 	CHECK(parse(&o, err, "--vcpus", "16", "--mem", "4M") == CLI_OK, "16 vCPUs in 4M still have 2 pages each");
 	CHECK(parse(&o, err, "--mem", "512G", "--backing", "anon") == CLI_USAGE, "512G beyond what we map");

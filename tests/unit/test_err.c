@@ -12,8 +12,7 @@ int main(void)
 	CHECK(err_first(buf, sizeof(buf), -ENOSPC, "round %d: %s", 3, "short write") == -ENOSPC,
 	      "a -errno is returned as it is");
 	CHECK(strcmp(buf, "round 3: short write") == 0, "the first failure is formatted into the buffer");
-	CHECK(err_first(buf, sizeof(buf), 5, "later failure") == -EIO,
-	      "a code that is not a -errno becomes -EIO");
+	CHECK(err_first(buf, sizeof(buf), 5, "later failure") == -EIO, "a code that is not a -errno becomes -EIO");
 	CHECK(strcmp(buf, "round 3: short write") == 0, "a later failure does not replace the first");
 
 	char small[8] = "";

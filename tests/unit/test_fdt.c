@@ -90,7 +90,8 @@ static void test_tree(void)
 	CHECK(cpus >= 0, "/cpus exists");
 	CHECK(get_u32(buf, cpus, "timebase-frequency") == 10000000, "timebase-frequency");
 	n = 0;
-	fdt_for_each_subnode(node, buf, cpus) {
+	fdt_for_each_subnode(node, buf, cpus)
+	{
 		char name[16];
 
 		snprintf(name, sizeof(name), "cpu@%x", n);
@@ -137,7 +138,8 @@ static void test_limits(void)
 	CHECK(fdt_build(&d, buf, sizeof(buf)) > 0, "RVMIG_MAX_VCPUS harts fit in RVMIG_FDT_MAX");
 	d.mmu_type = NULL;
 	CHECK(fdt_build(&d, buf, sizeof(buf)) > 0 &&
-	      fdt_getprop(buf, fdt_path_offset(buf, "/cpus/cpu@0"), "mmu-type", NULL) == NULL, "mmu-type optional");
+		      fdt_getprop(buf, fdt_path_offset(buf, "/cpus/cpu@0"), "mmu-type", NULL) == NULL,
+	      "mmu-type optional");
 }
 
 int main(void)

@@ -33,13 +33,15 @@ int main(void)
 	json_finish(&j);
 	fclose(f);
 
-	CHECK(buf[0] == '{' && buf[strlen(buf) - 2] == '}' && buf[strlen(buf) - 1] == '\n', "one object, newline-terminated");
+	CHECK(buf[0] == '{' && buf[strlen(buf) - 2] == '}' && buf[strlen(buf) - 1] == '\n',
+	      "one object, newline-terminated");
 	CHECK(strstr(buf, "\"a\": 18446744073709551615,") != NULL, "u64 max and a comma");
 	CHECK(strstr(buf, "\"s\": \"q\\\"b\\\\n\\n\"") != NULL, "string escaping: %s", buf);
 	CHECK(strstr(buf, "[\n    1,\n    2\n  ]") != NULL, "array items separated and indented");
 	CHECK(strstr(buf, "\"empty\": []") != NULL, "empty array");
 	CHECK(strstr(buf, "\"d\": 0.5") && strstr(buf, "\"inf\": null"), "doubles, non-finite as null");
-	CHECK(strstr(buf, "\"t\": true") && strstr(buf, "\"n\": null") && strstr(buf, "\"neg\": -3"), "bool, null, negative");
+	CHECK(strstr(buf, "\"t\": true") && strstr(buf, "\"n\": null") && strstr(buf, "\"neg\": -3"),
+	      "bool, null, negative");
 	CHECK(strstr(buf, ",\n}") == NULL && strstr(buf, ",,") == NULL, "no trailing or double commas");
 
 	/* The --json file helpers: a good file, an unwritable path, a full device. */

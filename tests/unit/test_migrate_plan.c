@@ -32,8 +32,10 @@ static void test_xport(void)
 	CHECK(xport_parse("tcp:127.0.0.1:4444", false, &a) == 0 && a.port == 4444 && !strcmp(a.host, "127.0.0.1"),
 	      "tcp host:port parses");
 	CHECK(xport_parse("tcp:4444", true, &a) == 0 && a.port == 4444 && !a.host[0], "tcp:PORT listens on any");
-	CHECK(xport_parse("tcp:4444", false, &a) == 0 && !strcmp(a.host, "127.0.0.1"), "tcp:PORT connects to localhost");
-	CHECK(xport_parse("tcp:h:0", false, &a) != 0 && xport_parse("tcp:h:70000", false, &a) != 0, "bad ports refused");
+	CHECK(xport_parse("tcp:4444", false, &a) == 0 && !strcmp(a.host, "127.0.0.1"),
+	      "tcp:PORT connects to localhost");
+	CHECK(xport_parse("tcp:h:0", false, &a) != 0 && xport_parse("tcp:h:70000", false, &a) != 0,
+	      "bad ports refused");
 	CHECK(xport_parse("udp:1", false, &a) != 0, "unknown scheme refused");
 }
 
@@ -44,14 +46,27 @@ static void test_cli(void)
 	char err[256];
 
 	CHECK(parse_m(&o, NULL, 0) == CLI_OK && o.dirty == DIRTY_MANUAL && o.to.kind == XPORT_LOCAL &&
-	      o.clear_chunk == (1ULL << 30) && o.downtime_ms == 300 && o.max_rounds == 30 && o.max_bandwidth == 0,
+		      o.clear_chunk == (1ULL << 30) && o.downtime_ms == 300 && o.max_rounds == 30 &&
+		      o.max_bandwidth == 0,
 	      "migrate defaults");
 	{
-		const char *a[] = { "--dirty", "ring", "--mem", "64M", "--to=tcp:127.0.0.1:5000", "--max-bandwidth",
-				    "64M", "--clear-chunk", "2M", "--vcpus", "2", "--downtime-limit", "50ms" };
+		const char *a[] = { "--dirty",
+				    "ring",
+				    "--mem",
+				    "64M",
+				    "--to=tcp:127.0.0.1:5000",
+				    "--max-bandwidth",
+				    "64M",
+				    "--clear-chunk",
+				    "2M",
+				    "--vcpus",
+				    "2",
+				    "--downtime-limit",
+				    "50ms" };
 		CHECK(parse_m(&o, a, 13) == CLI_OK && o.dirty == DIRTY_RING && o.run.mem == (64ULL << 20) &&
-		      o.to.kind == XPORT_TCP && o.max_bandwidth == (64ULL << 20) && o.clear_chunk == (2ULL << 20) &&
-		      o.downtime_ms == 50, "migrate options mixed with run options");
+			      o.to.kind == XPORT_TCP && o.max_bandwidth == (64ULL << 20) &&
+			      o.clear_chunk == (2ULL << 20) && o.downtime_ms == 50,
+		      "migrate options mixed with run options");
 	}
 	{
 		const char *a[] = { "--dirty", "bogus" };
@@ -76,7 +91,8 @@ static void test_cli(void)
 	{
 		char *a[] = { "recv", "--listen", "tcp:5000", "--mem", "128M" };
 		CHECK(cli_parse_recv(5, a, &r, err, sizeof(err)) == CLI_OK && r.listen.port == 5000 &&
-		      r.run.mem == (128ULL << 20), "recv options");
+			      r.run.mem == (128ULL << 20),
+		      "recv options");
 		char *b[] = { "recv", "--mem", "128M" };
 		CHECK(cli_parse_recv(3, b, &r, err, sizeof(err)) == CLI_USAGE, "recv without --listen refused");
 		char *c[] = { "recv", "--listen", "tcp:1", "--dirty", "get" };
@@ -132,15 +148,15 @@ static void test_conv(void)
 	CHECK(d1 == CONV_CONTINUE && e == UINT64_MAX, "unknown bandwidth continues");
 	conv_init(&c, 300000000ULL, 30, 3);
 	d1 = conv_decide(&c, 1, 10 << 20, 64.0 * (1 << 20), &e);
-	CHECK(d1 == CONV_CONVERGED && e > 150000000ULL &&
-	      e < 160000000ULL, "10M at 64M/s = 156 ms fits 300 ms");
+	CHECK(d1 == CONV_CONVERGED && e > 150000000ULL && e < 160000000ULL, "10M at 64M/s = 156 ms fits 300 ms");
 	/* CHECK evaluates its condition twice: decide first, check the results. */
 	conv_init(&c, 300000000ULL, 30, 3);
 	d1 = conv_decide(&c, 1, 64 << 20, 32.0 * (1 << 20), &e);
 	d2 = conv_decide(&c, 2, 63 << 20, 32.0 * (1 << 20), &e);
 	d3 = conv_decide(&c, 3, 64 << 20, 32.0 * (1 << 20), &e);
 	d4 = conv_decide(&c, 4, 62 << 20, 32.0 * (1 << 20), &e);
-	CHECK(d1 == CONV_CONTINUE && d2 == CONV_CONTINUE && d3 == CONV_CONTINUE, "3 rounds not shrinking by 10%%: continue");
+	CHECK(d1 == CONV_CONTINUE && d2 == CONV_CONTINUE && d3 == CONV_CONTINUE,
+	      "3 rounds not shrinking by 10%%: continue");
 	CHECK(d4 == CONV_FORCED_STALLED, "the 3rd round without shrinking forces the switch");
 	conv_init(&c, 300000000ULL, 3, 3);
 	d1 = conv_decide(&c, 1, 64 << 20, 1.0 * (1 << 20), &e);

@@ -15,20 +15,20 @@
 #include "mig/send.h"
 #include "mig/stream.h"
 
-#define NPAGES      4096                /* 16M slot                                         */
-#define CHUNK_BYTES (2ULL << 20)        /* 512 pages a chunk: 8 chunks                       */
+#define NPAGES      4096         /* 16M slot                                         */
+#define CHUNK_BYTES (2ULL << 20) /* 512 pages a chunk: 8 chunks                       */
 
 /* What the test's "link" saw. */
 struct link {
 	struct dirty *d;
-	unsigned batches, fail_at;          /* the fail_at-th send fails (1-based), 0 = never   */
+	unsigned batches, fail_at; /* the fail_at-th send fails (1-based), 0 = never   */
 	uint64_t sent[NPAGES];
 	unsigned nsent;
-	uint64_t sent_seq[NPAGES];          /* fake_kvm_tick() when the page went out           */
-	bool bit_set_while_sending;         /* every page's bit was set during its send         */
-	bool bit_clear_after_send;          /* every page's bit was clear once sent() ran       */
-	uint64_t write_during_send;         /* page the guest writes while its batch is on the wire, or ~0 */
-	uint64_t redirty_in_sent;           /* page a harvest in sent() finds dirty again, or ~0 */
+	uint64_t sent_seq[NPAGES];  /* fake_kvm_tick() when the page went out           */
+	bool bit_set_while_sending; /* every page's bit was set during its send         */
+	bool bit_clear_after_send;  /* every page's bit was clear once sent() ran       */
+	uint64_t write_during_send; /* page the guest writes while its batch is on the wire, or ~0 */
+	uint64_t redirty_in_sent;   /* page a harvest in sent() finds dirty again, or ~0 */
 	uint64_t failed_chunk;
 	int clear_rc;
 };
@@ -127,8 +127,8 @@ static void test_round0(enum dirty_mode mode)
 	      dirty_mode_name(mode));
 	link_init(&l, &d);
 	rc = send_dirty_pages(&d, &link_ops, &l);
-	CHECK(rc == 0 && l.nsent == NPAGES && count_set(&d) == 0, "%s: round 0 sends every page once, bitmap empty after",
-	      dirty_mode_name(mode));
+	CHECK(rc == 0 && l.nsent == NPAGES && count_set(&d) == 0,
+	      "%s: round 0 sends every page once, bitmap empty after", dirty_mode_name(mode));
 	CHECK(l.bit_set_while_sending && l.bit_clear_after_send,
 	      "%s: a page's bit is set while its batch is sent and cleared only after", dirty_mode_name(mode));
 	if (mode == DIRTY_MANUAL_INIT_SET) {
@@ -158,7 +158,8 @@ static void test_failed_send(enum dirty_mode mode)
 	      dirty_mode_name(mode), l.nsent, (unsigned long long)count_set(&d));
 	link_init(&l, &d);
 	rc = send_dirty_pages(&d, &link_ops, &l);
-	CHECK(rc == 0 && l.nsent == NPAGES - 2 * STREAM_BATCH_MAX && l.sent[0] == 2 * STREAM_BATCH_MAX && count_set(&d) == 0,
+	CHECK(rc == 0 && l.nsent == NPAGES - 2 * STREAM_BATCH_MAX && l.sent[0] == 2 * STREAM_BATCH_MAX &&
+		      count_set(&d) == 0,
 	      "%s: the retry sends exactly the pages the failed round did not", dirty_mode_name(mode));
 	dirty_free(&d);
 }
@@ -220,7 +221,7 @@ static void test_failed_clear(void)
 	link_init(&l, &d);
 	rc = send_dirty_pages(&d, &link_ops, &l);
 	CHECK(rc == -EIO && l.clear_rc == -EIO && l.failed_chunk == 1 && l.nsent == chunk_pages &&
-	      count_set(&d) == NPAGES - chunk_pages,
+		      count_set(&d) == NPAGES - chunk_pages,
 	      "manual-init-set: a failed CLEAR of chunk 1 sends none of its pages (%u sent, %llu dirty)", l.nsent,
 	      (unsigned long long)count_set(&d));
 	dirty_free(&d);
@@ -241,7 +242,8 @@ int main(void)
 	fake_kvm_reset(NPAGES);
 	memset(&m, 0, sizeof(m));
 	CHECK(dirty_init(&d, DIRTY_RING, &m, 0, NPAGES * RVMIG_PAGE_SIZE, CHUNK_BYTES, 64) == 0 &&
-	      dirty_setup_vm(&d) == -EOPNOTSUPP, "ring: refused when KVM lacks the ring capability");
+		      dirty_setup_vm(&d) == -EOPNOTSUPP,
+	      "ring: refused when KVM lacks the ring capability");
 	dirty_free(&d);
 	CHECK_DONE();
 }

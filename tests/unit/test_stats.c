@@ -32,7 +32,8 @@ static void test_quantiles(void)
 	CHECK(stats_hist_quantile(h, RVMIG_HIST_BUCKETS, 0, 0.99) <= 4, "p99 = rank 990 still fast (top edge)");
 	CHECK(stats_hist_quantile(h, RVMIG_HIST_BUCKETS, 0, 0.991) >= 1024, "rank 991 is slow");
 	CHECK(stats_hist_quantile(h, RVMIG_HIST_BUCKETS, 0, 0.999) >= 1024 &&
-	      stats_hist_quantile(h, RVMIG_HIST_BUCKETS, 0, 0.999) <= 2048, "p99.9 = rank 999 in the slow bucket");
+		      stats_hist_quantile(h, RVMIG_HIST_BUCKETS, 0, 0.999) <= 2048,
+	      "p99.9 = rank 999 in the slow bucket");
 	CHECK(stats_hist_quantile(h, RVMIG_HIST_BUCKETS, 1500000, 1.0) == 1500000, "max is exact");
 
 	/* Bucket 0 holds 0..1 ticks. */

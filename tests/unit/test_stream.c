@@ -19,13 +19,18 @@
 #include "rvmig_abi.h"
 
 #define PS       4096u
-#define RAM_SIZE (8u << 20)          /* 2048 pages, 4 blocks of 2M */
+#define RAM_SIZE (8u << 20) /* 2048 pages, 4 blocks of 2M */
 #define NPAGES   (RAM_SIZE / PS)
 #define BLOCK    (2u << 20)
 
 static const struct stream_header shape = {
-	.version = STREAM_VERSION, .page_size = PS, .ram_base = RVMIG_RAM_BASE, .ram_size = RAM_SIZE,
-	.nr_vcpus = 2, .backing = STREAM_BACKING_HUGETLB_2M, .backing_page_size = 2u << 20,
+	.version = STREAM_VERSION,
+	.page_size = PS,
+	.ram_base = RVMIG_RAM_BASE,
+	.ram_size = RAM_SIZE,
+	.nr_vcpus = 2,
+	.backing = STREAM_BACKING_HUGETLB_2M,
+	.backing_page_size = 2u << 20,
 	.abi_version = RVMIG_ABI_VERSION,
 };
 
@@ -102,7 +107,7 @@ static size_t capture(sender_fn fn, uint8_t **out)
 /* ---- receiver side ---- */
 
 struct result {
-	int rc;                       /* first error, or 0 when END arrived */
+	int rc; /* first error, or 0 when END arrived */
 	char err[STREAM_ERR_LEN];
 	struct stream_header hdr;
 	uint64_t batches, pages, zero_pages, round_ends, vcpus, hash_records, end_seq;
@@ -260,8 +265,7 @@ static void send_small_end(struct stream_writer *w)
 }
 
 /* Forged batch payload: round 1, given count, one page entry with index/flags, data if not zero. */
-static void forge_batch(struct stream_writer *w, uint32_t count, uint64_t index, uint32_t flags,
-			uint32_t extra)
+static void forge_batch(struct stream_writer *w, uint32_t count, uint64_t index, uint32_t flags, uint32_t extra)
 {
 	static uint8_t p[16 + 12 + PS + 8];
 	uint32_t len = 16 + 12 + ((flags & STREAM_PAGE_ZERO) ? 0 : PS) + extra;
@@ -276,11 +280,26 @@ static void forge_batch(struct stream_writer *w, uint32_t count, uint64_t index,
 	stream_write_end(w);
 }
 
-static void s_index_oor(struct stream_writer *w) { forge_batch(w, 1, NPAGES, 0, 0); }
-static void s_count_big(struct stream_writer *w) { forge_batch(w, 100000, 1, 0, 0); }
-static void s_count_two(struct stream_writer *w) { forge_batch(w, 2, 1, 0, 0); }
-static void s_flags(struct stream_writer *w) { forge_batch(w, 1, 1, 0x4, 0); }
-static void s_trailing(struct stream_writer *w) { forge_batch(w, 1, 1, 0, 8); }
+static void s_index_oor(struct stream_writer *w)
+{
+	forge_batch(w, 1, NPAGES, 0, 0);
+}
+static void s_count_big(struct stream_writer *w)
+{
+	forge_batch(w, 100000, 1, 0, 0);
+}
+static void s_count_two(struct stream_writer *w)
+{
+	forge_batch(w, 2, 1, 0, 0);
+}
+static void s_flags(struct stream_writer *w)
+{
+	forge_batch(w, 1, 1, 0x4, 0);
+}
+static void s_trailing(struct stream_writer *w)
+{
+	forge_batch(w, 1, 1, 0, 8);
+}
 
 static void s_len_huge(struct stream_writer *w)
 {
@@ -311,10 +330,22 @@ static void forge_end(struct stream_writer *w, int64_t dpages, int64_t dzero, in
 	stream_write_record(w, STREAM_REC_END, p, 24);
 }
 
-static void s_end_ok(struct stream_writer *w) { forge_end(w, 0, 0, 0); }
-static void s_end_pages(struct stream_writer *w) { forge_end(w, 1, 0, 0); }
-static void s_end_zero(struct stream_writer *w) { forge_end(w, 0, -1, 0); }
-static void s_end_bytes(struct stream_writer *w) { forge_end(w, 0, 0, -16); }
+static void s_end_ok(struct stream_writer *w)
+{
+	forge_end(w, 0, 0, 0);
+}
+static void s_end_pages(struct stream_writer *w)
+{
+	forge_end(w, 1, 0, 0);
+}
+static void s_end_zero(struct stream_writer *w)
+{
+	forge_end(w, 0, -1, 0);
+}
+static void s_end_bytes(struct stream_writer *w)
+{
+	forge_end(w, 0, 0, -16);
+}
 
 static void s_end_open_round(struct stream_writer *w)
 {
@@ -377,9 +408,21 @@ static void forge_vcpu(struct stream_writer *w, uint32_t id, uint32_t size)
 	stream_write_record(w, STREAM_REC_VCPU, b, 8 + 12 + (size > 300 ? 0 : size));
 }
 
-static void s_vcpu_id(struct stream_writer *w) { stream_write_header(w, &shape); forge_vcpu(w, 2, 8); }
-static void s_vcpu_size(struct stream_writer *w) { stream_write_header(w, &shape); forge_vcpu(w, 0, 300); }
-static void s_vcpu_zero(struct stream_writer *w) { stream_write_header(w, &shape); forge_vcpu(w, 0, 0); }
+static void s_vcpu_id(struct stream_writer *w)
+{
+	stream_write_header(w, &shape);
+	forge_vcpu(w, 2, 8);
+}
+static void s_vcpu_size(struct stream_writer *w)
+{
+	stream_write_header(w, &shape);
+	forge_vcpu(w, 0, 300);
+}
+static void s_vcpu_zero(struct stream_writer *w)
+{
+	stream_write_header(w, &shape);
+	forge_vcpu(w, 0, 0);
+}
 static void s_vcpu_dup(struct stream_writer *w)
 {
 	stream_write_header(w, &shape);
@@ -419,7 +462,10 @@ static void s_bad_header(struct stream_writer *w)
 	stream_write_record(w, STREAM_REC_HEADER, p, sizeof(p));
 }
 
-static void s_abort_first(struct stream_writer *w) { stream_write_abort(w, "receiver out of memory"); }
+static void s_abort_first(struct stream_writer *w)
+{
+	stream_write_abort(w, "receiver out of memory");
+}
 static void s_abort_mid(struct stream_writer *w)
 {
 	send_small(w);
@@ -482,39 +528,47 @@ static void test_round_trip(void)
 	CHECK(res.hash_records == 1 && !memcmp(h, res.hashes, sizeof(h)),
 	      "block hashes round trip and match the receiver's RAM");
 	CHECK(res.totals.pages == NPAGES + 3 && res.totals.zero_pages == res.zero_pages &&
-	      res.totals.bytes > (uint64_t)NPAGES * PS * 4 / 5, "end totals: %llu pages, %llu zero, %llu bytes",
-	      (unsigned long long)res.totals.pages, (unsigned long long)res.totals.zero_pages,
-	      (unsigned long long)res.totals.bytes);
+		      res.totals.bytes > (uint64_t)NPAGES * PS * 4 / 5,
+	      "end totals: %llu pages, %llu zero, %llu bytes", (unsigned long long)res.totals.pages,
+	      (unsigned long long)res.totals.zero_pages, (unsigned long long)res.totals.bytes);
 
 	run(s_many_hashes, &res);
-	CHECK(res.rc == 0 && res.hash_records == 4, "262144 hashes split into 4 records (rc %d, %llu)",
-	      res.rc, (unsigned long long)res.hash_records);
+	CHECK(res.rc == 0 && res.hash_records == 4, "262144 hashes split into 4 records (rc %d, %llu)", res.rc,
+	      (unsigned long long)res.hash_records);
 }
 
 static void test_header_checks(void)
 {
-	struct { const char *field, *msg; struct stream_header got; } cases[6];
+	struct {
+		const char *field, *msg;
+		struct stream_header got;
+	} cases[6];
 	char why[512];
 	int n = 0, rc;
 
 	for (int i = 0; i < 6; i++)
 		cases[i].got = shape;
-	cases[n].field = "version"; cases[n].got.version = 2;
+	cases[n].field = "version";
+	cases[n].got.version = 2;
 	cases[n++].msg = "stream version differs: sender 2, receiver 1";
-	cases[n].field = "page size"; cases[n].got.page_size = 65536;
+	cases[n].field = "page size";
+	cases[n].got.page_size = 65536;
 	cases[n++].msg = "page size differs: sender 65536, receiver 4096";
-	cases[n].field = "RAM base"; cases[n].got.ram_base = 0x40000000;
+	cases[n].field = "RAM base";
+	cases[n].got.ram_base = 0x40000000;
 	cases[n++].msg = "RAM base differs: sender 0x40000000, receiver 0x80000000";
-	cases[n].field = "RAM size"; cases[n].got.ram_size = 16u << 20;
+	cases[n].field = "RAM size";
+	cases[n].got.ram_size = 16u << 20;
 	cases[n++].msg = "RAM size differs: sender 16777216, receiver 8388608";
-	cases[n].field = "vCPUs"; cases[n].got.nr_vcpus = 4;
+	cases[n].field = "vCPUs";
+	cases[n].got.nr_vcpus = 4;
 	cases[n++].msg = "vCPU count differs: sender 4, receiver 2";
-	cases[n].field = "ABI"; cases[n].got.abi_version = 9;
+	cases[n].field = "ABI";
+	cases[n].got.abi_version = 9;
 	cases[n++].msg = "guest ABI version differs: sender 9, receiver 1";
 	for (int i = 0; i < n; i++) {
 		rc = stream_check_header(&shape, &cases[i].got, why, sizeof(why));
-		CHECK(rc == -EINVAL && !strcmp(why, cases[i].msg), "%s mismatch refused: \"%s\"",
-		      cases[i].field, why);
+		CHECK(rc == -EINVAL && !strcmp(why, cases[i].msg), "%s mismatch refused: \"%s\"", cases[i].field, why);
 	}
 	{
 		struct stream_header got = shape;
@@ -523,7 +577,7 @@ static void test_header_checks(void)
 		got.nr_vcpus = 1;
 		rc = stream_check_header(&shape, &got, why, sizeof(why));
 		CHECK(rc == -EINVAL && !strcmp(why, "RAM size differs: sender 1073741824, receiver 8388608; "
-					       "vCPU count differs: sender 1, receiver 2"),
+						    "vCPU count differs: sender 1, receiver 2"),
 		      "several mismatches all named: \"%s\"", why);
 		got = shape;
 		got.backing = STREAM_BACKING_ANON;
@@ -544,14 +598,14 @@ static void test_header_checks(void)
 static void test_rejections(void)
 {
 	expect(s_magic, -EBADMSG, "bad magic: expected \"RVMIGSTR\", got \"GET / HT\"", "bad magic");
-	expect(s_version, -EPROTONOSUPPORT, "unsupported stream version 2 (this build reads 1)",
-	       "bad version");
+	expect(s_version, -EPROTONOSUPPORT, "unsupported stream version 2 (this build reads 1)", "bad version");
 	expect(s_bad_header, -EBADMSG, "header: page size is not a power of two", "insane header");
-	expect(s_batch_first, -EBADMSG, "record #1: expected a header, got a batch record",
-	       "batch before header");
+	expect(s_batch_first, -EBADMSG, "record #1: expected a header, got a batch record", "batch before header");
 	expect(s_header_twice, -EBADMSG, "record #2 (header): second header", "second header");
-	expect(s_index_oor, -EBADMSG, "record #2 (batch): round 1, page 0 of 1: index 2048 out of range "
-	       "(RAM has 2048 pages)", "page index out of range");
+	expect(s_index_oor, -EBADMSG,
+	       "record #2 (batch): round 1, page 0 of 1: index 2048 out of range "
+	       "(RAM has 2048 pages)",
+	       "page index out of range");
 	expect(s_count_big, -EBADMSG, "record #2 (batch): round 1: page count 100000 out of range 1..512",
 	       "oversized count");
 	expect(s_count_two, -EBADMSG, "page 1 of 2 runs past the end of the 4124-byte record",
@@ -563,14 +617,11 @@ static void test_rejections(void)
 	expect(s_bad_tag, -EBADMSG, "record #2 at byte 76: bad tag 0x524d1234", "unknown record tag");
 	expect(s_end_ok, 0, "", "forged end record with the right totals is accepted");
 	expect(s_end_pages, -EBADMSG, "(end): sender sent 3 pages, received 2", "end: page total differs");
-	expect(s_end_zero, -EBADMSG, "(end): sender sent 0 zero pages, received 1",
-	       "end: zero-page total differs");
+	expect(s_end_zero, -EBADMSG, "(end): sender sent 0 zero pages, received 1", "end: zero-page total differs");
 	expect(s_end_bytes, -EBADMSG, "bytes before the end record, received", "end: byte total differs");
 	expect(s_end_open_round, -EBADMSG, "end while round 1 is open", "end inside an open round");
-	expect(s_round_pages, -EBADMSG, "round 4: sender sent 2 pages, received 1",
-	       "round-end page count differs");
-	expect(s_round_back, -EBADMSG, "batch for round 1 after round 1 already ended",
-	       "round number going backwards");
+	expect(s_round_pages, -EBADMSG, "round 4: sender sent 2 pages, received 1", "round-end page count differs");
+	expect(s_round_back, -EBADMSG, "batch for round 1 after round 1 already ended", "round number going backwards");
 	expect(s_round_mixed, -EBADMSG, "batch for round 6 while round 5 is open",
 	       "batch of another round inside an open round");
 	expect(s_vcpu_id, -EBADMSG, "vCPU id 2 out of range (the VM has 2 vCPUs)", "vCPU id out of range");
@@ -617,7 +668,9 @@ static void test_corruption(void)
 		caught += res.rc == -EBADMSG || (res.rc == -EPIPE && strstr(res.err, "truncated"));
 		crc_named += strstr(res.err, "crc mismatch") != NULL;
 	}
-	CHECK(caught == tried, "every single-byte corruption rejected: -EBADMSG, or -EPIPE for a grown length (%d of %d)", caught, tried);
+	CHECK(caught == tried,
+	      "every single-byte corruption rejected: -EBADMSG, or -EPIPE for a grown length (%d of %d)", caught,
+	      tried);
 	CHECK(crc_named > tried / 2, "most corruptions reported as crc mismatches (%d of %d)", crc_named, tried);
 	free(s);
 }
@@ -705,8 +758,13 @@ static void test_timeout(void)
 
 static void test_hashes(void)
 {
-	static const struct { size_t len; uint64_t want; } v[] = {
-		{ 0, 0xef46db3751d8e999ULL }, { 1, 0xd24ec4f1a98c6e5bULL }, { 3, 0x44bc2cf5ad770999ULL },
+	static const struct {
+		size_t len;
+		uint64_t want;
+	} v[] = {
+		{ 0, 0xef46db3751d8e999ULL },
+		{ 1, 0xd24ec4f1a98c6e5bULL },
+		{ 3, 0x44bc2cf5ad770999ULL },
 	};
 	const char *in[] = { "", "a", "abc" };
 	const char *spam = "Nobody inspects the spammish repetition";
@@ -791,8 +849,8 @@ static void test_wire_bytes(void)
 		}
 	}
 	CHECK(sent == 600 && w.bytes - before == stream_pages_wire_bytes(600, PS),
-	      "stream_pages_wire_bytes(600 pages) = %llu, the writer emitted %llu", (unsigned long long)stream_pages_wire_bytes(600, PS),
-	      (unsigned long long)(w.bytes - before));
+	      "stream_pages_wire_bytes(600 pages) = %llu, the writer emitted %llu",
+	      (unsigned long long)stream_pages_wire_bytes(600, PS), (unsigned long long)(w.bytes - before));
 	CHECK(stream_pages_wire_bytes(0, PS) == 0 && stream_pages_wire_bytes(1, PS) == PS + 12 + 28, "0 pages, 1 page");
 	stream_writer_free(&w);
 	close(fd);

@@ -139,8 +139,9 @@ static int bench_clear_chunks(struct bench *b, struct bench_harvest *h)
 		int e = dirty_prepare_chunk(d, c);
 
 		if (e < 0) {
-			snprintf(b->fail, sizeof(b->fail), "KVM_CLEAR_DIRTY_LOG chunk %" PRIu64 " of %" PRIu64 " (%" PRIu64
-				 " pages): %s", c, d->nchunks, d->chunk_pages, strerror(-e));
+			snprintf(b->fail, sizeof(b->fail),
+				 "KVM_CLEAR_DIRTY_LOG chunk %" PRIu64 " of %" PRIu64 " (%" PRIu64 " pages): %s", c,
+				 d->nchunks, d->chunk_pages, strerror(-e));
 			return e;
 		}
 		if (d->st.clears > n0 && h->nchunk_ms < d->nchunks)
@@ -189,15 +190,18 @@ static uint64_t bench_pass_deadline(const struct bench *b)
 /* After a pass timed out: how far each vCPU got, into b->fail. */
 static void bench_blame_pass(struct bench *b)
 {
-	size_t pos = (size_t)snprintf(b->fail, sizeof(b->fail), "dirty pass (epoch %" PRIu64 ") not done within 30 s + 0.5 ms "
-				      "per page:", b->target_epoch);
+	size_t pos = (size_t)snprintf(b->fail, sizeof(b->fail),
+				      "dirty pass (epoch %" PRIu64 ") not done within 30 s + 0.5 ms "
+				      "per page:",
+				      b->target_epoch);
 
 	for (unsigned i = 0; i < b->o.run.vcpus && pos < sizeof(b->fail); i++) {
 		struct rvmig_vcpu_stats s = { 0 };
 
 		stats_snapshot(&b->r->m.stats[i], &s);
-		pos += (size_t)snprintf(b->fail + pos, sizeof(b->fail) - pos, " vCPU %u epoch %" PRIu64 " %" PRIu64 "/%" PRIu64
-					" pages, %" PRIu64 " writes;", i, s.epoch, s.first_writes, s.slice_pages, s.writes);
+		pos += (size_t)snprintf(b->fail + pos, sizeof(b->fail) - pos,
+					" vCPU %u epoch %" PRIu64 " %" PRIu64 "/%" PRIu64 " pages, %" PRIu64 " writes;",
+					i, s.epoch, s.first_writes, s.slice_pages, s.writes);
 	}
 }
 
@@ -287,9 +291,10 @@ static void bench_progress(struct bench *b, unsigned i, const struct bench_pass 
 	if (!bench_say(b))
 		return;
 	printf("[bench] pass %u/%u: %.0f ms, %.0f pages/s, first write p50 %.1f p99.9 %.1f max %.1f us; harvest %.3f ms "
-	       "(GET %.3f, CLEAR %.3f x%" PRIu64 ", ring %.3f); %s left\n", i + 1, b->o.passes, p->wall_ms, p->pages_per_s,
-	       p->lat.p50_us, p->lat.p999_us, p->lat.max_us, p->h.total_ms, p->h.get_ms, p->h.clear_ms, p->h.clears,
-	       p->h.ring_ms, bstat_format_eta(bstat_eta_s(el, i + 1, b->o.passes), eta, sizeof(eta)));
+	       "(GET %.3f, CLEAR %.3f x%" PRIu64 ", ring %.3f); %s left\n",
+	       i + 1, b->o.passes, p->wall_ms, p->pages_per_s, p->lat.p50_us, p->lat.p999_us, p->lat.max_us,
+	       p->h.total_ms, p->h.get_ms, p->h.clear_ms, p->h.clears, p->h.ring_ms,
+	       bstat_format_eta(bstat_eta_s(el, i + 1, b->o.passes), eta, sizeof(eta)));
 }
 
 static int bench_passes(struct bench *b)
@@ -325,8 +330,8 @@ static int bench_start_logging(struct bench *b)
 	int e = dirty_start(&b->d);
 
 	if (e < 0) {
-		snprintf(b->fail, sizeof(b->fail), "enabling dirty logging (--dirty %s): %s", dirty_mode_name(b->o.mode),
-			 strerror(-e));
+		snprintf(b->fail, sizeof(b->fail), "enabling dirty logging (--dirty %s): %s",
+			 dirty_mode_name(b->o.mode), strerror(-e));
 		return e;
 	}
 	b->enable_ms = bench_ms(b->d.st.enable_ns);
@@ -358,7 +363,7 @@ static int bench_clean(struct bench *b)
 	bench_set_epoch(b, b->epoch + 1);
 	bench_resume(b);
 	if (session_until(b->r, bench_all_epoch_seen, machine_now_ns() + 10 * NS_PER_S,
-		      "the guest did not take up the read-only epoch within 10 s"))
+			  "the guest did not take up the read-only epoch within 10 s"))
 		return -1;
 	/* What was written before the switch. */
 	if (bench_harvest(b, &drain))
@@ -371,8 +376,9 @@ static int bench_clean(struct bench *b)
 	}
 	if (bench_say(b) && b->nclean)
 		printf("[bench] clean-slot harvest: %.3f ms (GET %.3f, CLEAR %.3f x%" PRIu64 ", ring %.3f), %" PRIu64
-		       " pages still dirty (the guest's stats)\n", b->clean[0].total_ms, b->clean[0].get_ms,
-		       b->clean[0].clear_ms, b->clean[0].clears, b->clean[0].ring_ms, b->clean[0].pages);
+		       " pages still dirty (the guest's stats)\n",
+		       b->clean[0].total_ms, b->clean[0].get_ms, b->clean[0].clear_ms, b->clean[0].clears,
+		       b->clean[0].ring_ms, b->clean[0].pages);
 	return 0;
 }
 

@@ -23,22 +23,22 @@
 #include "mig/dirty.h"
 #include "rvmig_abi.h"
 
-#define BENCH_MAX_PASSES      16
-#define BENCH_MAX_CLEAN       16
-#define BENCH_KSTAT_POINTS    3   /* before enable, after pass 1, after the last pass          */
-#define BENCH_COPY_BUF        (64ULL << 20)
-#define BENCH_COPY_REPS       3
+#define BENCH_MAX_PASSES   16
+#define BENCH_MAX_CLEAN    16
+#define BENCH_KSTAT_POINTS 3 /* before enable, after pass 1, after the last pass          */
+#define BENCH_COPY_BUF     (64ULL << 20)
+#define BENCH_COPY_REPS    3
 
 struct bench_opts {
-	struct run_opts run;        /* the `rvmig run` options (vcpus, mem, backing, ...)        */
+	struct run_opts run; /* the `rvmig run` options (vcpus, mem, backing, ...)        */
 	enum dirty_mode mode;
 	unsigned passes;
-	uint64_t clear_chunk;       /* bytes; 0 = the whole slot                                 */
-	uint32_t ring_size;         /* entries per vCPU                                          */
+	uint64_t clear_chunk; /* bytes; 0 = the whole slot                                 */
+	uint32_t ring_size;   /* entries per vCPU                                          */
 	unsigned clean_harvests;
-	bool no_park;               /* keep vCPUs that finished their slice writing (in guest mode) */
+	bool no_park; /* keep vCPUs that finished their slice writing (in guest mode) */
 	bool json_only;
-	const char *json;           /* NULL: none, "-": stdout                                   */
+	const char *json; /* NULL: none, "-": stdout                                   */
 	const char *label;
 };
 
@@ -46,26 +46,26 @@ struct bench_opts {
 struct bench_harvest {
 	double get_ms, clear_ms, ring_ms, total_ms;
 	uint64_t gets, clears, ring_entries, ring_resets;
-	uint64_t pages;             /* pages in the to-send bitmap after it                      */
-	double *chunk_ms;           /* one per CLEAR issued (raw samples), malloc'd              */
+	uint64_t pages;   /* pages in the to-send bitmap after it                      */
+	double *chunk_ms; /* one per CLEAR issued (raw samples), malloc'd              */
 	size_t nchunk_ms;
 	struct bstat chunk;
 };
 
 struct bench_pass {
 	uint64_t epoch;
-	double wall_ms;             /* VMM: epoch bump -> every vCPU announced SLICE_DONE         */
+	double wall_ms;                   /* VMM: epoch bump -> every vCPU announced SLICE_DONE         */
 	double slice_ms[RVMIG_MAX_VCPUS]; /* guest: epoch seen -> whole slice written once         */
 	uint64_t first_writes[RVMIG_MAX_VCPUS], slice_pages[RVMIG_MAX_VCPUS];
 	double slice_ms_max;
 	uint64_t first_writes_total, slice_pages_total;
-	double pages_per_s;         /* first writes of all vCPUs / slowest vCPU's slice time       */
+	double pages_per_s;             /* first writes of all vCPUs / slowest vCPU's slice time       */
 	struct rvmig_vcpu_stats merged; /* hist, first_write_ticks, first_write_max over vCPUs     */
 	struct stats_latency lat;
 	/* Ring: harvests the vCPUs forced during the pass (ring full). */
 	uint64_t ring_full_harvests;
 	double ring_during_ms;
-	struct bench_harvest h;     /* the harvest closing the pass                               */
+	struct bench_harvest h; /* the harvest closing the pass                               */
 };
 
 struct bench_kstat_set {
@@ -83,11 +83,11 @@ struct bench {
 	struct session *r;
 	struct dirty d;
 	bool dirty_ready;
-	uint64_t target_epoch;       /* what the wait predicates look for                          */
-	bool parked[RVMIG_MAX_VCPUS];/* finished its slice this pass, waiting outside KVM_RUN      */
-	uint64_t epoch;              /* last epoch the VMM set                                     */
+	uint64_t target_epoch;        /* what the wait predicates look for                          */
+	bool parked[RVMIG_MAX_VCPUS]; /* finished its slice this pass, waiting outside KVM_RUN      */
+	uint64_t epoch;               /* last epoch the VMM set                                     */
 	double enable_ms;
-	bool have_first_clear;       /* manual-init-set: the CLEAR sweep before pass 1             */
+	bool have_first_clear; /* manual-init-set: the CLEAR sweep before pass 1             */
 	struct bench_harvest first_clear;
 	struct bench_pass passes[BENCH_MAX_PASSES];
 	unsigned npasses;
@@ -95,8 +95,8 @@ struct bench {
 	unsigned nclean;
 	double copy_ms[BENCH_COPY_REPS];
 	unsigned ncopy;
-	double calib_gib_s;          /* memcpy of up to 64 MiB just before logging starts           */
-	double crc_gib_s;            /* the stream's crc32 over the same bytes, right after          */
+	double calib_gib_s; /* memcpy of up to 64 MiB just before logging starts           */
+	double crc_gib_s;   /* the stream's crc32 over the same bytes, right after          */
 	struct bench_kstat_set ks;
 	uint64_t start_ns;
 	char kernel[256];

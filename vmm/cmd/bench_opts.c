@@ -53,8 +53,9 @@ static const struct opt bench_opts_list[] = {
 	{ "dirty", "MODE", OPT_ENUM, BENCH_OPT(mode), .name_to_enum = dirty_mode_parse,
 	  .bad = "--dirty %s: use get, manual, manual-init-set or ring",
 	  .help = "get | manual (default) | manual-init-set | ring" },
-	{ "passes", "N", OPT_UINT, BENCH_OPT(passes), .min = 1, .max = BENCH_MAX_PASSES, .bad = "--passes %s: want 1..16",
-	  .help = "dirty passes after logging starts, 1..%llu (default 3)", .help_val = BENCH_MAX_PASSES },
+	{ "passes", "N", OPT_UINT, BENCH_OPT(passes), .min = 1, .max = BENCH_MAX_PASSES,
+	  .bad = "--passes %s: want 1..16", .help = "dirty passes after logging starts, 1..%llu (default 3)",
+	  .help_val = BENCH_MAX_PASSES },
 	{ "clear-chunk", "SIZE", OPT_FUNC, .set = bench_set_clear_chunk,
 	  .bad = "--clear-chunk %s: want a multiple of 256K (64 pages), e.g. 2M, or 'slot'",
 	  .help = "KVM_CLEAR_DIRTY_LOG chunk, e.g. 2M, 64M, or 'slot' (default: the whole slot)" },
@@ -62,8 +63,8 @@ static const struct opt bench_opts_list[] = {
 	  .bad = "--ring-size %s: want a power of two from 64 to 1048576",
 	  .help = "dirty ring entries per vCPU, a power of two (default %llu)", .help_val = BENCH_DEFAULT_RING },
 	{ "clean-harvests", "N", OPT_UINT, BENCH_OPT(clean_harvests), .min = 0, .max = BENCH_MAX_CLEAN,
-	  .bad = "--clean-harvests %s: want 0..16",
-	  .help = "harvests of the clean slot, 0..%llu (default 3)", .help_val = BENCH_MAX_CLEAN },
+	  .bad = "--clean-harvests %s: want 0..16", .help = "harvests of the clean slot, 0..%llu (default 3)",
+	  .help_val = BENCH_MAX_CLEAN },
 	{ "label", "TEXT", OPT_STRING, BENCH_OPT(label), .help = "copied into the JSON (the scenario's case name)" },
 	/* bench's own --json: its results, not run's */
 	{ "json", "FILE", OPT_STRING, BENCH_OPT(json), .help = "results, raw samples included ('-' = stdout)" },
@@ -81,29 +82,31 @@ static const struct opt bench_opts_list[] = {
 };
 
 static const struct opt_table bench_opt_table = {
-	.cmd = "bench", OPT_TABLE(bench_opts_list), .hint = "; see rvmig bench --help", .help_col = 21,
+	.cmd = "bench",
+	OPT_TABLE(bench_opts_list),
+	.hint = "; see rvmig bench --help",
+	.help_col = 21,
 };
 
 void bench_help(FILE *f)
 {
 	fprintf(f,
-"usage: rvmig bench [--dirty MODE] [--passes N] [--clear-chunk SIZE] [rvmig run options]\n"
-"\n"
-"One case of the eager page split A/B (lab/scenarios/bench.sh runs the matrix and toggles\n"
-"/sys/module/kvm/parameters/eager_page_split between cases). The guest first writes its whole\n"
-"slice once, so KVM maps it with huge G-stage leaves where the backing allows; then:\n"
-"  1. dirty logging is enabled in MODE (timed: where `manual` and `get` split eagerly);\n"
-"  2. manual-init-set: the first CLEAR over the whole slot, chunk by chunk (timed: where it splits);\n"
-"  3. N passes: a new epoch, every vCPU writes its whole slice once (the guest times each page's\n"
-"     first write), then one harvest: GET, CLEAR per chunk, or ring collect + reset (timed);\n"
-"  4. the guest stops writing; the clean slot is harvested --clean-harvests times (timed);\n"
-"  5. guest RAM is copied with memcpy into a 64 MiB buffer (bandwidth, for scale); verify; exit.\n"
-"\n"
-"Options:\n");
+		"usage: rvmig bench [--dirty MODE] [--passes N] [--clear-chunk SIZE] [rvmig run options]\n"
+		"\n"
+		"One case of the eager page split A/B (lab/scenarios/bench.sh runs the matrix and toggles\n"
+		"/sys/module/kvm/parameters/eager_page_split between cases). The guest first writes its whole\n"
+		"slice once, so KVM maps it with huge G-stage leaves where the backing allows; then:\n"
+		"  1. dirty logging is enabled in MODE (timed: where `manual` and `get` split eagerly);\n"
+		"  2. manual-init-set: the first CLEAR over the whole slot, chunk by chunk (timed: where it splits);\n"
+		"  3. N passes: a new epoch, every vCPU writes its whole slice once (the guest times each page's\n"
+		"     first write), then one harvest: GET, CLEAR per chunk, or ring collect + reset (timed);\n"
+		"  4. the guest stops writing; the clean slot is harvested --clean-harvests times (timed);\n"
+		"  5. guest RAM is copied with memcpy into a 64 MiB buffer (bandwidth, for scale); verify; exit.\n"
+		"\n"
+		"Options:\n");
 	opt_help(f, &bench_opt_table);
-	fprintf(f,
-"\n"
-"Exit status: 0 measured and verified, 1 run-time failure, 2 bad command line.\n");
+	fprintf(f, "\n"
+		   "Exit status: 0 measured and verified, 1 run-time failure, 2 bad command line.\n");
 }
 
 enum cli_result bench_parse(int argc, char **argv, struct bench_opts *o, char *err, size_t errlen)

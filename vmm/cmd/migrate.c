@@ -84,14 +84,17 @@ static int mig_await_resume(struct mig *g)
 		return rc;
 	if (rec.type != STREAM_REC_HASHES || rec.u.hashes.first != 0 || rec.u.hashes.count != g->nblocks ||
 	    rec.u.hashes.block_size != MIG_HASH_BLOCK)
-		return mig_failf(g, -EBADMSG, "the destination answered with a %s record, expected its %" PRIu64
-				 " RAM hashes", stream_rec_name(rec.type), g->nblocks);
+		return mig_failf(g, -EBADMSG,
+				 "the destination answered with a %s record, expected its %" PRIu64 " RAM hashes",
+				 stream_rec_name(rec.type), g->nblocks);
 	g->resumed_ns = machine_now_ns();
 	g->handed_over = true;
 	g->hash_mismatch = hashes_compare(g->hashes, rec.u.hashes.hashes, g->nblocks, bad, 8);
 	if (g->hash_mismatch)
-		return mig_failf(g, -EBADMSG, "%zu of %" PRIu64 " 2M blocks differ from the destination's (first: "
-				 "block %zu at gpa 0x%llx) although it resumed", g->hash_mismatch, g->nblocks, bad[0],
+		return mig_failf(g, -EBADMSG,
+				 "%zu of %" PRIu64 " 2M blocks differ from the destination's (first: "
+				 "block %zu at gpa 0x%llx) although it resumed",
+				 g->hash_mismatch, g->nblocks, bad[0],
 				 (unsigned long long)(RVMIG_RAM_BASE + bad[0] * MIG_HASH_BLOCK));
 	return 0;
 }
@@ -107,7 +110,8 @@ static int mig_await_verdict(struct mig *g)
 	if (rc)
 		return rc;
 	if (rec.type != STREAM_REC_END)
-		return mig_failf(g, -EBADMSG, "the destination sent a %s record, expected END", stream_rec_name(rec.type));
+		return mig_failf(g, -EBADMSG, "the destination sent a %s record, expected END",
+				 stream_rec_name(rec.type));
 	g->dest_verified = true;
 	return 0;
 }
@@ -191,8 +195,9 @@ static int mig_run(struct mig *g)
 	if (rc)
 		return rc;
 	if (!g->r->opts.quiet)
-		printf("[migrate] precopy to the destination: --dirty %s, clear chunk %" PRIu64 " pages, downtime limit %"
-		       PRIu64 " ms, max bandwidth %s\n", g->d.ops->name, g->d.chunk_pages, g->o.downtime_ms,
+		printf("[migrate] precopy to the destination: --dirty %s, clear chunk %" PRIu64
+		       " pages, downtime limit %" PRIu64 " ms, max bandwidth %s\n",
+		       g->d.ops->name, g->d.chunk_pages, g->o.downtime_ms,
 		       g->o.max_bandwidth ? format_size(g->o.max_bandwidth, bw, sizeof(bw)) : "unlimited");
 	tbucket_init(&g->tb, g->o.max_bandwidth, machine_now_ns());
 	g->start_ns = machine_now_ns();
@@ -220,7 +225,8 @@ static int mig_setup(struct mig *g)
 	g->nblocks = (r->opts.mem + MIG_HASH_BLOCK - 1) / MIG_HASH_BLOCK;
 	g->hashes = calloc(g->nblocks, sizeof(uint64_t));
 	if (rc || !g->hashes)
-		die_errno(ENOMEM, "allocating dirty bitmaps for %" PRIu64 " pages", (uint64_t)(r->opts.mem / RVMIG_PAGE_SIZE));
+		die_errno(ENOMEM, "allocating dirty bitmaps for %" PRIu64 " pages",
+			  (uint64_t)(r->opts.mem / RVMIG_PAGE_SIZE));
 	session_setup(r, true);
 	return 0;
 }

@@ -20,9 +20,9 @@
 
 struct mig_round {
 	unsigned round;
-	bool final;                   /* stop-and-copy, vCPUs paused                              */
-	uint64_t dirtied;             /* pages newly dirty since the previous round's opening harvest */
-	uint64_t pages, bytes;        /* sent                                                     */
+	bool final;            /* stop-and-copy, vCPUs paused                              */
+	uint64_t dirtied;      /* pages newly dirty since the previous round's opening harvest */
+	uint64_t pages, bytes; /* sent                                                     */
 	uint64_t gets, clears, ring_entries;
 	double get_ms, clear_ms, ring_ms;
 	/*
@@ -31,9 +31,9 @@ struct mig_round {
 	 * mid-round ring harvests are not in it: they have their own columns. wall_ms is the whole round.
 	 */
 	double copy_ms, wall_ms;
-	uint64_t send_ns;             /* copy_ms being summed                                     */
-	double dirty_rate;            /* bytes/s dirtied since the previous harvest               */
-	double bandwidth;             /* stream (wire) bytes / copy_ms                            */
+	uint64_t send_ns;  /* copy_ms being summed                                     */
+	double dirty_rate; /* bytes/s dirtied since the previous harvest               */
+	double bandwidth;  /* stream (wire) bytes / copy_ms                            */
 	/*
 	 * At the decision that opened the round: the dirty pages' wire bytes (stream_pages_wire_bytes,
 	 * page data and per-page record overhead) / the wire-byte bandwidth; <0 = n/a.
@@ -46,7 +46,7 @@ struct mig {
 	struct session *r;
 	struct dirty d;
 	int fd;
-	pid_t child;                  /* --to local: the forked destination                       */
+	pid_t child; /* --to local: the forked destination                       */
 	struct stream_writer w;
 	struct stream_reader rd;
 	bool w_ok, rd_ok;
@@ -56,19 +56,19 @@ struct mig {
 	struct mig_round rounds[MIG_MAX_ROUNDS + 2];
 	unsigned nrounds;
 	enum conv_decision decision;
-	double bw;                    /* latest bandwidth estimate, bytes/s                       */
+	double bw; /* latest bandwidth estimate, bytes/s                       */
 	uint64_t last_harvest_ns;
-	uint64_t harvest_mark;        /* d.st.harvested at the last opening harvest                */
+	uint64_t harvest_mark; /* d.st.harvested at the last opening harvest                */
 	uint64_t start_ns, pause_ns, resumed_ns, end_ns;
 	uint64_t paused_ns, final_sent_ns, vcpus_sent_ns, hashes_sent_ns; /* downtime breakdown */
 	double enable_ms;
-	uint64_t *hashes;             /* source's, per 2M block                                   */
+	uint64_t *hashes; /* source's, per 2M block                                   */
 	uint64_t nblocks;
-	size_t hash_mismatch;         /* blocks differing from the destination's                  */
-	bool handed_over;             /* the destination resumed the guest                        */
+	size_t hash_mismatch; /* blocks differing from the destination's                  */
+	bool handed_over;     /* the destination resumed the guest                        */
 	bool dest_verified;
 	char dest_msg[STREAM_REASON_MAX + 1];
-	bool fallback_verified;       /* failure: the source guest verified after resuming         */
+	bool fallback_verified; /* failure: the source guest verified after resuming         */
 	char fail[512];
 	int status;
 };

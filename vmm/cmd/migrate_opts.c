@@ -8,7 +8,7 @@
 #include "lib/util.h"
 
 #define MIG_STR_(x) #x
-#define MIG_STR(x) MIG_STR_(x)
+#define MIG_STR(x)  MIG_STR_(x)
 
 static int mig_set_to(void *opts, const char *val)
 {
@@ -56,7 +56,8 @@ static const struct opt migrate_opts_list[] = {
 	{ "clear-chunk", "SIZE", OPT_FUNC, .set = mig_set_clear_chunk,
 	  .bad = "--clear-chunk %s: want a power of two of at least 2M, e.g. 2M, 64M, 1G",
 	  .help = "KVM_CLEAR_DIRTY_LOG granule, 2M..slot, power of two (default 1G)" },
-	{ "downtime-limit", "T", OPT_DURATION, MIG_OPT(downtime_ms), .bad = "--downtime-limit %s: want a time such as 300ms",
+	{ "downtime-limit", "T", OPT_DURATION, MIG_OPT(downtime_ms),
+	  .bad = "--downtime-limit %s: want a time such as 300ms",
 	  .help = "switch to stop-and-copy when the rest fits T at the measured bandwidth\n(default 300ms)" },
 	{ "max-rounds", "N", OPT_UINT, MIG_OPT(max_rounds), .min = 1, .max = MIG_MAX_ROUNDS,
 	  .bad = "--max-rounds %s: want 1.." MIG_STR(MIG_MAX_ROUNDS),
@@ -77,7 +78,9 @@ static const struct opt migrate_opts_list[] = {
 };
 
 const struct opt_table migrate_opt_table = {
-	.cmd = "migrate", OPT_TABLE(migrate_opts_list), .help_col = 21,
+	.cmd = "migrate",
+	OPT_TABLE(migrate_opts_list),
+	.help_col = 21,
 	/* recv's options, refused by name so that a misplaced --listen says where it belongs */
 	.siblings = &recv_opt_table,
 };
@@ -85,20 +88,19 @@ const struct opt_table migrate_opt_table = {
 void cli_migrate_help(FILE *f)
 {
 	fprintf(f,
-"usage: rvmig migrate [run options] [--dirty MODE] [--to ADDR] [migration options]\n"
-"\n"
-"Boots the rvmig guest as `rvmig run` does, lets it dirty memory, then live-migrates it (precopy) to a\n"
-"destination VM: round 0 sends all RAM while the guest runs, each later round the pages it dirtied;\n"
-"then the vCPUs are paused, the rest and the vCPU state (ONE_REG) are sent, both sides compare a hash\n"
-"per 2M block, the destination resumes the guest, runs it a while, and the guest verifies its stamps.\n"
-"\n"
-"Migration options:\n");
+		"usage: rvmig migrate [run options] [--dirty MODE] [--to ADDR] [migration options]\n"
+		"\n"
+		"Boots the rvmig guest as `rvmig run` does, lets it dirty memory, then live-migrates it (precopy) to a\n"
+		"destination VM: round 0 sends all RAM while the guest runs, each later round the pages it dirtied;\n"
+		"then the vCPUs are paused, the rest and the vCPU state (ONE_REG) are sent, both sides compare a hash\n"
+		"per 2M block, the destination resumes the guest, runs it a while, and the guest verifies its stamps.\n"
+		"\n"
+		"Migration options:\n");
 	opt_help(f, &migrate_opt_table);
-	fprintf(f,
-"\n"
-"Run options: see rvmig run --help (--vcpus, --mem, --backing, --pattern, --rate, --json, ...).\n"
-"Exit status: 0 migrated, verified bit-exact and by the guest; 1 failure (the source guest is\n"
-"resumed and verified when the failure came before the destination took over); 2 usage.\n");
+	fprintf(f, "\n"
+		   "Run options: see rvmig run --help (--vcpus, --mem, --backing, --pattern, --rate, --json, ...).\n"
+		   "Exit status: 0 migrated, verified bit-exact and by the guest; 1 failure (the source guest is\n"
+		   "resumed and verified when the failure came before the destination took over); 2 usage.\n");
 }
 
 enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o, char *err, size_t errlen)
@@ -117,6 +119,7 @@ enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o,
 	};
 	r = cli_parse_with_run(&migrate_opt_table, argc, argv, o, argv, 1, &o->run, err, errlen);
 	if (r == CLI_OK && o->run.dirty_log)
-		return cli_fail(err, errlen, "--dirty-log is for rvmig run; migrate turns logging on itself (--dirty MODE)");
+		return cli_fail(err, errlen,
+				"--dirty-log is for rvmig run; migrate turns logging on itself (--dirty MODE)");
 	return r;
 }

@@ -13,34 +13,37 @@
 #include "mig/dirty_mode.h"
 #include "mig/transport.h"
 
-#define MIG_DEFAULT_CLEAR_CHUNK   (1ULL << 30) /* as QEMU's x-clear-bitmap-shift 18       */
-#define MIG_DEFAULT_DOWNTIME_MS   300
-#define MIG_DEFAULT_MAX_ROUNDS    30
-#define MIG_DEFAULT_STALL_ROUNDS  3
-#define MIG_DEFAULT_RING_ENTRIES  16384
-#define MIG_MAX_ROUNDS            100
+#define MIG_DEFAULT_CLEAR_CHUNK  (1ULL << 30) /* as QEMU's x-clear-bitmap-shift 18       */
+#define MIG_DEFAULT_DOWNTIME_MS  300
+#define MIG_DEFAULT_MAX_ROUNDS   30
+#define MIG_DEFAULT_STALL_ROUNDS 3
+#define MIG_DEFAULT_RING_ENTRIES 16384
+#define MIG_MAX_ROUNDS           100
 
 struct migrate_opts {
-	struct run_opts run;        /* machine shape and workload, as `rvmig run`            */
+	struct run_opts run; /* machine shape and workload, as `rvmig run`            */
 	enum dirty_mode dirty;
 	struct xport_addr to;
-	uint64_t clear_chunk;       /* bytes                                                 */
+	uint64_t clear_chunk; /* bytes                                                 */
 	uint64_t downtime_ms;
 	unsigned max_rounds;
-	unsigned stall_rounds;      /* rounds without shrinking before the switch is forced */
-	uint64_t max_bandwidth;     /* bytes/s, 0 = unlimited                                */
+	unsigned stall_rounds;  /* rounds without shrinking before the switch is forced */
+	uint64_t max_bandwidth; /* bytes/s, 0 = unlimited                                */
 	uint32_t ring_entries;
-	uint64_t post_run_ms;       /* destination: run after resume, before VERIFY          */
+	uint64_t post_run_ms; /* destination: run after resume, before VERIFY          */
 };
 
 /*
  * --post-run, the destination's time between resume and VERIFY: declared once, here, for both
  * tables that take it (migrate for its --to local child, recv), so it means the same in both.
  */
-#define OPT_POST_RUN(type, hide) \
-	{ "post-run", "T", OPT_DURATION, OPT_FIELD(type, post_run_ms), \
-	  .bad = "--post-run %s: want a time such as 500ms or 2s", \
-	  .help = "destination: guest runs this long after resume before VERIFY (default 1s)", .hidden = (hide) }
+#define OPT_POST_RUN(type, hide)                                                                             \
+	{                                                                                                    \
+		"post-run", "T", OPT_DURATION, OPT_FIELD(type, post_run_ms),                                 \
+			.bad = "--post-run %s: want a time such as 500ms or 2s",                             \
+			.help = "destination: guest runs this long after resume before VERIFY (default 1s)", \
+			.hidden = (hide)                                                                     \
+	}
 
 /* argv[0] is the subcommand. Options not of migrate go through cli_parse_run. */
 enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o, char *err, size_t errlen);

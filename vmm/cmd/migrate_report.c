@@ -20,7 +20,8 @@ void migrate_report_round(const struct mig *g, const struct mig_round *rd)
 		snprintf(exp, sizeof(exp), "%.1f ms", rd->expected_downtime_ms);
 	else
 		snprintf(exp, sizeof(exp), "n/a");
-	printf("[migrate] round %u%s: dirtied %" PRIu64 " pages (%.1f MiB/s), sent %" PRIu64 " pages %.2f MiB in %.1f ms "
+	printf("[migrate] round %u%s: dirtied %" PRIu64 " pages (%.1f MiB/s), sent %" PRIu64
+	       " pages %.2f MiB in %.1f ms "
 	       "(%.1f MiB/s); GET %.2f ms x%" PRIu64 ", CLEAR %.2f ms x%" PRIu64 ", ring %.2f ms (%" PRIu64
 	       " entries); expected downtime %s\n",
 	       rd->round, rd->final ? " (stop-and-copy)" : "", rd->dirtied, rd->dirty_rate / MIB, rd->pages,
@@ -80,8 +81,9 @@ void migrate_report_print(const struct mig *g)
 	unsigned precopy = mig_precopy_rounds(g);
 
 	printf("\nrvmig migrate: %u vCPUs, %s %s, --dirty %s, to %s, clear chunk %s, downtime limit %" PRIu64
-	       " ms, max bandwidth %s\n", o->vcpus, format_size(o->mem, mem, sizeof(mem)),
-	       mem_backing_name(o->backing), dirty_mode_name(g->o.dirty), mig_to(g, to, sizeof(to)),
+	       " ms, max bandwidth %s\n",
+	       o->vcpus, format_size(o->mem, mem, sizeof(mem)), mem_backing_name(o->backing),
+	       dirty_mode_name(g->o.dirty), mig_to(g, to, sizeof(to)),
 	       format_size(g->d.chunk_pages * RVMIG_PAGE_SIZE, chunk, sizeof(chunk)), g->o.downtime_ms,
 	       g->o.max_bandwidth ? format_size(g->o.max_bandwidth, bw, sizeof(bw)) : "unlimited");
 	printf("dirty logging enabled in %.3f ms (memslot update%s)\n", g->enable_ms,
@@ -92,25 +94,32 @@ void migrate_report_print(const struct mig *g)
 	for (unsigned i = 0; i < g->nrounds; i++) {
 		const struct mig_round *rd = &g->rounds[i];
 
-		printf("%-5u %9" PRIu64 " %9" PRIu64 " %9.2f %8.2f %8.2f %8.2f %9.1f %11.1f %9.1f %12.1f%s\n", rd->round,
-		       rd->dirtied, rd->pages, (double)rd->bytes / MIB, rd->get_ms, rd->clear_ms, rd->ring_ms, rd->copy_ms,
-		       rd->dirty_rate / MIB, rd->bandwidth / MIB, rd->expected_downtime_ms, rd->final ? "  stop-and-copy" : "");
+		printf("%-5u %9" PRIu64 " %9" PRIu64 " %9.2f %8.2f %8.2f %8.2f %9.1f %11.1f %9.1f %12.1f%s\n",
+		       rd->round, rd->dirtied, rd->pages, (double)rd->bytes / MIB, rd->get_ms, rd->clear_ms,
+		       rd->ring_ms, rd->copy_ms, rd->dirty_rate / MIB, rd->bandwidth / MIB, rd->expected_downtime_ms,
+		       rd->final ? "  stop-and-copy" : "");
 	}
 	printf("total: %.3f s, %" PRIu64 " pages, %.2f MiB sent, %u precopy rounds%s; converged: %s\n",
-	       g->end_ns > g->start_ns ? (double)(g->end_ns - g->start_ns) / 1e9 : 0.0, pages, (double)bytes / MIB, precopy,
-	       precopy < g->nrounds ? " + stop-and-copy" : "", mig_converged(g) ? "yes" : g->pause_ns ? "no" : "n/a");
+	       g->end_ns > g->start_ns ? (double)(g->end_ns - g->start_ns) / 1e9 : 0.0, pages, (double)bytes / MIB,
+	       precopy, precopy < g->nrounds ? " + stop-and-copy" : "",
+	       mig_converged(g) ? "yes"
+	       : g->pause_ns    ? "no"
+				: "n/a");
 	if (g->pause_ns && !mig_converged(g))
 		printf("did not converge: %s; the switch to stop-and-copy was forced\n", conv_name(g->decision));
 	if (mig_downtime_ms(g) >= 0)
 		/* The expectation covers the pages only: compare it with the downtime without the hash check. */
 		printf("downtime: %.1f ms measured (source paused -> destination resumed, bit-exact RAM hash check "
-		       "included); without the hash check %.1f ms, expected %.1f ms\n", mig_downtime_ms(g),
-		       mig_downtime_without_hash_ms(g), g->nrounds ? g->rounds[g->nrounds - 1].expected_downtime_ms : -1.0);
+		       "included); without the hash check %.1f ms, expected %.1f ms\n",
+		       mig_downtime_ms(g), mig_downtime_without_hash_ms(g),
+		       g->nrounds ? g->rounds[g->nrounds - 1].expected_downtime_ms : -1.0);
 	if (mig_downtime_ms(g) >= 0)
 		printf("  pause %.1f ms, last round %.1f ms, vCPU state %.1f ms, source RAM hash %.1f ms, destination "
-		       "hash check + restore + resume %.1f ms\n", (double)(g->paused_ns - g->pause_ns) / 1e6,
-		       (double)(g->final_sent_ns - g->paused_ns) / 1e6, (double)(g->vcpus_sent_ns - g->final_sent_ns) / 1e6,
-		       (double)(g->hashes_sent_ns - g->vcpus_sent_ns) / 1e6, (double)(g->resumed_ns - g->hashes_sent_ns) / 1e6);
+		       "hash check + restore + resume %.1f ms\n",
+		       (double)(g->paused_ns - g->pause_ns) / 1e6, (double)(g->final_sent_ns - g->paused_ns) / 1e6,
+		       (double)(g->vcpus_sent_ns - g->final_sent_ns) / 1e6,
+		       (double)(g->hashes_sent_ns - g->vcpus_sent_ns) / 1e6,
+		       (double)(g->resumed_ns - g->hashes_sent_ns) / 1e6);
 	if (g->handed_over)
 		printf("RAM hashes: %" PRIu64 " 2M blocks, %s\n", g->nblocks,
 		       g->hash_mismatch ? "MISMATCH" : "identical on source and destination");

@@ -41,9 +41,14 @@ static void mig_sleep_ns(uint64_t ns)
 static void mig_shape(const struct session *r, struct stream_header *h)
 {
 	*h = (struct stream_header){
-		.version = STREAM_VERSION, .page_size = RVMIG_PAGE_SIZE, .ram_base = RVMIG_RAM_BASE,
-		.ram_size = r->opts.mem, .nr_vcpus = r->opts.vcpus, .backing = (uint32_t)r->opts.backing,
-		.backing_page_size = mem_backing_page_size(r->opts.backing), .abi_version = RVMIG_ABI_VERSION,
+		.version = STREAM_VERSION,
+		.page_size = RVMIG_PAGE_SIZE,
+		.ram_base = RVMIG_RAM_BASE,
+		.ram_size = r->opts.mem,
+		.nr_vcpus = r->opts.vcpus,
+		.backing = (uint32_t)r->opts.backing,
+		.backing_page_size = mem_backing_page_size(r->opts.backing),
+		.abi_version = RVMIG_ABI_VERSION,
 	};
 }
 
@@ -140,12 +145,13 @@ static void mig_clear_failed(void *arg, uint64_t chunk, int rc)
 {
 	struct mig_batch_ctx *b = arg;
 
-	mig_failf(b->g, rc, "KVM_CLEAR_DIRTY_LOG of chunk %" PRIu64 " in round %u: %s", chunk, b->round,
-		  strerror(-rc));
+	mig_failf(b->g, rc, "KVM_CLEAR_DIRTY_LOG of chunk %" PRIu64 " in round %u: %s", chunk, b->round, strerror(-rc));
 }
 
 static const struct send_ops mig_send_ops = {
-	.send = mig_batch_send, .sent = mig_batch_sent, .clear_failed = mig_clear_failed,
+	.send = mig_batch_send,
+	.sent = mig_batch_sent,
+	.clear_failed = mig_clear_failed,
 };
 
 /*
@@ -202,7 +208,8 @@ static int mig_harvest(struct mig *g, struct mig_round *st)
 	st->dirtied = g->d.st.harvested - g->harvest_mark;
 	g->harvest_mark = g->d.st.harvested;
 	st->dirty_rate = t > g->last_harvest_ns
-		? (double)(st->dirtied * RVMIG_PAGE_SIZE) / ((double)(t - g->last_harvest_ns) / 1e9) : 0;
+				 ? (double)(st->dirtied * RVMIG_PAGE_SIZE) / ((double)(t - g->last_harvest_ns) / 1e9)
+				 : 0;
 	g->last_harvest_ns = t;
 	return 0;
 }
@@ -245,9 +252,10 @@ int mig_precopy(struct mig *g)
 		if (rc)
 			break;
 		/* Like with like: the rest as the wire bytes it will take, against the wire-byte bandwidth. */
-		g->decision = conv_decide(&g->conv, round,
-					  stream_pages_wire_bytes(bitmap_count(g->d.bitmap, g->d.npages), RVMIG_PAGE_SIZE),
-					  g->bw, &expected);
+		g->decision =
+			conv_decide(&g->conv, round,
+				    stream_pages_wire_bytes(bitmap_count(g->d.bitmap, g->d.npages), RVMIG_PAGE_SIZE),
+				    g->bw, &expected);
 		st->expected_downtime_ms = expected == UINT64_MAX ? -1 : (double)expected / 1e6;
 		if (g->decision != CONV_CONTINUE || machine_stopping(&g->r->m)) {
 			/* This harvest's bits stay in the bitmap: stop-and-copy sends them. */

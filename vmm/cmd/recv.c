@@ -35,7 +35,7 @@ struct recv {
 	struct vcpu_state states[RVMIG_MAX_VCPUS];
 	uint64_t *src_hashes, *hashes, nblocks, hashes_got;
 	uint64_t pages, rounds, first_ns, final_ns, resumed_ns;
-	bool hashed;                /* our RAM hashes taken: no page may come after           */
+	bool hashed; /* our RAM hashes taken: no page may come after           */
 	bool hashes_compared;
 	size_t hash_mismatches;
 	struct vcpu_restore_stats restored;
@@ -93,7 +93,8 @@ static int recv_record(struct recv *v, const struct stream_record *rec)
 	switch (rec->type) {
 	case STREAM_REC_BATCH:
 		if (v->hashed)
-			return recv_failf(v, -EBADMSG, "pages after the vCPU state (the source sends state after its last round)");
+			return recv_failf(v, -EBADMSG,
+					  "pages after the vCPU state (the source sends state after its last round)");
 		if (!v->first_ns)
 			v->first_ns = machine_now_ns();
 		stream_batch_apply(&rec->u.batch, v->r->m.mem.hva, RVMIG_PAGE_SIZE);
@@ -105,7 +106,8 @@ static int recv_record(struct recv *v, const struct stream_record *rec)
 		return 0;
 	case STREAM_REC_VCPU:
 		if (rec->u.vcpu.id >= v->r->opts.vcpus)
-			return recv_failf(v, -EBADMSG, "state for vCPU %u, we have %u", rec->u.vcpu.id, v->r->opts.vcpus);
+			return recv_failf(v, -EBADMSG, "state for vCPU %u, we have %u", rec->u.vcpu.id,
+					  v->r->opts.vcpus);
 		if (!v->final_ns)
 			v->final_ns = machine_now_ns();
 		/* The last page is in: hash our RAM now, while the source hashes its own (both are downtime). */
@@ -113,14 +115,19 @@ static int recv_record(struct recv *v, const struct stream_record *rec)
 			ramhash_parallel(v->r->m.mem.hva, v->r->opts.mem, MIG_HASH_BLOCK, v->hashes);
 			v->hashed = true;
 		}
-		return vcpu_state_copy(&rec->u.vcpu, &v->states[rec->u.vcpu.id]) ?
-			recv_failf(v, -ENOMEM, "copying vCPU %u state", rec->u.vcpu.id) : 0;
+		return vcpu_state_copy(&rec->u.vcpu, &v->states[rec->u.vcpu.id])
+			       ? recv_failf(v, -ENOMEM, "copying vCPU %u state", rec->u.vcpu.id)
+			       : 0;
 	case STREAM_REC_HASHES:
-		if (rec->u.hashes.block_size != MIG_HASH_BLOCK || rec->u.hashes.first + rec->u.hashes.count > v->nblocks)
-			return recv_failf(v, -EBADMSG, "hashes of blocks %" PRIu64 "+%u of %" PRIu64 " bytes (want %llu-byte blocks, %"
-					  PRIu64 " of them)", rec->u.hashes.first, rec->u.hashes.count, rec->u.hashes.block_size,
+		if (rec->u.hashes.block_size != MIG_HASH_BLOCK ||
+		    rec->u.hashes.first + rec->u.hashes.count > v->nblocks)
+			return recv_failf(v, -EBADMSG,
+					  "hashes of blocks %" PRIu64 "+%u of %" PRIu64
+					  " bytes (want %llu-byte blocks, %" PRIu64 " of them)",
+					  rec->u.hashes.first, rec->u.hashes.count, rec->u.hashes.block_size,
 					  (unsigned long long)MIG_HASH_BLOCK, v->nblocks);
-		memcpy(v->src_hashes + rec->u.hashes.first, rec->u.hashes.hashes, rec->u.hashes.count * sizeof(uint64_t));
+		memcpy(v->src_hashes + rec->u.hashes.first, rec->u.hashes.hashes,
+		       rec->u.hashes.count * sizeof(uint64_t));
 		v->hashes_got += rec->u.hashes.count;
 		return 0;
 	default:
@@ -153,7 +160,8 @@ static int recv_check_hashes(struct recv *v)
 	char list[256] = "";
 
 	if (v->hashes_got != v->nblocks)
-		return recv_failf(v, -EBADMSG, "the sender hashed %" PRIu64 " of %" PRIu64 " blocks", v->hashes_got, v->nblocks);
+		return recv_failf(v, -EBADMSG, "the sender hashed %" PRIu64 " of %" PRIu64 " blocks", v->hashes_got,
+				  v->nblocks);
 	if (!v->hashed)
 		ramhash_parallel(v->r->m.mem.hva, v->r->opts.mem, MIG_HASH_BLOCK, v->hashes);
 	v->hashed = true;
@@ -211,7 +219,9 @@ static int recv_resume_and_verify(struct recv *v)
 		rc = stream_flush(&v->w);
 	if (rc)
 		recv_say(v, "could not tell the source we resumed: %s (going on: the guest is ours now)", v->w.err);
-	recv_say(v, "guest resumed %.1f ms after the vCPU state arrived (hash check, restore); running it %" PRIu64 " ms (epoch %" PRIu64 ")",
+	recv_say(v,
+		 "guest resumed %.1f ms after the vCPU state arrived (hash check, restore); running it %" PRIu64
+		 " ms (epoch %" PRIu64 ")",
 		 v->final_ns ? (double)(v->resumed_ns - v->final_ns) / 1e6 : 0.0, v->o->post_run_ms, ctl->epoch + 1);
 	__atomic_store_n(&ctl->epoch, ctl->epoch + 1, __ATOMIC_RELEASE);
 	session_set_cmd(r, RVMIG_CMD_RUN);
@@ -324,9 +334,14 @@ int recv_serve(const struct recv_opts *o, int fd)
 	session_init(v->r, &o->run);
 	session_setup(v->r, false);
 	v->shape = (struct stream_header){
-		.version = STREAM_VERSION, .page_size = RVMIG_PAGE_SIZE, .ram_base = RVMIG_RAM_BASE,
-		.ram_size = o->run.mem, .nr_vcpus = o->run.vcpus, .backing = (uint32_t)o->run.backing,
-		.backing_page_size = mem_backing_page_size(o->run.backing), .abi_version = RVMIG_ABI_VERSION,
+		.version = STREAM_VERSION,
+		.page_size = RVMIG_PAGE_SIZE,
+		.ram_base = RVMIG_RAM_BASE,
+		.ram_size = o->run.mem,
+		.nr_vcpus = o->run.vcpus,
+		.backing = (uint32_t)o->run.backing,
+		.backing_page_size = mem_backing_page_size(o->run.backing),
+		.abi_version = RVMIG_ABI_VERSION,
 	};
 	if (recv_alloc(v))
 		die_errno(ENOMEM, "allocating stream buffers and hashes");
@@ -357,7 +372,9 @@ int recv_serve(const struct recv_opts *o, int fd)
 	if (rc)
 		fprintf(stderr, "rvmig recv: %s\n", v->fail);
 	else
-		recv_say(v, "migration complete: %" PRIu64 " pages in %" PRIu64 " rounds, guest verified on the destination",
+		recv_say(v,
+			 "migration complete: %" PRIu64 " pages in %" PRIu64
+			 " rounds, guest verified on the destination",
 			 v->pages, v->rounds);
 	if (o->run.json && recv_report_json(v, o->run.json, rc) && !rc)
 		rc = -EIO;

@@ -18,7 +18,7 @@
 #define RECV_DEFAULT_ACCEPT_TIMEOUT_MS (10 * 60 * 1000)
 
 struct recv_opts {
-	struct run_opts run;        /* shape: vcpus, mem, backing; json, quiet               */
+	struct run_opts run; /* shape: vcpus, mem, backing; json, quiet               */
 	struct xport_addr listen;
 	uint64_t post_run_ms;
 	uint64_t accept_timeout_ms; /* how long to wait for a sender; 0 = forever            */

@@ -34,7 +34,9 @@ static const struct opt recv_opts_list[] = {
 };
 
 const struct opt_table recv_opt_table = {
-	.cmd = "recv", OPT_TABLE(recv_opts_list), .help_col = 21,
+	.cmd = "recv",
+	OPT_TABLE(recv_opts_list),
+	.help_col = 21,
 	/* migrate's options, refused by name: recv takes its shape, not a migration plan */
 	.siblings = &migrate_opt_table,
 };
@@ -42,14 +44,14 @@ const struct opt_table recv_opt_table = {
 void cli_recv_help(FILE *f)
 {
 	fprintf(f,
-"usage: rvmig recv --listen unix:PATH|tcp:[HOST:]PORT [--vcpus N] [--mem SIZE] [--backing KIND]\n"
-"                  [--post-run T] [--accept-timeout T] [--json FILE] [--quiet]\n"
-"\n"
-"Waits for one incoming migration, creates a VM of the given shape (it must match the sender's:\n"
-"RAM size, vCPUs, page size, versions; otherwise the stream is refused before any page is written),\n"
-"receives RAM and vCPU state, checks the RAM hashes, resumes the guest, lets it run --post-run, has\n"
-"it verify its stamps and shuts it down. Exit status 0 when all of that succeeded.\n"
-"\n");
+		"usage: rvmig recv --listen unix:PATH|tcp:[HOST:]PORT [--vcpus N] [--mem SIZE] [--backing KIND]\n"
+		"                  [--post-run T] [--accept-timeout T] [--json FILE] [--quiet]\n"
+		"\n"
+		"Waits for one incoming migration, creates a VM of the given shape (it must match the sender's:\n"
+		"RAM size, vCPUs, page size, versions; otherwise the stream is refused before any page is written),\n"
+		"receives RAM and vCPU state, checks the RAM hashes, resumes the guest, lets it run --post-run, has\n"
+		"it verify its stamps and shuts it down. Exit status 0 when all of that succeeded.\n"
+		"\n");
 	opt_help(f, &recv_opt_table);
 }
 

@@ -60,8 +60,8 @@ static int run_enable_dirty_log(struct session *r)
 	__atomic_store_n(&r->m.ctl->epoch, 2, __ATOMIC_RELEASE);
 	if (!r->opts.quiet)
 		printf("[rvmig] dirty logging on: KVM_SET_USER_MEMORY_REGION%s slot 0 flags LOG_DIRTY_PAGES took %.3f ms"
-		       " (eager_page_split=%s); epoch 2\n", r->m.vm.has_mem2 ? "2" : "", r->dirty_enable_ms,
-		       r->eager_split[0] ? r->eager_split : "n/a");
+		       " (eager_page_split=%s); epoch 2\n",
+		       r->m.vm.has_mem2 ? "2" : "", r->dirty_enable_ms, r->eager_split[0] ? r->eager_split : "n/a");
 	return 0;
 }
 
@@ -99,7 +99,8 @@ static int run_drive(struct session *r)
 		pthread_mutex_unlock(&r->m.lock);
 		if (!done)
 			warn_msg("not every hart finished its first pass over its slice within %d s: enabling dirty "
-				 "logging on a partly mapped slot", RUN_FIRST_PASS_MAX_S);
+				 "logging on a partly mapped slot",
+				 RUN_FIRST_PASS_MAX_S);
 		if (run_enable_dirty_log(r))
 			return -1;
 	}
@@ -139,8 +140,8 @@ int run_main(int argc, char **argv)
 	session_collect(r);
 
 	if (rc == 0 && r->m.shutdown_reason != 0)
-		snprintf(r->m.fail_msg, sizeof(r->m.fail_msg), "the guest shut down with SBI SRST reason %" PRIu64
-			 " (system failure)", r->m.shutdown_reason);
+		snprintf(r->m.fail_msg, sizeof(r->m.fail_msg),
+			 "the guest shut down with SBI SRST reason %" PRIu64 " (system failure)", r->m.shutdown_reason);
 	if (rc == 0)
 		report_print(r);
 	if (r->opts.json && report_json(r, r->opts.json))

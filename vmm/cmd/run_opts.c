@@ -51,11 +51,13 @@ static enum cli_result cli_validate(const struct run_opts *o, char *err, size_t 
 	char a[32], b[32], c[32];
 
 	if (o->mem < CLI_MIN_MEM)
-		return cli_fail(err, errlen, "--mem %s is too small: the guest needs at least 4M (2M image area + work area)",
+		return cli_fail(err, errlen,
+				"--mem %s is too small: the guest needs at least 4M (2M image area + work area)",
 				format_size(o->mem, a, sizeof(a)));
 	if (o->mem % page) {
 		uint64_t up = (o->mem / page + 1) * page;
-		return cli_fail(err, errlen, "--mem %s is not a multiple of the %s page size of --backing %s; try --mem %s",
+		return cli_fail(err, errlen,
+				"--mem %s is not a multiple of the %s page size of --backing %s; try --mem %s",
 				format_size(o->mem, a, sizeof(a)), format_size(page, b, sizeof(b)),
 				mem_backing_name(o->backing), format_size(up, c, sizeof(c)));
 	}
@@ -66,13 +68,14 @@ static enum cli_result cli_validate(const struct run_opts *o, char *err, size_t 
 	work_pages = (o->mem - RVMIG_WORK_OFFSET) / RVMIG_PAGE_SIZE;
 	/* Each slice needs a gen-table page and at least one data page. */
 	if (work_pages / o->vcpus < 2)
-		return cli_fail(err, errlen, "--mem %s leaves fewer than 2 work pages per vCPU for %u vCPUs; give more memory",
+		return cli_fail(err, errlen,
+				"--mem %s leaves fewer than 2 work pages per vCPU for %u vCPUs; give more memory",
 				format_size(o->mem, a, sizeof(a)), o->vcpus);
 	return CLI_OK;
 }
 
 #define RUN_STR_(x) #x
-#define RUN_STR(x) RUN_STR_(x)
+#define RUN_STR(x)  RUN_STR_(x)
 
 #define RUN_OPT(field) OPT_FIELD(struct run_opts, field)
 
@@ -108,7 +111,8 @@ static const struct opt run_opts_list[] = {
 	{ "dirty-log", NULL, OPT_FLAG, RUN_OPT(dirty_log),
 	  .help = "once every vCPU has written its whole slice once (so G-stage maps it all),\n"
 		  "set KVM_MEM_LOG_DIRTY_PAGES on the memslot (timed) and start epoch 2" },
-	{ "seed", "N", OPT_UINT, RUN_OPT(seed), .min = 0, .max = UINT64_MAX, .bad = "--seed %s: want an unsigned number",
+	{ "seed", "N", OPT_UINT, RUN_OPT(seed), .min = 0, .max = UINT64_MAX,
+	  .bad = "--seed %s: want an unsigned number",
 	  .help = "guest PRNG seed (default 0x5256; per vCPU seed ^ hartid)" },
 	{ "json", "FILE", OPT_STRING, RUN_OPT(json),
 	  .help = "write the results, raw histograms included, as JSON ('-' = stdout)" },
@@ -121,35 +125,38 @@ static const struct opt run_opts_list[] = {
 };
 
 const struct opt_table run_opt_table = {
-	.cmd = "run", OPT_TABLE(run_opts_list), .hint = "; see rvmig run --help", .help_col = 19,
+	.cmd = "run",
+	OPT_TABLE(run_opts_list),
+	.hint = "; see rvmig run --help",
+	.help_col = 19,
 };
 
 void cli_run_help(FILE *f)
 {
 	fprintf(f,
-"usage: rvmig run [options]\n"
-"\n"
-"Boots the bare-metal rvmig guest on KVM (RISC-V) and lets every vCPU dirty its own slice of guest\n"
-"RAM, stamping each written 4K page; then the guest verifies every stamp and reports. With\n"
-"--dirty-log, dirty logging is switched on while the guest runs, and the time of that memslot update\n"
-"(where Linux 7.3 does its eager page split) and every page's first-write latency are measured.\n"
-"\n"
-"Options:\n");
+		"usage: rvmig run [options]\n"
+		"\n"
+		"Boots the bare-metal rvmig guest on KVM (RISC-V) and lets every vCPU dirty its own slice of guest\n"
+		"RAM, stamping each written 4K page; then the guest verifies every stamp and reports. With\n"
+		"--dirty-log, dirty logging is switched on while the guest runs, and the time of that memslot update\n"
+		"(where Linux 7.3 does its eager page split) and every page's first-write latency are measured.\n"
+		"\n"
+		"Options:\n");
 	opt_help(f, &run_opt_table);
 	fprintf(f,
-"\n"
-"Guest physical layout: one memslot (slot 0) at 0x%llx; image at +0, device tree at +0x%llx (a1 at\n"
-"entry, a0 = hart id), control block at +0x%llx, per-vCPU stats at +0x%llx, work area from +0x%llx\n"
-"split into one slice per vCPU. vCPU 0 starts; the others stay KVM_MP_STATE_STOPPED until the guest\n"
-"starts them with SBI HSM (handled in KVM). Console: SBI DBCN and legacy putchar; guest -> VMM\n"
-"messages: SBI extension 0x%lx (experimental range); end: SBI SRST.\n"
-"\n"
-"What KVM does on the dirty-log enable is chosen by /sys/module/kvm/parameters/eager_page_split (Y/N).\n"
-"First-write latency: guest `time` ticks from before the store to after it, for the first write to a\n"
-"page in the epoch; log2 histogram, reported as p50/p90/p99/p99.9/max in microseconds.\n"
-"\n"
-"Exit status: 0 every hart verified its slice, 1 run-time failure (KVM, memory, guest fault, watchdog,\n"
-"verify errors), 2 bad command line.\n",
+		"\n"
+		"Guest physical layout: one memslot (slot 0) at 0x%llx; image at +0, device tree at +0x%llx (a1 at\n"
+		"entry, a0 = hart id), control block at +0x%llx, per-vCPU stats at +0x%llx, work area from +0x%llx\n"
+		"split into one slice per vCPU. vCPU 0 starts; the others stay KVM_MP_STATE_STOPPED until the guest\n"
+		"starts them with SBI HSM (handled in KVM). Console: SBI DBCN and legacy putchar; guest -> VMM\n"
+		"messages: SBI extension 0x%lx (experimental range); end: SBI SRST.\n"
+		"\n"
+		"What KVM does on the dirty-log enable is chosen by /sys/module/kvm/parameters/eager_page_split (Y/N).\n"
+		"First-write latency: guest `time` ticks from before the store to after it, for the first write to a\n"
+		"page in the epoch; log2 histogram, reported as p50/p90/p99/p99.9/max in microseconds.\n"
+		"\n"
+		"Exit status: 0 every hart verified its slice, 1 run-time failure (KVM, memory, guest fault, watchdog,\n"
+		"verify errors), 2 bad command line.\n",
 		(unsigned long long)RVMIG_RAM_BASE, (unsigned long long)RVMIG_FDT_OFFSET,
 		(unsigned long long)RVMIG_CTL_OFFSET, (unsigned long long)RVMIG_STATS_OFFSET,
 		(unsigned long long)RVMIG_WORK_OFFSET, (unsigned long)RVMIG_SBI_EXT);

@@ -20,17 +20,17 @@
 
 struct run_opts {
 	unsigned vcpus;
-	uint64_t mem;               /* bytes                                                 */
+	uint64_t mem; /* bytes                                                 */
 	enum mem_backing backing;
-	unsigned pattern;           /* enum rvmig_pattern                                    */
+	unsigned pattern; /* enum rvmig_pattern                                    */
 	unsigned write_pct;
 	unsigned hot_pct;
-	uint64_t rate;              /* pages/s per vCPU, 0 = unlimited                       */
+	uint64_t rate; /* pages/s per vCPU, 0 = unlimited                       */
 	uint64_t duration_ms;
 	uint64_t seed;
 	bool dirty_log;
 	bool quiet;
-	const char *json;           /* NULL = no JSON                                        */
+	const char *json; /* NULL = no JSON                                        */
 	const char *guest;
 };
 

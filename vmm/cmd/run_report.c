@@ -11,9 +11,12 @@
 static const char *report_verify_name(uint64_t v)
 {
 	switch (v) {
-	case RVMIG_VERIFY_OK:     return "ok";
-	case RVMIG_VERIFY_FAILED: return "FAILED";
-	default:                  return "not-run";
+	case RVMIG_VERIFY_OK:
+		return "ok";
+	case RVMIG_VERIFY_FAILED:
+		return "FAILED";
+	default:
+		return "not-run";
 	}
 }
 
@@ -27,7 +30,8 @@ void report_print(const struct session *r)
 	const struct run_opts *o = &r->opts;
 	char mem[32];
 
-	printf("\nrvmig run: %u vCPUs, %s guest RAM, pattern %s, writes %u%%%s, %.3f s window, timebase %" PRIu64 " Hz\n",
+	printf("\nrvmig run: %u vCPUs, %s guest RAM, pattern %s, writes %u%%%s, %.3f s window, timebase %" PRIu64
+	       " Hz\n",
 	       o->vcpus, format_size(o->mem, mem, sizeof(mem)), cli_pattern_name(o->pattern), o->write_pct,
 	       o->rate ? ", rate-limited" : "", (double)(r->window_end_ns - r->window_start_ns) / 1e9,
 	       r->m.timebase_hz);
@@ -58,9 +62,10 @@ void report_print(const struct session *r)
 		putchar('\n');
 	}
 	printf("privileges: CapEff %s CapBnd %s CapAmb %s NoNewPrivs %d%s\n", r->privs.cap_eff, r->privs.cap_bnd,
-	       r->privs.cap_amb, r->privs.no_new_privs, r->privs.bounding_dropped ? "" : " (bounding set kept: no CAP_SETPCAP)");
-	printf("result:    %s\n", r->all_verified && !r->m.shutdown_reason ? "OK: every hart verified its slice"
-								      : "FAILED");
+	       r->privs.cap_amb, r->privs.no_new_privs,
+	       r->privs.bounding_dropped ? "" : " (bounding set kept: no CAP_SETPCAP)");
+	printf("result:    %s\n",
+	       r->all_verified && !r->m.shutdown_reason ? "OK: every hart verified its slice" : "FAILED");
 	fflush(stdout);
 }
 

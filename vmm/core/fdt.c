@@ -40,7 +40,11 @@ int fdt_isa_string(const char *const *exts, unsigned nr, char *out, size_t len)
 }
 
 /* Stops at the first libfdt error; every step below is "if (!err) err = ...". */
-#define FDT_TRY(expr) do { if (!err) err = (expr); } while (0)
+#define FDT_TRY(expr)                 \
+	do {                          \
+		if (!err)             \
+			err = (expr); \
+	} while (0)
 
 static int fdt_prop_u64_pair(void *fdt, const char *name, uint64_t a, uint64_t b)
 {

@@ -9,14 +9,14 @@
 #define FDT_MAX_ISA_EXTS 96
 
 struct fdt_desc {
-	unsigned nr_cpus;              /* cpu@0 .. cpu@N-1, reg = hart id = vCPU id             */
-	uint64_t timebase_hz;          /* /cpus timebase-frequency                              */
-	uint64_t mem_base, mem_size;   /* /memory@...                                           */
-	const char *isa;               /* riscv,isa, e.g. "rv64imac_zicsr_zifencei"            */
-	const char *isa_base;          /* riscv,isa-base, "rv64i"                               */
+	unsigned nr_cpus;                       /* cpu@0 .. cpu@N-1, reg = hart id = vCPU id             */
+	uint64_t timebase_hz;                   /* /cpus timebase-frequency                              */
+	uint64_t mem_base, mem_size;            /* /memory@...                                           */
+	const char *isa;                        /* riscv,isa, e.g. "rv64imac_zicsr_zifencei"            */
+	const char *isa_base;                   /* riscv,isa-base, "rv64i"                               */
 	const char *isa_exts[FDT_MAX_ISA_EXTS]; /* riscv,isa-extensions, lower case             */
 	unsigned nr_isa_exts;
-	const char *mmu_type;          /* "riscv,sv39".. or NULL to leave it out                */
+	const char *mmu_type; /* "riscv,sv39".. or NULL to leave it out                */
 	/* /chosen rvmig,* properties, so a guest can find its contract without hard-coding it. */
 	uint64_t ctl_gpa, stats_gpa, work_gpa, work_size;
 	uint32_t abi_version;

@@ -18,16 +18,18 @@ size_t guest_load(const char *path, struct mem *m)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		die_errno(errno, "cannot open guest image %s (build it with 'make guest' and pass --guest "
-			  "build/guest/guest.bin)", path);
+		die_errno(errno,
+			  "cannot open guest image %s (build it with 'make guest' and pass --guest "
+			  "build/guest/guest.bin)",
+			  path);
 	if (fstat(fd, &st))
 		die_errno(errno, "fstat %s", path);
 	if (!S_ISREG(st.st_mode) || st.st_size == 0)
 		die("guest image %s is not a non-empty regular file", path);
 	/* Image, data, bss and stacks share the first MiB; the device tree follows it. */
 	if ((uint64_t)st.st_size > RVMIG_IMAGE_MAX)
-		die("guest image %s is %lld bytes, more than the %llu the layout allows before the device tree",
-		    path, (long long)st.st_size, (unsigned long long)RVMIG_IMAGE_MAX);
+		die("guest image %s is %lld bytes, more than the %llu the layout allows before the device tree", path,
+		    (long long)st.st_size, (unsigned long long)RVMIG_IMAGE_MAX);
 	while (done < (size_t)st.st_size) {
 		ssize_t n = read(fd, dst + done, (size_t)st.st_size - done);
 

@@ -27,7 +27,8 @@ static const struct kvm_cap_req {
 	{ KVM_CAP_MAX_VCPUS, "KVM_CAP_MAX_VCPUS", true, "vCPU limit" },
 	{ KVM_CAP_USER_MEMORY2, "KVM_CAP_USER_MEMORY2", false, "KVM_SET_USER_MEMORY_REGION2" },
 	{ KVM_CAP_SYSTEM_EVENT_DATA, "KVM_CAP_SYSTEM_EVENT_DATA", false, "SBI SRST reason as exit code" },
-	{ KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, "KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2", false, "KVM_CLEAR_DIRTY_LOG (migration)" },
+	{ KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, "KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2", false,
+	  "KVM_CLEAR_DIRTY_LOG (migration)" },
 	{ KVM_CAP_DIRTY_LOG_RING_ACQ_REL, "KVM_CAP_DIRTY_LOG_RING_ACQ_REL", false, "dirty ring (migration)" },
 	{ KVM_CAP_BINARY_STATS_FD, "KVM_CAP_BINARY_STATS_FD", false, "KVM statistics" },
 };
@@ -105,7 +106,8 @@ static void vm_check_caps(struct vm *vm)
 	}
 	if (missing[0])
 		die("KVM lacks required capabilities:%s (this host kernel is too old or not RISC-V KVM; "
-		    "rvmig --version lists them)", missing);
+		    "rvmig --version lists them)",
+		    missing);
 }
 
 void vm_open(struct vm *vm)
@@ -159,14 +161,20 @@ static int vm_memslot_ioctl(struct vm *vm, const struct vm_slot *s, uint32_t fla
 {
 	if (vm->has_mem2) {
 		struct kvm_userspace_memory_region2 r = {
-			.slot = s->slot, .flags = flags, .guest_phys_addr = s->gpa,
-			.memory_size = s->size, .userspace_addr = (uintptr_t)s->hva,
+			.slot = s->slot,
+			.flags = flags,
+			.guest_phys_addr = s->gpa,
+			.memory_size = s->size,
+			.userspace_addr = (uintptr_t)s->hva,
 		};
 		return kvm_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION2, &r);
 	} else {
 		struct kvm_userspace_memory_region r = {
-			.slot = s->slot, .flags = flags, .guest_phys_addr = s->gpa,
-			.memory_size = s->size, .userspace_addr = (uintptr_t)s->hva,
+			.slot = s->slot,
+			.flags = flags,
+			.guest_phys_addr = s->gpa,
+			.memory_size = s->size,
+			.userspace_addr = (uintptr_t)s->hva,
 		};
 		return kvm_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r);
 	}
@@ -223,8 +231,7 @@ int vm_get_dirty_log(struct vm *vm, uint32_t slot, uint64_t *bitmap)
 
 int vm_clear_dirty_log(struct vm *vm, uint32_t slot, uint64_t first, uint32_t num, uint64_t *bitmap)
 {
-	struct kvm_clear_dirty_log c = { .slot = slot, .first_page = first, .num_pages = num,
-					 .dirty_bitmap = bitmap };
+	struct kvm_clear_dirty_log c = { .slot = slot, .first_page = first, .num_pages = num, .dirty_bitmap = bitmap };
 	int r = kvm_ioctl(vm->vm_fd, KVM_CLEAR_DIRTY_LOG, &c);
 
 	if (r < 0)
@@ -238,6 +245,7 @@ int vm_enable_manual_protect(struct vm *vm, uint64_t flags)
 	int r = kvm_ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap);
 
 	if (r < 0)
-		warn_errno(r, "KVM_ENABLE_CAP KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags 0x%llx", (unsigned long long)flags);
+		warn_errno(r, "KVM_ENABLE_CAP KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags 0x%llx",
+			   (unsigned long long)flags);
 	return r;
 }

@@ -13,7 +13,7 @@
 struct vm_slot {
 	bool used;
 	uint32_t slot;
-	uint32_t flags;       /* KVM_MEM_* as last set in the kernel                              */
+	uint32_t flags; /* KVM_MEM_* as last set in the kernel                              */
 	uint64_t gpa, size;
 	void *hva;
 };
@@ -22,10 +22,10 @@ struct vm {
 	int kvm_fd;
 	int vm_fd;
 	int api_version;
-	int max_vcpus;        /* KVM_CAP_MAX_VCPUS                                                */
-	int run_size;         /* KVM_GET_VCPU_MMAP_SIZE                                           */
-	bool has_mem2;        /* KVM_CAP_USER_MEMORY2: use KVM_SET_USER_MEMORY_REGION2           */
-	int manual_protect;   /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 bits, 0 = none                 */
+	int max_vcpus;      /* KVM_CAP_MAX_VCPUS                                                */
+	int run_size;       /* KVM_GET_VCPU_MMAP_SIZE                                           */
+	bool has_mem2;      /* KVM_CAP_USER_MEMORY2: use KVM_SET_USER_MEMORY_REGION2           */
+	int manual_protect; /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 bits, 0 = none                 */
 	struct vm_slot slots[VM_MAX_SLOTS];
 };
 

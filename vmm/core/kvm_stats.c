@@ -120,9 +120,13 @@ int kstats_read(const struct kstats *k, uint64_t *vals)
 const char *kstats_type_name(uint32_t type)
 {
 	switch (type) {
-	case KVM_STATS_TYPE_CUMULATIVE: return "cumulative";
-	case KVM_STATS_TYPE_INSTANT:    return "instant";
-	case KVM_STATS_TYPE_PEAK:       return "peak";
-	default:                        return "?";
+	case KVM_STATS_TYPE_CUMULATIVE:
+		return "cumulative";
+	case KVM_STATS_TYPE_INSTANT:
+		return "instant";
+	case KVM_STATS_TYPE_PEAK:
+		return "peak";
+	default:
+		return "?";
 	}
 }

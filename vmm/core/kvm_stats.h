@@ -15,12 +15,12 @@
 
 struct kstats_desc {
 	char name[KSTATS_NAME_MAX];
-	uint32_t type;      /* KVM_STATS_TYPE_* (cumulative, instant, peak)                         */
-	uint32_t offset;    /* byte offset of the value from the header's data_offset              */
+	uint32_t type;   /* KVM_STATS_TYPE_* (cumulative, instant, peak)                         */
+	uint32_t offset; /* byte offset of the value from the header's data_offset              */
 };
 
 struct kstats {
-	int fd;             /* -1 when this KVM offers no binary stats                             */
+	int fd; /* -1 when this KVM offers no binary stats                             */
 	uint32_t data_offset;
 	size_t n;
 	struct kstats_desc *desc;

@@ -20,18 +20,18 @@ struct machine {
 	struct mem mem;
 	struct vcpu vcpus[RVMIG_MAX_VCPUS];
 	unsigned nr_vcpus;
-	bool quiet;                        /* no guest console on stdout                          */
-	volatile struct rvmig_ctl *ctl;    /* in guest RAM                                        */
+	bool quiet;                     /* no guest console on stdout                          */
+	volatile struct rvmig_ctl *ctl; /* in guest RAM                                        */
 	volatile struct rvmig_vcpu_stats *stats;
 	uint64_t timebase_hz;
 
 	pthread_mutex_t lock;
-	pthread_cond_t cond;               /* broadcast on every event below and on vCPU events   */
-	int stop;                          /* atomic: vCPU threads leave their loop               */
+	pthread_cond_t cond; /* broadcast on every event below and on vCPU events   */
+	int stop;            /* atomic: vCPU threads leave their loop               */
 	/* Under lock. */
-	bool shutdown;                     /* the guest asked for SRST                            */
-	uint32_t shutdown_type;            /* KVM_SYSTEM_EVENT_*                                  */
-	uint64_t shutdown_reason;          /* SBI SRST reason: 0 = no reason (success)            */
+	bool shutdown;            /* the guest asked for SRST                            */
+	uint32_t shutdown_type;   /* KVM_SYSTEM_EVENT_*                                  */
+	uint64_t shutdown_reason; /* SBI SRST reason: 0 = no reason (success)            */
 	bool failed;
 	char fail_msg[384];
 	/* Dirty ring (rvmig migrate --dirty ring): a vCPU in KVM_EXIT_DIRTY_RING_FULL sets ring_full and

@@ -174,8 +174,8 @@ static void mem_check(struct mem *m)
 		snprintf(m->report, sizeof(m->report),
 			 "%s: %llu x %s pages (KernelPageSize %llu kB, free_hugepages %ld -> %ld)",
 			 mem_backing_name(m->backing), (unsigned long long)(m->size / m->page_size),
-			 format_size(m->page_size, a, sizeof(a)),
-			 (unsigned long long)m->kernel_page_kb, m->hugetlb_free_before, m->hugetlb_free_after);
+			 format_size(m->page_size, a, sizeof(a)), (unsigned long long)m->kernel_page_kb,
+			 m->hugetlb_free_before, m->hugetlb_free_after);
 		if (m->kernel_page_kb && m->kernel_page_kb << 10 != m->page_size)
 			die("--backing %s: the mapping has KernelPageSize %llu kB, not %llu kB",
 			    mem_backing_name(m->backing), (unsigned long long)m->kernel_page_kb,

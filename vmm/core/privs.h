@@ -8,8 +8,8 @@
 struct privs {
 	/* As /proc/self/status shows them after the drop (hex strings, "" when unreadable). */
 	char cap_eff[20], cap_prm[20], cap_bnd[20], cap_amb[20];
-	int no_new_privs;     /* -1 when unreadable */
-	bool bounding_dropped;/* false when we lacked CAP_SETPCAP (nothing to drop from then on) */
+	int no_new_privs;      /* -1 when unreadable */
+	bool bounding_dropped; /* false when we lacked CAP_SETPCAP (nothing to drop from then on) */
 };
 
 /*

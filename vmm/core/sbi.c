@@ -17,10 +17,10 @@
 #define SBI_DBCN_READ               1
 #define SBI_DBCN_WRITE_BYTE         2
 
-#define SBI_SUCCESS                 0
-#define SBI_ERR_NOT_SUPPORTED       (-2)
-#define SBI_ERR_INVALID_PARAM       (-3)
-#define SBI_ERR_INVALID_ADDRESS     (-5)
+#define SBI_SUCCESS             0
+#define SBI_ERR_NOT_SUPPORTED   (-2)
+#define SBI_ERR_INVALID_PARAM   (-3)
+#define SBI_ERR_INVALID_ADDRESS (-5)
 
 /* Longest guest string we copy out (PANIC message); also caps one DBCN write. */
 #define SBI_STR_MAX 4096
@@ -122,8 +122,10 @@ static void sbi_rvmig(struct vcpu *v)
 	switch (run->riscv_sbi.function_id) {
 	case RVMIG_SBI_HELLO:
 		if (a[1] != RVMIG_ABI_VERSION) {
-			machine_fail(m, "vCPU %u: guest speaks rvmig ABI %lu, this VMM %d: rebuild guest and VMM "
-				     "from the same tree", v->id, a[1], RVMIG_ABI_VERSION);
+			machine_fail(m,
+				     "vCPU %u: guest speaks rvmig ABI %lu, this VMM %d: rebuild guest and VMM "
+				     "from the same tree",
+				     v->id, a[1], RVMIG_ABI_VERSION);
 			sbi_ret(v, SBI_ERR_NOT_SUPPORTED, 0);
 			return;
 		}

@@ -19,48 +19,87 @@
 #include "lib/err.h"
 
 /* ONE_REG ids, as KVM selftests lib/riscv/processor.c builds them (riscv64: unsigned long = U64). */
-#define VCPU_REG(type, idx)   (KVM_REG_RISCV | KVM_REG_SIZE_U64 | (type) | (uint64_t)(idx))
-#define VCPU_CORE(name)       VCPU_REG(KVM_REG_RISCV_CORE, KVM_REG_RISCV_CORE_REG(name))
-#define VCPU_CSR(name)        VCPU_REG(KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_GENERAL, KVM_REG_RISCV_CSR_REG(name))
-#define VCPU_CONFIG(name)     VCPU_REG(KVM_REG_RISCV_CONFIG, KVM_REG_RISCV_CONFIG_REG(name))
-#define VCPU_TIMER(name)      VCPU_REG(KVM_REG_RISCV_TIMER, KVM_REG_RISCV_TIMER_REG(name))
-#define VCPU_ISA_EXT(id)      VCPU_REG(KVM_REG_RISCV_ISA_EXT | KVM_REG_RISCV_ISA_SINGLE, id)
-#define VCPU_SBI_EXT(id)      VCPU_REG(KVM_REG_RISCV_SBI_EXT | KVM_REG_RISCV_SBI_SINGLE, id)
+#define VCPU_REG(type, idx) (KVM_REG_RISCV | KVM_REG_SIZE_U64 | (type) | (uint64_t)(idx))
+#define VCPU_CORE(name)     VCPU_REG(KVM_REG_RISCV_CORE, KVM_REG_RISCV_CORE_REG(name))
+#define VCPU_CSR(name)      VCPU_REG(KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_GENERAL, KVM_REG_RISCV_CSR_REG(name))
+#define VCPU_CONFIG(name)   VCPU_REG(KVM_REG_RISCV_CONFIG, KVM_REG_RISCV_CONFIG_REG(name))
+#define VCPU_TIMER(name)    VCPU_REG(KVM_REG_RISCV_TIMER, KVM_REG_RISCV_TIMER_REG(name))
+#define VCPU_ISA_EXT(id)    VCPU_REG(KVM_REG_RISCV_ISA_EXT | KVM_REG_RISCV_ISA_SINGLE, id)
+#define VCPU_SBI_EXT(id)    VCPU_REG(KVM_REG_RISCV_SBI_EXT | KVM_REG_RISCV_SBI_SINGLE, id)
 
 /* Device-tree names of KVM's ISA extension ids (include/uapi/asm/kvm.h order). */
 static const char *const vcpu_isa_names[] = {
-	[KVM_RISCV_ISA_EXT_A] = "a", [KVM_RISCV_ISA_EXT_C] = "c", [KVM_RISCV_ISA_EXT_D] = "d",
-	[KVM_RISCV_ISA_EXT_F] = "f", [KVM_RISCV_ISA_EXT_H] = "h", [KVM_RISCV_ISA_EXT_I] = "i",
-	[KVM_RISCV_ISA_EXT_M] = "m", [KVM_RISCV_ISA_EXT_SVPBMT] = "svpbmt",
-	[KVM_RISCV_ISA_EXT_SSTC] = "sstc", [KVM_RISCV_ISA_EXT_SVINVAL] = "svinval",
-	[KVM_RISCV_ISA_EXT_ZIHINTPAUSE] = "zihintpause", [KVM_RISCV_ISA_EXT_ZICBOM] = "zicbom",
-	[KVM_RISCV_ISA_EXT_ZICBOZ] = "zicboz", [KVM_RISCV_ISA_EXT_ZBB] = "zbb",
-	[KVM_RISCV_ISA_EXT_SSAIA] = "ssaia", [KVM_RISCV_ISA_EXT_V] = "v",
-	[KVM_RISCV_ISA_EXT_SVNAPOT] = "svnapot", [KVM_RISCV_ISA_EXT_ZBA] = "zba",
-	[KVM_RISCV_ISA_EXT_ZBS] = "zbs", [KVM_RISCV_ISA_EXT_ZICNTR] = "zicntr",
-	[KVM_RISCV_ISA_EXT_ZICSR] = "zicsr", [KVM_RISCV_ISA_EXT_ZIFENCEI] = "zifencei",
-	[KVM_RISCV_ISA_EXT_ZIHPM] = "zihpm", [KVM_RISCV_ISA_EXT_SMSTATEEN] = "smstateen",
-	[KVM_RISCV_ISA_EXT_ZICOND] = "zicond", [KVM_RISCV_ISA_EXT_ZBC] = "zbc",
-	[KVM_RISCV_ISA_EXT_ZBKB] = "zbkb", [KVM_RISCV_ISA_EXT_ZBKC] = "zbkc", [KVM_RISCV_ISA_EXT_ZBKX] = "zbkx",
-	[KVM_RISCV_ISA_EXT_ZKND] = "zknd", [KVM_RISCV_ISA_EXT_ZKNE] = "zkne", [KVM_RISCV_ISA_EXT_ZKNH] = "zknh",
-	[KVM_RISCV_ISA_EXT_ZKR] = "zkr", [KVM_RISCV_ISA_EXT_ZKSED] = "zksed", [KVM_RISCV_ISA_EXT_ZKSH] = "zksh",
-	[KVM_RISCV_ISA_EXT_ZKT] = "zkt", [KVM_RISCV_ISA_EXT_ZVBB] = "zvbb", [KVM_RISCV_ISA_EXT_ZVBC] = "zvbc",
-	[KVM_RISCV_ISA_EXT_ZVKB] = "zvkb", [KVM_RISCV_ISA_EXT_ZVKG] = "zvkg",
-	[KVM_RISCV_ISA_EXT_ZVKNED] = "zvkned", [KVM_RISCV_ISA_EXT_ZVKNHA] = "zvknha",
-	[KVM_RISCV_ISA_EXT_ZVKNHB] = "zvknhb", [KVM_RISCV_ISA_EXT_ZVKSED] = "zvksed",
-	[KVM_RISCV_ISA_EXT_ZVKSH] = "zvksh", [KVM_RISCV_ISA_EXT_ZVKT] = "zvkt",
-	[KVM_RISCV_ISA_EXT_ZFH] = "zfh", [KVM_RISCV_ISA_EXT_ZFHMIN] = "zfhmin",
-	[KVM_RISCV_ISA_EXT_ZIHINTNTL] = "zihintntl", [KVM_RISCV_ISA_EXT_ZVFH] = "zvfh",
-	[KVM_RISCV_ISA_EXT_ZVFHMIN] = "zvfhmin", [KVM_RISCV_ISA_EXT_ZFA] = "zfa",
-	[KVM_RISCV_ISA_EXT_ZTSO] = "ztso", [KVM_RISCV_ISA_EXT_ZACAS] = "zacas",
-	[KVM_RISCV_ISA_EXT_SSCOFPMF] = "sscofpmf", [KVM_RISCV_ISA_EXT_ZIMOP] = "zimop",
-	[KVM_RISCV_ISA_EXT_ZCA] = "zca", [KVM_RISCV_ISA_EXT_ZCB] = "zcb", [KVM_RISCV_ISA_EXT_ZCD] = "zcd",
-	[KVM_RISCV_ISA_EXT_ZCF] = "zcf", [KVM_RISCV_ISA_EXT_ZCMOP] = "zcmop",
-	[KVM_RISCV_ISA_EXT_ZAWRS] = "zawrs", [KVM_RISCV_ISA_EXT_SMNPM] = "smnpm",
-	[KVM_RISCV_ISA_EXT_SSNPM] = "ssnpm", [KVM_RISCV_ISA_EXT_SVADE] = "svade",
-	[KVM_RISCV_ISA_EXT_SVADU] = "svadu", [KVM_RISCV_ISA_EXT_SVVPTC] = "svvptc",
-	[KVM_RISCV_ISA_EXT_ZABHA] = "zabha", [KVM_RISCV_ISA_EXT_ZICCRSE] = "ziccrse",
-	[KVM_RISCV_ISA_EXT_ZAAMO] = "zaamo", [KVM_RISCV_ISA_EXT_ZALRSC] = "zalrsc",
+	[KVM_RISCV_ISA_EXT_A] = "a",
+	[KVM_RISCV_ISA_EXT_C] = "c",
+	[KVM_RISCV_ISA_EXT_D] = "d",
+	[KVM_RISCV_ISA_EXT_F] = "f",
+	[KVM_RISCV_ISA_EXT_H] = "h",
+	[KVM_RISCV_ISA_EXT_I] = "i",
+	[KVM_RISCV_ISA_EXT_M] = "m",
+	[KVM_RISCV_ISA_EXT_SVPBMT] = "svpbmt",
+	[KVM_RISCV_ISA_EXT_SSTC] = "sstc",
+	[KVM_RISCV_ISA_EXT_SVINVAL] = "svinval",
+	[KVM_RISCV_ISA_EXT_ZIHINTPAUSE] = "zihintpause",
+	[KVM_RISCV_ISA_EXT_ZICBOM] = "zicbom",
+	[KVM_RISCV_ISA_EXT_ZICBOZ] = "zicboz",
+	[KVM_RISCV_ISA_EXT_ZBB] = "zbb",
+	[KVM_RISCV_ISA_EXT_SSAIA] = "ssaia",
+	[KVM_RISCV_ISA_EXT_V] = "v",
+	[KVM_RISCV_ISA_EXT_SVNAPOT] = "svnapot",
+	[KVM_RISCV_ISA_EXT_ZBA] = "zba",
+	[KVM_RISCV_ISA_EXT_ZBS] = "zbs",
+	[KVM_RISCV_ISA_EXT_ZICNTR] = "zicntr",
+	[KVM_RISCV_ISA_EXT_ZICSR] = "zicsr",
+	[KVM_RISCV_ISA_EXT_ZIFENCEI] = "zifencei",
+	[KVM_RISCV_ISA_EXT_ZIHPM] = "zihpm",
+	[KVM_RISCV_ISA_EXT_SMSTATEEN] = "smstateen",
+	[KVM_RISCV_ISA_EXT_ZICOND] = "zicond",
+	[KVM_RISCV_ISA_EXT_ZBC] = "zbc",
+	[KVM_RISCV_ISA_EXT_ZBKB] = "zbkb",
+	[KVM_RISCV_ISA_EXT_ZBKC] = "zbkc",
+	[KVM_RISCV_ISA_EXT_ZBKX] = "zbkx",
+	[KVM_RISCV_ISA_EXT_ZKND] = "zknd",
+	[KVM_RISCV_ISA_EXT_ZKNE] = "zkne",
+	[KVM_RISCV_ISA_EXT_ZKNH] = "zknh",
+	[KVM_RISCV_ISA_EXT_ZKR] = "zkr",
+	[KVM_RISCV_ISA_EXT_ZKSED] = "zksed",
+	[KVM_RISCV_ISA_EXT_ZKSH] = "zksh",
+	[KVM_RISCV_ISA_EXT_ZKT] = "zkt",
+	[KVM_RISCV_ISA_EXT_ZVBB] = "zvbb",
+	[KVM_RISCV_ISA_EXT_ZVBC] = "zvbc",
+	[KVM_RISCV_ISA_EXT_ZVKB] = "zvkb",
+	[KVM_RISCV_ISA_EXT_ZVKG] = "zvkg",
+	[KVM_RISCV_ISA_EXT_ZVKNED] = "zvkned",
+	[KVM_RISCV_ISA_EXT_ZVKNHA] = "zvknha",
+	[KVM_RISCV_ISA_EXT_ZVKNHB] = "zvknhb",
+	[KVM_RISCV_ISA_EXT_ZVKSED] = "zvksed",
+	[KVM_RISCV_ISA_EXT_ZVKSH] = "zvksh",
+	[KVM_RISCV_ISA_EXT_ZVKT] = "zvkt",
+	[KVM_RISCV_ISA_EXT_ZFH] = "zfh",
+	[KVM_RISCV_ISA_EXT_ZFHMIN] = "zfhmin",
+	[KVM_RISCV_ISA_EXT_ZIHINTNTL] = "zihintntl",
+	[KVM_RISCV_ISA_EXT_ZVFH] = "zvfh",
+	[KVM_RISCV_ISA_EXT_ZVFHMIN] = "zvfhmin",
+	[KVM_RISCV_ISA_EXT_ZFA] = "zfa",
+	[KVM_RISCV_ISA_EXT_ZTSO] = "ztso",
+	[KVM_RISCV_ISA_EXT_ZACAS] = "zacas",
+	[KVM_RISCV_ISA_EXT_SSCOFPMF] = "sscofpmf",
+	[KVM_RISCV_ISA_EXT_ZIMOP] = "zimop",
+	[KVM_RISCV_ISA_EXT_ZCA] = "zca",
+	[KVM_RISCV_ISA_EXT_ZCB] = "zcb",
+	[KVM_RISCV_ISA_EXT_ZCD] = "zcd",
+	[KVM_RISCV_ISA_EXT_ZCF] = "zcf",
+	[KVM_RISCV_ISA_EXT_ZCMOP] = "zcmop",
+	[KVM_RISCV_ISA_EXT_ZAWRS] = "zawrs",
+	[KVM_RISCV_ISA_EXT_SMNPM] = "smnpm",
+	[KVM_RISCV_ISA_EXT_SSNPM] = "ssnpm",
+	[KVM_RISCV_ISA_EXT_SVADE] = "svade",
+	[KVM_RISCV_ISA_EXT_SVADU] = "svadu",
+	[KVM_RISCV_ISA_EXT_SVVPTC] = "svvptc",
+	[KVM_RISCV_ISA_EXT_ZABHA] = "zabha",
+	[KVM_RISCV_ISA_EXT_ZICCRSE] = "ziccrse",
+	[KVM_RISCV_ISA_EXT_ZAAMO] = "zaamo",
+	[KVM_RISCV_ISA_EXT_ZALRSC] = "zalrsc",
 };
 
 #define VCPU_KICK_SIGNAL SIGUSR1
@@ -157,8 +196,8 @@ static void vcpu_set_reg_or_die(struct vcpu *v, uint64_t id, uint64_t val, const
 	int r = vcpu_set_reg(v, id, val);
 
 	if (r < 0)
-		die_errno(r, "KVM_SET_ONE_REG vCPU %u %s (id 0x%llx) = 0x%llx", v->id, name,
-			  (unsigned long long)id, (unsigned long long)val);
+		die_errno(r, "KVM_SET_ONE_REG vCPU %u %s (id 0x%llx) = 0x%llx", v->id, name, (unsigned long long)id,
+			  (unsigned long long)val);
 }
 
 void vcpu_setup_boot(struct vcpu *v, uint64_t pc, uint64_t a1)
@@ -220,23 +259,30 @@ const char *vcpu_mmu_type(struct vcpu *v)
 	if (vcpu_get_reg(v, VCPU_CONFIG(satp_mode), &mode) < 0)
 		return NULL;
 	switch (mode) {
-	case 8:  return "riscv,sv39";
-	case 9:  return "riscv,sv48";
-	case 10: return "riscv,sv57";
-	default: return NULL;
+	case 8:
+		return "riscv,sv39";
+	case 9:
+		return "riscv,sv48";
+	case 10:
+		return "riscv,sv57";
+	default:
+		return NULL;
 	}
 }
 
 void vcpu_dump_regs(struct vcpu *v, FILE *f)
 {
-	static const struct { const char *name; uint64_t id; } regs[] = {
-		{ "pc", VCPU_CORE(regs.pc) }, { "ra", VCPU_CORE(regs.ra) }, { "sp", VCPU_CORE(regs.sp) },
-		{ "gp", VCPU_CORE(regs.gp) }, { "tp", VCPU_CORE(regs.tp) }, { "s0", VCPU_CORE(regs.s0) },
-		{ "a0", VCPU_CORE(regs.a0) }, { "a1", VCPU_CORE(regs.a1) }, { "a2", VCPU_CORE(regs.a2) },
-		{ "a3", VCPU_CORE(regs.a3) }, { "a4", VCPU_CORE(regs.a4) }, { "a5", VCPU_CORE(regs.a5) },
-		{ "a6", VCPU_CORE(regs.a6) }, { "a7", VCPU_CORE(regs.a7) },
-		{ "sstatus", VCPU_CSR(sstatus) }, { "sepc", VCPU_CSR(sepc) }, { "scause", VCPU_CSR(scause) },
-		{ "stval", VCPU_CSR(stval) }, { "stvec", VCPU_CSR(stvec) }, { "satp", VCPU_CSR(satp) },
+	static const struct {
+		const char *name;
+		uint64_t id;
+	} regs[] = {
+		{ "pc", VCPU_CORE(regs.pc) }, { "ra", VCPU_CORE(regs.ra) },   { "sp", VCPU_CORE(regs.sp) },
+		{ "gp", VCPU_CORE(regs.gp) }, { "tp", VCPU_CORE(regs.tp) },   { "s0", VCPU_CORE(regs.s0) },
+		{ "a0", VCPU_CORE(regs.a0) }, { "a1", VCPU_CORE(regs.a1) },   { "a2", VCPU_CORE(regs.a2) },
+		{ "a3", VCPU_CORE(regs.a3) }, { "a4", VCPU_CORE(regs.a4) },   { "a5", VCPU_CORE(regs.a5) },
+		{ "a6", VCPU_CORE(regs.a6) }, { "a7", VCPU_CORE(regs.a7) },   { "sstatus", VCPU_CSR(sstatus) },
+		{ "sepc", VCPU_CSR(sepc) },   { "scause", VCPU_CSR(scause) }, { "stval", VCPU_CSR(stval) },
+		{ "stvec", VCPU_CSR(stvec) }, { "satp", VCPU_CSR(satp) },
 	};
 	char buf[1024];
 	size_t pos = 0;
@@ -259,14 +305,25 @@ void vcpu_dump_regs(struct vcpu *v, FILE *f)
 }
 
 static const char *const vcpu_exit_names[] = {
-	[KVM_EXIT_UNKNOWN] = "UNKNOWN", [KVM_EXIT_EXCEPTION] = "EXCEPTION", [KVM_EXIT_IO] = "IO",
-	[KVM_EXIT_HYPERCALL] = "HYPERCALL", [KVM_EXIT_DEBUG] = "DEBUG", [KVM_EXIT_HLT] = "HLT",
-	[KVM_EXIT_MMIO] = "MMIO", [KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
-	[KVM_EXIT_SHUTDOWN] = "SHUTDOWN", [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY", [KVM_EXIT_INTR] = "INTR",
-	[KVM_EXIT_SET_TPR] = "SET_TPR", [KVM_EXIT_TPR_ACCESS] = "TPR_ACCESS",
-	[KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR", [KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
-	[KVM_EXIT_RISCV_SBI] = "RISCV_SBI", [KVM_EXIT_RISCV_CSR] = "RISCV_CSR",
-	[KVM_EXIT_DIRTY_RING_FULL] = "DIRTY_RING_FULL", [KVM_EXIT_MEMORY_FAULT] = "MEMORY_FAULT",
+	[KVM_EXIT_UNKNOWN] = "UNKNOWN",
+	[KVM_EXIT_EXCEPTION] = "EXCEPTION",
+	[KVM_EXIT_IO] = "IO",
+	[KVM_EXIT_HYPERCALL] = "HYPERCALL",
+	[KVM_EXIT_DEBUG] = "DEBUG",
+	[KVM_EXIT_HLT] = "HLT",
+	[KVM_EXIT_MMIO] = "MMIO",
+	[KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
+	[KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
+	[KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+	[KVM_EXIT_INTR] = "INTR",
+	[KVM_EXIT_SET_TPR] = "SET_TPR",
+	[KVM_EXIT_TPR_ACCESS] = "TPR_ACCESS",
+	[KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
+	[KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
+	[KVM_EXIT_RISCV_SBI] = "RISCV_SBI",
+	[KVM_EXIT_RISCV_CSR] = "RISCV_CSR",
+	[KVM_EXIT_DIRTY_RING_FULL] = "DIRTY_RING_FULL",
+	[KVM_EXIT_MEMORY_FAULT] = "MEMORY_FAULT",
 };
 
 static const char *vcpu_exit_name(uint32_t reason)
@@ -298,16 +355,17 @@ static void vcpu_on_unexpected(struct vcpu *v)
 	struct kvm_run *run = v->run;
 
 	if (run->exit_reason == KVM_EXIT_MMIO)
-		machine_fail(v->m, "vCPU %u: unexpected KVM_EXIT_MMIO %s at gpa 0x%llx len %u (the guest touched "
-			     "memory outside its RAM; no devices are emulated)", v->id,
-			     run->mmio.is_write ? "write" : "read", (unsigned long long)run->mmio.phys_addr,
+		machine_fail(v->m,
+			     "vCPU %u: unexpected KVM_EXIT_MMIO %s at gpa 0x%llx len %u (the guest touched "
+			     "memory outside its RAM; no devices are emulated)",
+			     v->id, run->mmio.is_write ? "write" : "read", (unsigned long long)run->mmio.phys_addr,
 			     run->mmio.len);
 	else if (run->exit_reason == KVM_EXIT_FAIL_ENTRY)
 		machine_fail(v->m, "vCPU %u: KVM_EXIT_FAIL_ENTRY hardware_entry_failure_reason 0x%llx", v->id,
 			     (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 	else
-		machine_fail(v->m, "vCPU %u: unexpected exit KVM_EXIT_%s (%u)", v->id,
-			     vcpu_exit_name(run->exit_reason), run->exit_reason);
+		machine_fail(v->m, "vCPU %u: unexpected exit KVM_EXIT_%s (%u)", v->id, vcpu_exit_name(run->exit_reason),
+			     run->exit_reason);
 	vcpu_dump_regs(v, stderr);
 }
 

@@ -16,11 +16,11 @@ struct kvm_reg_list;
 
 struct vcpu {
 	struct machine *m;
-	unsigned id;                /* vCPU id = hart id                                          */
+	unsigned id; /* vCPU id = hart id                                          */
 	int fd;
 	struct kvm_run *run;
 	int run_size;
-	pthread_t thread;           /* thread and thread_started: under m->lock                  */
+	pthread_t thread; /* thread and thread_started: under m->lock                  */
 	bool thread_started;
 	/* Console bytes until a newline; only this vCPU's thread touches them. */
 	char line[VCPU_LINE_MAX];

@@ -36,11 +36,16 @@ static int reg_rank(uint64_t id)
 	if (id == VCPU_STATE_MP_ID)
 		return 5;
 	switch (id & KVM_REG_RISCV_TYPE_MASK) {
-	case KVM_REG_RISCV_CONFIG:  return 0;
-	case KVM_REG_RISCV_ISA_EXT: return 1;
-	case KVM_REG_RISCV_SBI_EXT: return 1;
-	case KVM_REG_RISCV_TIMER:   return 4;
-	default:                    return 2;
+	case KVM_REG_RISCV_CONFIG:
+		return 0;
+	case KVM_REG_RISCV_ISA_EXT:
+		return 1;
+	case KVM_REG_RISCV_SBI_EXT:
+		return 1;
+	case KVM_REG_RISCV_TIMER:
+		return 4;
+	default:
+		return 2;
 	}
 }
 
@@ -106,7 +111,8 @@ int vcpu_state_save(struct vcpu *v, struct vcpu_state *s)
 		}
 		r = reg_get(v, id, s->data + off);
 		if (r < 0) {
-			warn_errno(r, "KVM_GET_ONE_REG vCPU %u id 0x%llx (%u bytes)", v->id, (unsigned long long)id, size);
+			warn_errno(r, "KVM_GET_ONE_REG vCPU %u id 0x%llx (%u bytes)", v->id, (unsigned long long)id,
+				   size);
 			break;
 		}
 		s->regs[s->nregs++] = (struct stream_reg){ .id = id, .size = size, .value = s->data + off };
@@ -123,8 +129,8 @@ int vcpu_state_save(struct vcpu *v, struct vcpu_state *s)
 		return r;
 	}
 	memcpy(s->data + off, &mp.mp_state, sizeof(uint32_t));
-	s->regs[s->nregs++] = (struct stream_reg){ .id = VCPU_STATE_MP_ID, .size = sizeof(uint32_t),
-						   .value = s->data + off };
+	s->regs[s->nregs++] =
+		(struct stream_reg){ .id = VCPU_STATE_MP_ID, .size = sizeof(uint32_t), .value = s->data + off };
 	return 0;
 }
 
@@ -140,8 +146,8 @@ int vcpu_state_copy(const struct stream_vcpu *in, struct vcpu_state *s)
 		return r;
 	for (uint32_t i = 0; i < in->nregs; i++) {
 		memcpy(s->data + off, in->regs[i].value, in->regs[i].size);
-		s->regs[i] = (struct stream_reg){ .id = in->regs[i].id, .size = in->regs[i].size,
-						  .value = s->data + off };
+		s->regs[i] =
+			(struct stream_reg){ .id = in->regs[i].id, .size = in->regs[i].size, .value = s->data + off };
 		off += in->regs[i].size;
 	}
 	s->nregs = in->nregs;
@@ -196,8 +202,9 @@ int vcpu_state_restore(struct vcpu *v, const struct vcpu_state *s, struct vcpu_r
 			st->kept++;
 			continue;
 		}
-		snprintf(err, errlen, "KVM_SET_ONE_REG vCPU %u id 0x%llx (%u bytes): %s, and the destination's value %s",
-			 v->id, (unsigned long long)reg->id, reg->size, strerror(-r),
+		snprintf(err, errlen,
+			 "KVM_SET_ONE_REG vCPU %u id 0x%llx (%u bytes): %s, and the destination's value %s", v->id,
+			 (unsigned long long)reg->id, reg->size, strerror(-r),
 			 g ? "cannot be read" : "differs from the source's");
 		return r;
 	}

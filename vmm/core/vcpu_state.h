@@ -25,12 +25,12 @@ struct vcpu;
 
 struct vcpu_state {
 	uint32_t nregs;
-	struct stream_reg *regs;  /* value pointers into data */
+	struct stream_reg *regs; /* value pointers into data */
 	uint8_t *data;
 };
 
 struct vcpu_restore_stats {
-	unsigned set, kept;       /* set; refused but already equal */
+	unsigned set, kept; /* set; refused but already equal */
 };
 
 int vcpu_state_save(struct vcpu *v, struct vcpu_state *s);

@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 struct bstat {
-	size_t n;                  /* finite samples used                                      */
-	double median, min, max;   /* NaN when n == 0                                          */
+	size_t n;                /* finite samples used                                      */
+	double median, min, max; /* NaN when n == 0                                          */
 };
 
 /* Summary of v[0..n); NaN and infinite samples are skipped. v is not modified. */

@@ -119,8 +119,7 @@ int bitmap_for_each_set(const uint64_t *bm, size_t nbits, bitmap_bit_fn fn, void
 	return 0;
 }
 
-int bitmap_for_each_range(const uint64_t *bm, size_t nbits, size_t max_run, bitmap_range_fn fn,
-			  void *arg)
+int bitmap_for_each_range(const uint64_t *bm, size_t nbits, size_t max_run, bitmap_range_fn fn, void *arg)
 {
 	size_t i = bitmap_next_set(bm, nbits, 0);
 

@@ -73,7 +73,6 @@ int bitmap_for_each_set(const uint64_t *bm, size_t nbits, bitmap_bit_fn fn, void
  * than max_run (when max_run > 0) is split into pieces of at most max_run bits, so a caller batching
  * pages gets ranges that fit its batch size.
  */
-int bitmap_for_each_range(const uint64_t *bm, size_t nbits, size_t max_run, bitmap_range_fn fn,
-			  void *arg);
+int bitmap_for_each_range(const uint64_t *bm, size_t nbits, size_t max_run, bitmap_range_fn fn, void *arg);
 
 #endif /* RVMIG_BITMAP_H */

@@ -108,7 +108,7 @@ void hash_ram(const void *ram, uint64_t ram_size, uint64_t block_size, uint64_t 
 {
 	for (uint64_t off = 0, i = 0; off < ram_size; off += block_size, i++)
 		out[i] = hash_block((const uint8_t *)ram + off,
-					   ram_size - off < block_size ? ram_size - off : block_size);
+				    ram_size - off < block_size ? ram_size - off : block_size);
 }
 
 size_t hashes_compare(const uint64_t *a, const uint64_t *b, size_t n, size_t *bad, size_t max_bad)

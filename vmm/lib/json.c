@@ -75,10 +75,22 @@ static void json_close(struct json *j, char c)
 	fputc(c, j->f);
 }
 
-void json_obj_begin(struct json *j, const char *key) { json_open(j, key, '{'); }
-void json_obj_end(struct json *j) { json_close(j, '}'); }
-void json_arr_begin(struct json *j, const char *key) { json_open(j, key, '['); }
-void json_arr_end(struct json *j) { json_close(j, ']'); }
+void json_obj_begin(struct json *j, const char *key)
+{
+	json_open(j, key, '{');
+}
+void json_obj_end(struct json *j)
+{
+	json_close(j, '}');
+}
+void json_arr_begin(struct json *j, const char *key)
+{
+	json_open(j, key, '[');
+}
+void json_arr_end(struct json *j)
+{
+	json_close(j, ']');
+}
 
 void json_u64(struct json *j, const char *key, uint64_t v)
 {

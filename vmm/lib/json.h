@@ -23,7 +23,7 @@ void json_arr_begin(struct json *j, const char *key);
 void json_arr_end(struct json *j);
 void json_u64(struct json *j, const char *key, uint64_t v);
 void json_i64(struct json *j, const char *key, int64_t v);
-void json_double(struct json *j, const char *key, double v); /* NaN/inf become null */
+void json_double(struct json *j, const char *key, double v);   /* NaN/inf become null */
 void json_str(struct json *j, const char *key, const char *s); /* NULL becomes null */
 void json_bool(struct json *j, const char *key, bool v);
 /* Ends the document with a newline. */

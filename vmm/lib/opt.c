@@ -138,8 +138,7 @@ static const char *opt_split(const char *arg, char name[OPT_NAME_MAX], const cha
 	return name;
 }
 
-enum cli_result opt_parse(const struct opt_table *t, int argc, char **argv, void *opts, char *err,
-			  size_t errlen)
+enum cli_result opt_parse(const struct opt_table *t, int argc, char **argv, void *opts, char *err, size_t errlen)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *eq, *val;
@@ -175,8 +174,8 @@ enum cli_result opt_parse(const struct opt_table *t, int argc, char **argv, void
 	return CLI_OK;
 }
 
-enum cli_result opt_take(const struct opt_table *t, int argc, char **argv, void *opts, char **rest,
-			 int *nrest, char *err, size_t errlen)
+enum cli_result opt_take(const struct opt_table *t, int argc, char **argv, void *opts, char **rest, int *nrest,
+			 char *err, size_t errlen)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *eq, *val;

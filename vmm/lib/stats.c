@@ -84,7 +84,8 @@ void stats_latency(const struct rvmig_vcpu_stats *s, uint64_t timebase_hz, struc
 	uint64_t max = s->first_write_max;
 
 	out->count = stats_hist_total(h, n);
-	out->mean_us = out->count ? stats_ticks_to_us((double)s->first_write_ticks / (double)out->count, timebase_hz) : 0;
+	out->mean_us = out->count ? stats_ticks_to_us((double)s->first_write_ticks / (double)out->count, timebase_hz)
+				  : 0;
 	out->p50_us = stats_ticks_to_us(stats_hist_quantile(h, n, max, 0.50), timebase_hz);
 	out->p90_us = stats_ticks_to_us(stats_hist_quantile(h, n, max, 0.90), timebase_hz);
 	out->p99_us = stats_ticks_to_us(stats_hist_quantile(h, n, max, 0.99), timebase_hz);

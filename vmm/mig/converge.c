@@ -3,12 +3,12 @@
 
 void conv_init(struct conv *c, uint64_t limit_ns, unsigned max_rounds, unsigned stall_rounds)
 {
-	*c = (struct conv){ .limit_ns = limit_ns, .max_rounds = max_rounds, .stall_rounds = stall_rounds,
-			    .best = UINT64_MAX };
+	*c = (struct conv){
+		.limit_ns = limit_ns, .max_rounds = max_rounds, .stall_rounds = stall_rounds, .best = UINT64_MAX
+	};
 }
 
-enum conv_decision conv_decide(struct conv *c, unsigned round, uint64_t remaining, double bw,
-			       uint64_t *expected_ns)
+enum conv_decision conv_decide(struct conv *c, unsigned round, uint64_t remaining, double bw, uint64_t *expected_ns)
 {
 	*expected_ns = bw > 0 ? (uint64_t)((double)remaining / bw * 1e9) : UINT64_MAX;
 	if (bw > 0 && *expected_ns <= c->limit_ns)
@@ -30,10 +30,14 @@ enum conv_decision conv_decide(struct conv *c, unsigned round, uint64_t remainin
 const char *conv_name(enum conv_decision d)
 {
 	switch (d) {
-	case CONV_CONTINUE:          return "continue";
-	case CONV_CONVERGED:         return "converged";
-	case CONV_FORCED_MAX_ROUNDS: return "forced (max rounds)";
-	case CONV_FORCED_STALLED:    return "forced (not shrinking)";
+	case CONV_CONTINUE:
+		return "continue";
+	case CONV_CONVERGED:
+		return "converged";
+	case CONV_FORCED_MAX_ROUNDS:
+		return "forced (max rounds)";
+	case CONV_FORCED_STALLED:
+		return "forced (not shrinking)";
 	}
 	return "?";
 }

@@ -7,16 +7,16 @@
 
 enum conv_decision {
 	CONV_CONTINUE,
-	CONV_CONVERGED,             /* remaining bytes fit the downtime limit at the bandwidth */
+	CONV_CONVERGED, /* remaining bytes fit the downtime limit at the bandwidth */
 	CONV_FORCED_MAX_ROUNDS,
-	CONV_FORCED_STALLED,        /* rounds stopped shrinking                              */
+	CONV_FORCED_STALLED, /* rounds stopped shrinking                              */
 };
 
 struct conv {
 	uint64_t limit_ns;
 	unsigned max_rounds;
 	unsigned stall_rounds;
-	uint64_t best;              /* smallest remaining seen; UINT64_MAX at first          */
+	uint64_t best; /* smallest remaining seen; UINT64_MAX at first          */
 	unsigned since_best;
 };
 
@@ -27,8 +27,7 @@ void conv_init(struct conv *c, uint64_t limit_ns, unsigned max_rounds, unsigned 
  * one unit (rvmig migrate: stream bytes, page data plus record overhead). *expected_ns gets the
  * downtime a switch now would cost (UINT64_MAX when the bandwidth is unknown).
  */
-enum conv_decision conv_decide(struct conv *c, unsigned round, uint64_t remaining, double bw,
-			       uint64_t *expected_ns);
+enum conv_decision conv_decide(struct conv *c, unsigned round, uint64_t remaining, double bw, uint64_t *expected_ns);
 const char *conv_name(enum conv_decision d);
 
 #endif

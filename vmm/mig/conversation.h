@@ -19,10 +19,10 @@
 #ifndef RVMIG_CONVERSATION_H
 #define RVMIG_CONVERSATION_H
 
-#define MIG_HASH_BLOCK       (2ULL << 20)
-#define MIG_CONNECT_MS       10000
-#define MIG_IO_TIMEOUT_MS    30000
-#define MIG_PAUSE_TIMEOUT_MS 5000
+#define MIG_HASH_BLOCK          (2ULL << 20)
+#define MIG_CONNECT_MS          10000
+#define MIG_IO_TIMEOUT_MS       30000
+#define MIG_PAUSE_TIMEOUT_MS    5000
 #define MIG_DEFAULT_POST_RUN_MS 1000 /* --post-run: the destination runs the guest before VERIFY */
 
 #endif

@@ -164,8 +164,7 @@ static int ring_setup_vcpu(struct dirty *d, struct vcpu *v)
 {
 	size_t bytes = (size_t)d->ring_entries * sizeof(struct kvm_dirty_gfn);
 	long page = sysconf(_SC_PAGESIZE);
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd,
-		       (off_t)KVM_DIRTY_LOG_PAGE_OFFSET * page);
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, (off_t)KVM_DIRTY_LOG_PAGE_OFFSET * page);
 
 	if (p == MAP_FAILED) {
 		int e = errno;
@@ -245,12 +244,19 @@ static int ring_harvest(struct dirty *d)
 
 static const struct dirty_ops dirty_ops_table[DIRTY_MODE_COUNT] = {
 	[DIRTY_GET] = { .name = "get", .start = get_start, .harvest = get_harvest },
-	[DIRTY_MANUAL] = { .name = "manual", .start = manual_start, .harvest = manual_harvest,
+	[DIRTY_MANUAL] = { .name = "manual",
+			   .start = manual_start,
+			   .harvest = manual_harvest,
 			   .prepare_chunk = manual_prepare_chunk },
-	[DIRTY_MANUAL_INIT_SET] = { .name = "manual-init-set", .start = manual_start, .harvest = manual_harvest,
+	[DIRTY_MANUAL_INIT_SET] = { .name = "manual-init-set",
+				    .start = manual_start,
+				    .harvest = manual_harvest,
 				    .prepare_chunk = manual_prepare_chunk },
-	[DIRTY_RING] = { .name = "ring", .setup_vm = ring_setup_vm, .setup_vcpu = ring_setup_vcpu,
-			 .start = ring_start, .harvest = ring_harvest },
+	[DIRTY_RING] = { .name = "ring",
+			 .setup_vm = ring_setup_vm,
+			 .setup_vcpu = ring_setup_vcpu,
+			 .start = ring_start,
+			 .harvest = ring_harvest },
 };
 
 int dirty_init(struct dirty *d, enum dirty_mode mode, struct machine *m, uint32_t slot, uint64_t slot_bytes,

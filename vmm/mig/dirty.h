@@ -27,19 +27,19 @@ struct dirty;
 
 /* Harvest timings and counts, cumulative; the migration loop takes differences per round. */
 struct dirty_stats {
-	uint64_t enable_ns;         /* memslot update that switched logging on                 */
-	uint64_t get_ns, gets;      /* KVM_GET_DIRTY_LOG                                       */
-	uint64_t clear_ns, clears;  /* KVM_CLEAR_DIRTY_LOG (one per chunk cleared)             */
+	uint64_t enable_ns;        /* memslot update that switched logging on                 */
+	uint64_t get_ns, gets;     /* KVM_GET_DIRTY_LOG                                       */
+	uint64_t clear_ns, clears; /* KVM_CLEAR_DIRTY_LOG (one per chunk cleared)             */
 	uint64_t ring_ns, ring_harvests, ring_entries, ring_resets; /* collect + RESET_DIRTY_RINGS */
-	uint64_t harvested;         /* pages newly set in the bitmap by harvests                */
+	uint64_t harvested; /* pages newly set in the bitmap by harvests                */
 };
 
 struct dirty_ops {
 	const char *name;
-	int (*setup_vm)(struct dirty *d);                 /* after KVM_CREATE_VM, before any vCPU */
+	int (*setup_vm)(struct dirty *d); /* after KVM_CREATE_VM, before any vCPU */
 	int (*setup_vcpu)(struct dirty *d, struct vcpu *v);
-	int (*start)(struct dirty *d);                    /* logging on                           */
-	int (*harvest)(struct dirty *d);                  /* fold KVM's dirty pages into bitmap   */
+	int (*start)(struct dirty *d);                         /* logging on                           */
+	int (*harvest)(struct dirty *d);                       /* fold KVM's dirty pages into bitmap   */
 	int (*prepare_chunk)(struct dirty *d, uint64_t chunk); /* before any page of it is sent */
 };
 
@@ -49,11 +49,11 @@ struct dirty {
 	struct machine *m;
 	uint32_t slot;
 	uint64_t npages;
-	uint64_t *bitmap;           /* pages still to send (the one owner: the migration loop)  */
-	uint64_t *scratch;          /* KVM_GET_DIRTY_LOG target                                 */
+	uint64_t *bitmap;  /* pages still to send (the one owner: the migration loop)  */
+	uint64_t *scratch; /* KVM_GET_DIRTY_LOG target                                 */
 	uint64_t chunk_pages, nchunks;
-	uint64_t *clear_pending;    /* bit per chunk: KVM holds bits there not yet CLEARed      */
-	uint32_t ring_entries;      /* per vCPU, power of two                                   */
+	uint64_t *clear_pending; /* bit per chunk: KVM holds bits there not yet CLEARed      */
+	uint32_t ring_entries;   /* per vCPU, power of two                                   */
 	struct kvm_dirty_gfn *rings[RVMIG_MAX_VCPUS];
 	uint32_t ring_fetch[RVMIG_MAX_VCPUS];
 	bool logging;

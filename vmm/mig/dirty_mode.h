@@ -17,8 +17,10 @@ enum dirty_mode {
 static inline const char *dirty_mode_name(enum dirty_mode m)
 {
 	static const char *const names[DIRTY_MODE_COUNT] = {
-		[DIRTY_GET] = "get", [DIRTY_MANUAL] = "manual",
-		[DIRTY_MANUAL_INIT_SET] = "manual-init-set", [DIRTY_RING] = "ring",
+		[DIRTY_GET] = "get",
+		[DIRTY_MANUAL] = "manual",
+		[DIRTY_MANUAL_INIT_SET] = "manual-init-set",
+		[DIRTY_RING] = "ring",
 	};
 	return (unsigned)m < DIRTY_MODE_COUNT ? names[m] : "?";
 }

@@ -43,8 +43,13 @@ void ramhash_parallel(const void *ram, uint64_t size, uint64_t block, uint64_t *
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t first = i * per;
 
-		parts[i] = (struct ramhash_part){ .ram = ram, .size = size, .block = block, .first = first,
-						  .count = first >= nblocks ? 0 : (nblocks - first < per ? nblocks - first : per),
+		parts[i] = (struct ramhash_part){ .ram = ram,
+						  .size = size,
+						  .block = block,
+						  .first = first,
+						  .count = first >= nblocks
+								   ? 0
+								   : (nblocks - first < per ? nblocks - first : per),
 						  .out = out };
 	}
 	/* Part 0 runs on this thread; a part whose thread cannot start runs here too. */

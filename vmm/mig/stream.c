@@ -47,8 +47,7 @@ int stream_backing_parse(const char *name, uint32_t *backing)
 
 const char *stream_rec_name(uint32_t type)
 {
-	static const char *const names[] = { NULL, "header", "batch", "vcpu", "hashes", "round-end",
-					     "end", "abort" };
+	static const char *const names[] = { NULL, "header", "batch", "vcpu", "hashes", "round-end", "end", "abort" };
 
 	return type >= 1 && type <= STREAM_REC_ABORT ? names[type] : "unknown";
 }
@@ -56,36 +55,34 @@ const char *stream_rec_name(uint32_t type)
 /* ---- header checks -------------------------------------------------------------------------- */
 
 /* Appends one "what differs: sender X, receiver Y" item to why (hex for addresses). */
-static void differs(char *why, size_t len, size_t *used, const char *what, bool hex, uint64_t s,
-		    uint64_t r)
+static void differs(char *why, size_t len, size_t *used, const char *what, bool hex, uint64_t s, uint64_t r)
 {
 	int n;
 
 	if (*used >= len)
 		return;
 	if (hex)
-		n = snprintf(why + *used, len - *used, "%s%s differs: sender 0x%" PRIx64 ", receiver 0x%"
-			     PRIx64, *used ? "; " : "", what, s, r);
+		n = snprintf(why + *used, len - *used, "%s%s differs: sender 0x%" PRIx64 ", receiver 0x%" PRIx64,
+			     *used ? "; " : "", what, s, r);
 	else
-		n = snprintf(why + *used, len - *used, "%s%s differs: sender %" PRIu64 ", receiver %"
-			     PRIu64, *used ? "; " : "", what, s, r);
+		n = snprintf(why + *used, len - *used, "%s%s differs: sender %" PRIu64 ", receiver %" PRIu64,
+			     *used ? "; " : "", what, s, r);
 	*used += n > 0 ? (size_t)n : 0;
 }
 
-int stream_check_header(const struct stream_header *want, const struct stream_header *got, char *why,
-			size_t len)
+int stream_check_header(const struct stream_header *want, const struct stream_header *got, char *why, size_t len)
 {
 	size_t used = 0;
 	int bad = 0;
 
 	if (len)
 		why[0] = '\0';
-#define CMP(field, what, hex)                                                                \
-	do {                                                                                 \
-		if (want->field != got->field) {                                             \
-			bad = 1;                                                             \
-			differs(why, len, &used, what, hex, got->field, want->field);       \
-		}                                                                            \
+#define CMP(field, what, hex)                                                         \
+	do {                                                                          \
+		if (want->field != got->field) {                                      \
+			bad = 1;                                                      \
+			differs(why, len, &used, what, hex, got->field, want->field); \
+		}                                                                     \
 	} while (0)
 	CMP(version, "stream version", false);
 	CMP(page_size, "page size", false);
@@ -110,8 +107,8 @@ int stream_header_sane(const struct stream_header *h, char *why, size_t len)
 	else if (h->nr_vcpus == 0 || h->nr_vcpus > STREAM_MAX_VCPUS)
 		bad = "vCPU count is not in 1..256";
 	if (bad)
-		snprintf(why, len, "header: %s (page size %u, RAM base 0x%" PRIx64 ", RAM size %" PRIu64
-			 ", %u vCPUs)", bad, h->page_size, h->ram_base, h->ram_size, h->nr_vcpus);
+		snprintf(why, len, "header: %s (page size %u, RAM base 0x%" PRIx64 ", RAM size %" PRIu64 ", %u vCPUs)",
+			 bad, h->page_size, h->ram_base, h->ram_size, h->nr_vcpus);
 	return bad ? -EBADMSG : 0;
 }
 
@@ -124,13 +121,12 @@ int stream_round_step(struct stream_rounds *s, uint64_t round, bool end, char *w
 	const char *what = end ? "round-end" : "batch";
 
 	if (s->open && round != s->cur) {
-		snprintf(why, len, "%s for round %" PRIu64 " while round %" PRIu64 " is open", what, round,
-			 s->cur);
+		snprintf(why, len, "%s for round %" PRIu64 " while round %" PRIu64 " is open", what, round, s->cur);
 		return -EBADMSG;
 	}
 	if (!s->open && s->any_ended && round <= s->last) {
-		snprintf(why, len, "%s for round %" PRIu64 " after round %" PRIu64 " already ended", what,
-			 round, s->last);
+		snprintf(why, len, "%s for round %" PRIu64 " after round %" PRIu64 " already ended", what, round,
+			 s->last);
 		return -EBADMSG;
 	}
 	if (!s->open) {

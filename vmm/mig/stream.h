@@ -50,57 +50,57 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STREAM_MAGIC        "RVMIGSTR"
-#define STREAM_VERSION      1
-#define STREAM_PREAMBLE_LEN 16
-#define STREAM_TAG_BASE     0x524d0000u  /* "RM" in the high half of the tag */
-#define STREAM_BATCH_MAX    512          /* pages per batch                                  */
+#define STREAM_MAGIC         "RVMIGSTR"
+#define STREAM_VERSION       1
+#define STREAM_PREAMBLE_LEN  16
+#define STREAM_TAG_BASE      0x524d0000u /* "RM" in the high half of the tag */
+#define STREAM_BATCH_MAX     512         /* pages per batch                                  */
 #define STREAM_VCPU_MAX_REGS 1024
-#define STREAM_REG_MAX      256          /* bytes per register (vector registers)            */
-#define STREAM_HASHES_MAX   65536        /* hashes per HASHES record (writer splits)         */
-#define STREAM_REASON_MAX   1024
-#define STREAM_MAX_VCPUS    256
-#define STREAM_PAGE_ZERO    1u           /* batch page flag: all-zero page, no data follows   */
-#define STREAM_ERR_LEN      256
+#define STREAM_REG_MAX       256   /* bytes per register (vector registers)            */
+#define STREAM_HASHES_MAX    65536 /* hashes per HASHES record (writer splits)         */
+#define STREAM_REASON_MAX    1024
+#define STREAM_MAX_VCPUS     256
+#define STREAM_PAGE_ZERO     1u /* batch page flag: all-zero page, no data follows   */
+#define STREAM_ERR_LEN       256
 
 enum stream_rec_type {
-	STREAM_REC_HEADER    = 1,
-	STREAM_REC_BATCH     = 2,
-	STREAM_REC_VCPU      = 3,
-	STREAM_REC_HASHES    = 4,
+	STREAM_REC_HEADER = 1,
+	STREAM_REC_BATCH = 2,
+	STREAM_REC_VCPU = 3,
+	STREAM_REC_HASHES = 4,
 	STREAM_REC_ROUND_END = 5,
-	STREAM_REC_END       = 6,
-	STREAM_REC_ABORT     = 7,
+	STREAM_REC_END = 6,
+	STREAM_REC_ABORT = 7,
 };
 
 enum stream_backing {
-	STREAM_BACKING_ANON       = 0,
-	STREAM_BACKING_THP        = 1,
+	STREAM_BACKING_ANON = 0,
+	STREAM_BACKING_THP = 1,
 	STREAM_BACKING_HUGETLB_2M = 2,
 	STREAM_BACKING_HUGETLB_1G = 3,
 };
 
 struct stream_header {
-	uint32_t version;           /* STREAM_VERSION; travels in the preamble          */
+	uint32_t version; /* STREAM_VERSION; travels in the preamble          */
 	uint32_t page_size;
-	uint64_t ram_base;          /* GPA                                              */
-	uint64_t ram_size;          /* bytes, a multiple of page_size                   */
+	uint64_t ram_base; /* GPA                                              */
+	uint64_t ram_size; /* bytes, a multiple of page_size                   */
 	uint32_t nr_vcpus;
-	uint32_t backing;           /* enum stream_backing: informational, may differ  */
+	uint32_t backing; /* enum stream_backing: informational, may differ  */
 	uint64_t backing_page_size;
-	uint32_t abi_version;       /* RVMIG_ABI_VERSION of the guest                   */
+	uint32_t abi_version; /* RVMIG_ABI_VERSION of the guest                   */
 };
 
 /* One ONE_REG value. Encoding: value points at the caller's bytes; decoding: into the reader. */
 struct stream_reg {
 	uint64_t id;
-	uint32_t size;              /* 1..STREAM_REG_MAX */
+	uint32_t size; /* 1..STREAM_REG_MAX */
 	const void *value;
 };
 
 /* A decoded page of a batch: data is NULL for a zero page, else page_size bytes inside the reader. */
 struct stream_page {
-	uint64_t index;             /* (GPA - ram_base) / page_size */
+	uint64_t index; /* (GPA - ram_base) / page_size */
 	uint32_t flags;
 	const uint8_t *data;
 };
@@ -119,48 +119,50 @@ struct stream_vcpu {
 
 struct stream_hashes {
 	uint64_t block_size;
-	uint64_t first;             /* index of hashes[0] among the RAM's blocks */
+	uint64_t first; /* index of hashes[0] among the RAM's blocks */
 	uint32_t count;
 	const uint64_t *hashes;
 };
 
 struct stream_totals {
-	uint64_t pages;             /* pages in all batches, zero pages included */
+	uint64_t pages; /* pages in all batches, zero pages included */
 	uint64_t zero_pages;
-	uint64_t bytes;             /* stream bytes before the END record, preamble included */
+	uint64_t bytes; /* stream bytes before the END record, preamble included */
 };
 
 /* What stream_next() decoded. Pointers stay valid until the next call on the reader. */
 struct stream_record {
 	enum stream_rec_type type;
-	uint64_t seq;               /* 1-based record number in the stream (HEADER = 1) */
+	uint64_t seq; /* 1-based record number in the stream (HEADER = 1) */
 	union {
 		struct stream_batch batch;
 		struct stream_vcpu vcpu;
 		struct stream_hashes hashes;
-		struct { uint64_t round, pages; } round_end;
+		struct {
+			uint64_t round, pages;
+		} round_end;
 		struct stream_totals end;
 	} u;
 };
 
 /* Round order, kept alike by writer and reader (stream_round_step). */
 struct stream_rounds {
-	bool open;                  /* a BATCH came, its ROUND_END not yet                   */
+	bool open; /* a BATCH came, its ROUND_END not yet                   */
 	bool any_ended;
-	uint64_t cur, pages;        /* the open round, and its pages so far                  */
-	uint64_t last;              /* the last round that ended                             */
+	uint64_t cur, pages; /* the open round, and its pages so far                  */
+	uint64_t last;       /* the last round that ended                             */
 };
 
 struct stream_writer {
 	int fd;
 	bool is_sock;
-	int timeout_ms;             /* <= 0: wait forever */
-	int error;                  /* sticky negative errno */
+	int timeout_ms; /* <= 0: wait forever */
+	int error;      /* sticky negative errno */
 	uint8_t *buf;
 	size_t len, cap;
-	uint64_t bytes;             /* emitted so far, buffered included */
-	uint32_t crc;               /* of the record being written */
-	uint64_t rec_start, rec_len;/* where the record being written starts, its payload length */
+	uint64_t bytes;              /* emitted so far, buffered included */
+	uint32_t crc;                /* of the record being written */
+	uint64_t rec_start, rec_len; /* where the record being written starts, its payload length */
 	uint64_t seq;
 	bool preamble_sent, header_sent, ended;
 	uint32_t page_size;
@@ -173,20 +175,20 @@ struct stream_writer {
 
 struct stream_reader {
 	int fd;
-	int timeout_ms;             /* <= 0: wait forever */
-	uint8_t *buf;               /* read-ahead */
+	int timeout_ms; /* <= 0: wait forever */
+	uint8_t *buf;   /* read-ahead */
 	size_t pos, len, cap;
-	uint8_t *rec;               /* payload of the current record */
+	uint8_t *rec; /* payload of the current record */
 	size_t rec_cap;
-	uint64_t bytes;             /* consumed so far */
-	uint64_t rec_start;         /* stream offset of the current record */
+	uint64_t bytes;     /* consumed so far */
+	uint64_t rec_start; /* stream offset of the current record */
 	uint64_t seq;
 	bool header_done, ended;
-	struct stream_header hdr;   /* the sender's, once read */
+	struct stream_header hdr; /* the sender's, once read */
 	uint64_t ram_pages;
-	struct stream_page *pages;  /* STREAM_BATCH_MAX */
-	struct stream_reg *regs;    /* STREAM_VCPU_MAX_REGS */
-	uint64_t *hashes;           /* STREAM_HASHES_MAX */
+	struct stream_page *pages;                  /* STREAM_BATCH_MAX */
+	struct stream_reg *regs;                    /* STREAM_VCPU_MAX_REGS */
+	uint64_t *hashes;                           /* STREAM_HASHES_MAX */
 	uint64_t vcpus_seen[STREAM_MAX_VCPUS / 64]; /* bit per vCPU id: a second state for a vCPU is an error */
 	struct stream_rounds rounds;
 	struct stream_totals totals;
@@ -231,9 +233,9 @@ static inline uint64_t stream_get_le64(const uint8_t *p)
  * header (16). A zero page costs only its entry, so for RAM with zero pages this is an upper bound.
  * The unit of the migration's measured bandwidth (stream bytes per second).
  */
-#define STREAM_REC_FRAMING    12
-#define STREAM_BATCH_HDR      16
-#define STREAM_PAGE_ENTRY     12
+#define STREAM_REC_FRAMING 12
+#define STREAM_BATCH_HDR   16
+#define STREAM_PAGE_ENTRY  12
 static inline uint64_t stream_pages_wire_bytes(uint64_t pages, uint32_t page_size)
 {
 	uint64_t batches = (pages + STREAM_BATCH_MAX - 1) / STREAM_BATCH_MAX;
@@ -242,9 +244,9 @@ static inline uint64_t stream_pages_wire_bytes(uint64_t pages, uint32_t page_siz
 }
 
 /* ---- names ---- */
-const char *stream_backing_name(uint32_t backing);       /* "anon", "thp", "hugetlb-2M", ... */
+const char *stream_backing_name(uint32_t backing); /* "anon", "thp", "hugetlb-2M", ... */
 int stream_backing_parse(const char *name, uint32_t *backing);
-const char *stream_rec_name(uint32_t type);              /* "batch", ...; "unknown" */
+const char *stream_rec_name(uint32_t type); /* "batch", ...; "unknown" */
 
 /* ---- shape check ---- */
 /*
@@ -253,12 +255,11 @@ const char *stream_rec_name(uint32_t type);              /* "batch", ...; "unkno
  * 536870912". Version, page size, RAM base, RAM size, vCPU count and guest ABI must match; the backing
  * is a host-side choice and may differ.
  */
-int stream_check_header(const struct stream_header *want, const struct stream_header *got, char *why,
-			size_t len);
+int stream_check_header(const struct stream_header *want, const struct stream_header *got, char *why, size_t len);
 
 /* ---- writer ---- */
-int stream_writer_init(struct stream_writer *w, int fd);  /* -ENOMEM */
-void stream_writer_free(struct stream_writer *w);         /* does not close fd */
+int stream_writer_init(struct stream_writer *w, int fd); /* -ENOMEM */
+void stream_writer_free(struct stream_writer *w);        /* does not close fd */
 int stream_flush(struct stream_writer *w);
 /* Preamble + HEADER; fixes page size, RAM pages and vCPU count for what follows. Version is forced. */
 int stream_write_header(struct stream_writer *w, const struct stream_header *h);
@@ -267,15 +268,13 @@ int stream_write_header(struct stream_writer *w, const struct stream_header *h);
  * ram + idx[i] * page_size (ram = host mapping of guest RAM). All-zero pages go as ZERO markers. The
  * guest may write the pages meanwhile: the crc is computed over the bytes actually sent.
  */
-int stream_write_batch(struct stream_writer *w, uint64_t round, const uint64_t *idx, uint32_t count,
-		       const void *ram);
+int stream_write_batch(struct stream_writer *w, uint64_t round, const uint64_t *idx, uint32_t count, const void *ram);
 /* Closes round `round` with the number of pages this writer sent in it; flushes. */
 int stream_write_round_end(struct stream_writer *w, uint64_t round);
-int stream_write_vcpu(struct stream_writer *w, uint32_t vcpu_id, const struct stream_reg *regs,
-		      uint32_t nregs);
+int stream_write_vcpu(struct stream_writer *w, uint32_t vcpu_id, const struct stream_reg *regs, uint32_t nregs);
 /* Hashes of blocks first..first+count-1, split into records of at most STREAM_HASHES_MAX. */
-int stream_write_hashes(struct stream_writer *w, uint64_t block_size, uint64_t first,
-			const uint64_t *hashes, size_t count);
+int stream_write_hashes(struct stream_writer *w, uint64_t block_size, uint64_t first, const uint64_t *hashes,
+			size_t count);
 /* END with this writer's totals; flushes. */
 int stream_write_end(struct stream_writer *w);
 /* ABORT with a reason (truncated to STREAM_REASON_MAX); writes the preamble first if needed; flushes. */
@@ -287,8 +286,8 @@ uint32_t stream_crc32(uint32_t crc, const void *p, size_t n);
 int stream_write_record(struct stream_writer *w, uint32_t type, const void *payload, uint32_t len);
 
 /* ---- reader ---- */
-int stream_reader_init(struct stream_reader *r, int fd);  /* -ENOMEM */
-void stream_reader_free(struct stream_reader *r);         /* does not close fd */
+int stream_reader_init(struct stream_reader *r, int fd); /* -ENOMEM */
+void stream_reader_free(struct stream_reader *r);        /* does not close fd */
 /* Reads and validates the preamble and HEADER into *h (no shape comparison: stream_check_header). */
 int stream_read_header(struct stream_reader *r, struct stream_header *h);
 /*

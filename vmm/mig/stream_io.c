@@ -85,7 +85,7 @@ int stream_flush(struct stream_writer *w)
 			return stream_w_err(w, -EPIPE, true, "peer closed the stream (write: %s)", strerror(errno));
 		if (n <= 0)
 			return stream_w_err(w, n < 0 ? -errno : -EIO, true, "write: %s",
-				     n < 0 ? strerror(errno) : "wrote nothing");
+					    n < 0 ? strerror(errno) : "wrote nothing");
 		off += (size_t)n;
 	}
 	w->len = 0;
@@ -188,7 +188,7 @@ int stream_r_get(struct stream_reader *r, void *dst, size_t n, size_t *got)
 			return rc;
 		k = read(r->fd, into, room);
 		if (k < 0 && errno == EINTR)
-			continue;   /* the buffer is still empty: back to the read */
+			continue; /* the buffer is still empty: back to the read */
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			rc = fd_wait(r->fd, POLLIN, r->timeout_ms);
 			if (rc)
@@ -214,8 +214,9 @@ int stream_r_get(struct stream_reader *r, void *dst, size_t n, size_t *got)
 int stream_r_io_fail(struct stream_reader *r, int rc, size_t got, size_t n, const char *what)
 {
 	if (rc == -EPIPE && got == 0)
-		return stream_r_err(r, rc, "peer closed the stream before %s (after %" PRIu64 " bytes, %" PRIu64
-			     " records)", what, r->bytes, r->seq);
+		return stream_r_err(r, rc,
+				    "peer closed the stream before %s (after %" PRIu64 " bytes, %" PRIu64 " records)",
+				    what, r->bytes, r->seq);
 	if (rc == -EPIPE)
 		return stream_r_err(r, rc, "truncated: peer closed after %zu of %zu bytes of %s", got, n, what);
 	return stream_r_err(r, rc, "reading %s: %s", what, strerror(-rc));

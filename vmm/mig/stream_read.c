@@ -18,16 +18,30 @@ static void len_bounds(const struct stream_reader *r, uint32_t type, uint64_t *m
 	*min = 0;
 	*max = 0;
 	switch (type) {
-	case STREAM_REC_HEADER:    *min = *max = HEADER_LEN; break;
-	case STREAM_REC_BATCH:     *min = BATCH_HDR + PAGE_ENTRY;
-				   *max = BATCH_HDR + STREAM_BATCH_MAX * (PAGE_ENTRY + ps); break;
-	case STREAM_REC_VCPU:      *min = VCPU_HDR;
-				   *max = VCPU_HDR + STREAM_VCPU_MAX_REGS * (REG_ENTRY + STREAM_REG_MAX); break;
-	case STREAM_REC_HASHES:    *min = HASHES_HDR + 8;
-				   *max = HASHES_HDR + STREAM_HASHES_MAX * 8ULL; break;
-	case STREAM_REC_ROUND_END: *min = *max = 16; break;
-	case STREAM_REC_END:       *min = *max = 24; break;
-	case STREAM_REC_ABORT:     *max = STREAM_REASON_MAX; break;
+	case STREAM_REC_HEADER:
+		*min = *max = HEADER_LEN;
+		break;
+	case STREAM_REC_BATCH:
+		*min = BATCH_HDR + PAGE_ENTRY;
+		*max = BATCH_HDR + STREAM_BATCH_MAX * (PAGE_ENTRY + ps);
+		break;
+	case STREAM_REC_VCPU:
+		*min = VCPU_HDR;
+		*max = VCPU_HDR + STREAM_VCPU_MAX_REGS * (REG_ENTRY + STREAM_REG_MAX);
+		break;
+	case STREAM_REC_HASHES:
+		*min = HASHES_HDR + 8;
+		*max = HASHES_HDR + STREAM_HASHES_MAX * 8ULL;
+		break;
+	case STREAM_REC_ROUND_END:
+		*min = *max = 16;
+		break;
+	case STREAM_REC_END:
+		*min = *max = 24;
+		break;
+	case STREAM_REC_ABORT:
+		*max = STREAM_REASON_MAX;
+		break;
 	}
 }
 
@@ -53,15 +67,18 @@ static int r_record(struct stream_reader *r, uint32_t *type, uint32_t *len)
 	*len = stream_get_le32(h + 4);
 	*type = tag & 0xffff;
 	if ((tag & 0xffff0000u) != STREAM_TAG_BASE || *type < 1 || *type > STREAM_REC_ABORT)
-		return stream_r_err(r, -EBADMSG, "record #%" PRIu64 " at byte %" PRIu64 ": bad tag 0x%08x "
-			     "(unknown record type, or the stream is out of sync)", seq, r->rec_start, tag);
+		return stream_r_err(r, -EBADMSG,
+				    "record #%" PRIu64 " at byte %" PRIu64 ": bad tag 0x%08x "
+				    "(unknown record type, or the stream is out of sync)",
+				    seq, r->rec_start, tag);
 	if (!r->header_done && *type != STREAM_REC_HEADER && *type != STREAM_REC_ABORT)
 		return stream_r_err(r, -EBADMSG, "record #%" PRIu64 ": expected a header, got a %s record", seq,
-			     stream_rec_name(*type));
+				    stream_rec_name(*type));
 	len_bounds(r, *type, &min, &max);
 	if (*len < min || *len > max)
-		return stream_r_err(r, -EBADMSG, "record #%" PRIu64 " (%s): length %u out of range %" PRIu64
-			     "..%" PRIu64, seq, stream_rec_name(*type), *len, min, max);
+		return stream_r_err(r, -EBADMSG,
+				    "record #%" PRIu64 " (%s): length %u out of range %" PRIu64 "..%" PRIu64, seq,
+				    stream_rec_name(*type), *len, min, max);
 	if (r->rec_cap < (size_t)*len + 4) {
 		uint8_t *p = realloc(r->rec, (size_t)*len + 4);
 
@@ -78,7 +95,7 @@ static int r_record(struct stream_reader *r, uint32_t *type, uint32_t *len)
 	crc = stream_crc32(stream_crc32((uint32_t)crc32(0L, Z_NULL, 0), h, sizeof(h)), r->rec, *len);
 	if (crc != want_crc)
 		return stream_r_err(r, -EBADMSG, "%s: crc mismatch: record carries 0x%08x, computed 0x%08x", what,
-			     want_crc, crc);
+				    want_crc, crc);
 	r->seq = seq;
 	return 0;
 }
@@ -124,12 +141,12 @@ int stream_read_header(struct stream_reader *r, struct stream_header *h)
 		}
 		shown[n] = '\0';
 		return stream_r_err(r, -EBADMSG, "bad magic: expected \"%s\", got \"%s\" (not an rvmig stream)",
-			     STREAM_MAGIC, shown);
+				    STREAM_MAGIC, shown);
 	}
 	h->version = stream_get_le32(p + 8);
 	if (h->version != STREAM_VERSION)
 		return stream_r_err(r, -EPROTONOSUPPORT, "unsupported stream version %u (this build reads %u)",
-			     h->version, STREAM_VERSION);
+				    h->version, STREAM_VERSION);
 	rc = r_record(r, &type, &len);
 	if (rc)
 		return rc;
@@ -152,8 +169,8 @@ int stream_read_header(struct stream_reader *r, struct stream_header *h)
 }
 
 /* Prefix for decode errors: "record #7 (batch): ". */
-#define RFAIL(r, f, ...) stream_r_err(r, -EBADMSG, "record #%" PRIu64 " (%s): " f, (r)->seq, \
-			       stream_rec_name(type), __VA_ARGS__)
+#define RFAIL(r, f, ...) \
+	stream_r_err(r, -EBADMSG, "record #%" PRIu64 " (%s): " f, (r)->seq, stream_rec_name(type), __VA_ARGS__)
 
 static int r_batch(struct stream_reader *r, uint32_t type, uint32_t len, struct stream_batch *b)
 {
@@ -172,25 +189,25 @@ static int r_batch(struct stream_reader *r, uint32_t type, uint32_t len, struct 
 		struct stream_page *pg = &r->pages[i];
 
 		if (len - off < PAGE_ENTRY)
-			return RFAIL(r, "page %u of %u runs past the end of the %u-byte record", i,
-				     b->count, len);
+			return RFAIL(r, "page %u of %u runs past the end of the %u-byte record", i, b->count, len);
 		pg->index = stream_get_le64(p + off);
 		pg->flags = stream_get_le32(p + off + 8);
 		off += PAGE_ENTRY;
 		if (pg->flags & ~STREAM_PAGE_ZERO)
 			return RFAIL(r, "page %u of %u: unknown flags 0x%x", i, b->count, pg->flags);
 		if (pg->index >= r->ram_pages)
-			return RFAIL(r, "round %" PRIu64 ", page %u of %u: index %" PRIu64 " out of range "
-				     "(RAM has %" PRIu64 " pages)", b->round, i, b->count, pg->index,
-				     r->ram_pages);
+			return RFAIL(r,
+				     "round %" PRIu64 ", page %u of %u: index %" PRIu64 " out of range "
+				     "(RAM has %" PRIu64 " pages)",
+				     b->round, i, b->count, pg->index, r->ram_pages);
 		pg->data = NULL;
 		if (pg->flags & STREAM_PAGE_ZERO) {
 			zeros++;
 			continue;
 		}
 		if (len - off < ps)
-			return RFAIL(r, "page %u of %u: data runs past the end of the %u-byte record", i,
-				     b->count, len);
+			return RFAIL(r, "page %u of %u: data runs past the end of the %u-byte record", i, b->count,
+				     len);
 		pg->data = p + off;
 		off += ps;
 	}
@@ -217,20 +234,19 @@ static int r_vcpu(struct stream_reader *r, uint32_t type, uint32_t len, struct s
 	if (r->vcpus_seen[v->id / 64] & (1ULL << (v->id % 64)))
 		return RFAIL(r, "second state for vCPU %u", v->id);
 	if (v->nregs > STREAM_VCPU_MAX_REGS)
-		return RFAIL(r, "vCPU %u: %u registers (at most %u)", v->id, v->nregs,
-			     STREAM_VCPU_MAX_REGS);
+		return RFAIL(r, "vCPU %u: %u registers (at most %u)", v->id, v->nregs, STREAM_VCPU_MAX_REGS);
 	for (uint32_t i = 0; i < v->nregs; i++) {
 		struct stream_reg *g = &r->regs[i];
 
 		if (len - off < REG_ENTRY)
-			return RFAIL(r, "vCPU %u: register %u of %u runs past the end of the record", v->id,
-				     i, v->nregs);
+			return RFAIL(r, "vCPU %u: register %u of %u runs past the end of the record", v->id, i,
+				     v->nregs);
 		g->id = stream_get_le64(p + off);
 		g->size = stream_get_le32(p + off + 8);
 		off += REG_ENTRY;
 		if (g->size == 0 || g->size > STREAM_REG_MAX || len - off < g->size)
-			return RFAIL(r, "vCPU %u: register 0x%" PRIx64 " has size %u (1..%u, %zu bytes left)",
-				     v->id, g->id, g->size, STREAM_REG_MAX, len - off);
+			return RFAIL(r, "vCPU %u: register 0x%" PRIx64 " has size %u (1..%u, %zu bytes left)", v->id,
+				     g->id, g->size, STREAM_REG_MAX, len - off);
 		g->value = p + off;
 		off += g->size;
 	}
@@ -250,8 +266,7 @@ static int r_hashes(struct stream_reader *r, uint32_t type, uint32_t len, struct
 	hs->count = stream_get_le32(p + 16);
 	hs->hashes = r->hashes;
 	if (!is_pow2(hs->block_size) || hs->block_size < r->hdr.page_size)
-		return RFAIL(r, "block size %" PRIu64 " is not a power of two >= the page size",
-			     hs->block_size);
+		return RFAIL(r, "block size %" PRIu64 " is not a power of two >= the page size", hs->block_size);
 	nblocks = r->hdr.ram_size / hs->block_size + (r->hdr.ram_size % hs->block_size != 0);
 	if (hs->count == 0 || len != HASHES_HDR + (uint64_t)hs->count * 8)
 		return RFAIL(r, "count %u does not fit the %u-byte record", hs->count, len);
@@ -274,8 +289,8 @@ static int r_round_end(struct stream_reader *r, uint32_t type, struct stream_rec
 	if (stream_round_step(&r->rounds, round, true, why, sizeof(why)))
 		return RFAIL(r, "%s", why);
 	if (pages != got)
-		return RFAIL(r, "round %" PRIu64 ": sender sent %" PRIu64 " pages, received %" PRIu64,
-			     round, pages, got);
+		return RFAIL(r, "round %" PRIu64 ": sender sent %" PRIu64 " pages, received %" PRIu64, round, pages,
+			     got);
 	return 0;
 }
 
@@ -287,14 +302,13 @@ static int r_end(struct stream_reader *r, uint32_t type, struct stream_totals *t
 	if (r->rounds.open)
 		return RFAIL(r, "end while round %" PRIu64 " is open (no round-end)", r->rounds.cur);
 	if (t->pages != r->totals.pages)
-		return RFAIL(r, "sender sent %" PRIu64 " pages, received %" PRIu64, t->pages,
-			     r->totals.pages);
+		return RFAIL(r, "sender sent %" PRIu64 " pages, received %" PRIu64, t->pages, r->totals.pages);
 	if (t->zero_pages != r->totals.zero_pages)
 		return RFAIL(r, "sender sent %" PRIu64 " zero pages, received %" PRIu64, t->zero_pages,
 			     r->totals.zero_pages);
 	if (t->bytes != r->rec_start)
-		return RFAIL(r, "sender wrote %" PRIu64 " bytes before the end record, received %" PRIu64,
-			     t->bytes, r->rec_start);
+		return RFAIL(r, "sender wrote %" PRIu64 " bytes before the end record, received %" PRIu64, t->bytes,
+			     r->rec_start);
 	r->totals.bytes = r->rec_start;
 	r->ended = true;
 	return 0;
@@ -307,21 +321,28 @@ int stream_next(struct stream_reader *r, struct stream_record *rec)
 
 	memset(rec, 0, sizeof(*rec));
 	if (!r->header_done || r->ended)
-		return stream_r_err(r, -EINVAL, "stream_next %s", r->ended ? "after the end of the stream"
-								   : "before stream_read_header");
+		return stream_r_err(r, -EINVAL, "stream_next %s",
+				    r->ended ? "after the end of the stream" : "before stream_read_header");
 	rc = r_record(r, &type, &len);
 	if (rc)
 		return rc;
 	rec->type = type;
 	rec->seq = r->seq;
 	switch (type) {
-	case STREAM_REC_HEADER:    return RFAIL(r, "%s", "second header in the stream");
-	case STREAM_REC_BATCH:     return r_batch(r, type, len, &rec->u.batch);
-	case STREAM_REC_VCPU:      return r_vcpu(r, type, len, &rec->u.vcpu);
-	case STREAM_REC_HASHES:    return r_hashes(r, type, len, &rec->u.hashes);
-	case STREAM_REC_ROUND_END: return r_round_end(r, type, rec);
-	case STREAM_REC_END:       return r_end(r, type, &rec->u.end);
-	default:                   return r_abort(r, len);
+	case STREAM_REC_HEADER:
+		return RFAIL(r, "%s", "second header in the stream");
+	case STREAM_REC_BATCH:
+		return r_batch(r, type, len, &rec->u.batch);
+	case STREAM_REC_VCPU:
+		return r_vcpu(r, type, len, &rec->u.vcpu);
+	case STREAM_REC_HASHES:
+		return r_hashes(r, type, len, &rec->u.hashes);
+	case STREAM_REC_ROUND_END:
+		return r_round_end(r, type, rec);
+	case STREAM_REC_END:
+		return r_end(r, type, &rec->u.end);
+	default:
+		return r_abort(r, len);
 	}
 }
 

@@ -30,7 +30,7 @@ static int rec_begin(struct stream_writer *w, uint32_t type, uint64_t len)
 		return w->error;
 	if (len > UINT32_MAX)
 		return stream_w_err(w, -EINVAL, false, "%s record of %" PRIu64 " bytes is too long",
-			     stream_rec_name(type), len);
+				    stream_rec_name(type), len);
 	stream_put_le32(h, STREAM_TAG_BASE | type);
 	stream_put_le32(h + 4, (uint32_t)len);
 	w->crc = (uint32_t)crc32(0L, Z_NULL, 0);
@@ -46,9 +46,9 @@ static int rec_end(struct stream_writer *w)
 	if (w->error)
 		return w->error;
 	if (w->bytes - w->rec_start != 8 + w->rec_len)
-		return stream_w_err(w, -EPROTO, true, "internal: record #%" PRIu64 " announced %" PRIu64
-			     " payload bytes, wrote %" PRIu64, w->seq + 1, w->rec_len,
-			     w->bytes - w->rec_start - 8);
+		return stream_w_err(w, -EPROTO, true,
+				    "internal: record #%" PRIu64 " announced %" PRIu64 " payload bytes, wrote %" PRIu64,
+				    w->seq + 1, w->rec_len, w->bytes - w->rec_start - 8);
 	stream_put_le32(c, w->crc);
 	w->seq++;
 	return stream_w_put(w, c, sizeof(c), false);
@@ -72,7 +72,7 @@ static int w_ready(struct stream_writer *w, const char *what)
 		return w->error;
 	if (!w->header_sent || w->ended)
 		return stream_w_err(w, -EINVAL, false, "%s record %s", what,
-			     w->ended ? "after the end record" : "before the header");
+				    w->ended ? "after the end record" : "before the header");
 	return 0;
 }
 
@@ -104,8 +104,7 @@ int stream_write_header(struct stream_writer *w, const struct stream_header *h)
 	return 0;
 }
 
-int stream_write_batch(struct stream_writer *w, uint64_t round, const uint64_t *idx, uint32_t count,
-		       const void *ram)
+int stream_write_batch(struct stream_writer *w, uint64_t round, const uint64_t *idx, uint32_t count, const void *ram)
 {
 	bool zero[STREAM_BATCH_MAX];
 	uint8_t e[BATCH_HDR];
@@ -121,8 +120,9 @@ int stream_write_batch(struct stream_writer *w, uint64_t round, const uint64_t *
 	/* First pass: bounds and zero detection, which fix the record length before any byte goes out. */
 	for (uint32_t i = 0; i < count; i++) {
 		if (idx[i] >= w->ram_pages)
-			return stream_w_err(w, -EINVAL, false, "batch page %u: index %" PRIu64
-				     " out of range (RAM has %" PRIu64 " pages)", i, idx[i], w->ram_pages);
+			return stream_w_err(w, -EINVAL, false,
+					    "batch page %u: index %" PRIu64 " out of range (RAM has %" PRIu64 " pages)",
+					    i, idx[i], w->ram_pages);
 		zero[i] = page_is_zero((const uint8_t *)ram + idx[i] * w->page_size, w->page_size);
 		len += PAGE_ENTRY + (zero[i] ? 0 : w->page_size);
 	}
@@ -169,8 +169,7 @@ int stream_write_round_end(struct stream_writer *w, uint64_t round)
 	return stream_flush(w);
 }
 
-int stream_write_vcpu(struct stream_writer *w, uint32_t vcpu_id, const struct stream_reg *regs,
-		      uint32_t nregs)
+int stream_write_vcpu(struct stream_writer *w, uint32_t vcpu_id, const struct stream_reg *regs, uint32_t nregs)
 {
 	uint8_t e[REG_ENTRY];
 	uint64_t len = VCPU_HDR;
@@ -179,12 +178,12 @@ int stream_write_vcpu(struct stream_writer *w, uint32_t vcpu_id, const struct st
 	if (rc)
 		return rc;
 	if (vcpu_id >= w->nr_vcpus || nregs > STREAM_VCPU_MAX_REGS)
-		return stream_w_err(w, -EINVAL, false, "vCPU %u with %u registers (limits %u, %u)", vcpu_id,
-			     nregs, w->nr_vcpus, STREAM_VCPU_MAX_REGS);
+		return stream_w_err(w, -EINVAL, false, "vCPU %u with %u registers (limits %u, %u)", vcpu_id, nregs,
+				    w->nr_vcpus, STREAM_VCPU_MAX_REGS);
 	for (uint32_t i = 0; i < nregs; i++) {
 		if (regs[i].size == 0 || regs[i].size > STREAM_REG_MAX)
 			return stream_w_err(w, -EINVAL, false, "vCPU %u register 0x%" PRIx64 ": size %u (1..%u)",
-				     vcpu_id, regs[i].id, regs[i].size, STREAM_REG_MAX);
+					    vcpu_id, regs[i].id, regs[i].size, STREAM_REG_MAX);
 		len += REG_ENTRY + regs[i].size;
 	}
 	stream_put_le32(e, vcpu_id);
@@ -202,8 +201,8 @@ int stream_write_vcpu(struct stream_writer *w, uint32_t vcpu_id, const struct st
 	return rc ? rc : rec_end(w);
 }
 
-int stream_write_hashes(struct stream_writer *w, uint64_t block_size, uint64_t first,
-			const uint64_t *hashes, size_t count)
+int stream_write_hashes(struct stream_writer *w, uint64_t block_size, uint64_t first, const uint64_t *hashes,
+			size_t count)
 {
 	uint8_t e[HASHES_HDR];
 	int rc = w_ready(w, "hashes");
@@ -211,8 +210,7 @@ int stream_write_hashes(struct stream_writer *w, uint64_t block_size, uint64_t f
 	if (rc)
 		return rc;
 	if (!is_pow2(block_size) || block_size < w->page_size || count == 0)
-		return stream_w_err(w, -EINVAL, false, "hashes: block size %" PRIu64 ", %zu blocks", block_size,
-			     count);
+		return stream_w_err(w, -EINVAL, false, "hashes: block size %" PRIu64 ", %zu blocks", block_size, count);
 	while (count && !rc) {
 		uint32_t n = count > STREAM_HASHES_MAX ? STREAM_HASHES_MAX : (uint32_t)count;
 

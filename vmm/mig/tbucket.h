@@ -6,9 +6,9 @@
 #include <stdint.h>
 
 struct tbucket {
-	uint64_t rate;              /* bytes per second, 0 = unlimited                       */
-	double burst;               /* bucket size in bytes                                  */
-	double tokens;              /* may go negative: the debt the sender waits off        */
+	uint64_t rate; /* bytes per second, 0 = unlimited                       */
+	double burst;  /* bucket size in bytes                                  */
+	double tokens; /* may go negative: the debt the sender waits off        */
 	uint64_t last_ns;
 };
 

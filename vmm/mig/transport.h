@@ -11,8 +11,8 @@ enum xport_kind { XPORT_LOCAL, XPORT_UNIX, XPORT_TCP };
 
 struct xport_addr {
 	enum xport_kind kind;
-	char path[108];             /* unix: sun_path                                        */
-	char host[64];              /* tcp: "" = any (listen) or 127.0.0.1 (connect)         */
+	char path[108]; /* unix: sun_path                                        */
+	char host[64];  /* tcp: "" = any (listen) or 127.0.0.1 (connect)         */
 	uint16_t port;
 };
 

@@ -52,9 +52,15 @@ int xport_parse(const char *s, bool listen, struct xport_addr *a)
 const char *xport_format(const struct xport_addr *a, char *buf, size_t len)
 {
 	switch (a->kind) {
-	case XPORT_UNIX: snprintf(buf, len, "unix:%s", a->path); break;
-	case XPORT_TCP:  snprintf(buf, len, "tcp:%s:%u", a->host[0] ? a->host : "0.0.0.0", a->port); break;
-	default:         snprintf(buf, len, "local"); break;
+	case XPORT_UNIX:
+		snprintf(buf, len, "unix:%s", a->path);
+		break;
+	case XPORT_TCP:
+		snprintf(buf, len, "tcp:%s:%u", a->host[0] ? a->host : "0.0.0.0", a->port);
+		break;
+	default:
+		snprintf(buf, len, "local");
+		break;
 	}
 	return buf;
 }
