@@ -23,6 +23,8 @@ common='--vcpus 2 --duration 500ms --post-run 500ms --quiet'
 		--json huge1g.json >huge1g.txt 2>&1; echo $? >huge1g.rc
 	rvmig migrate $c --mem 32M --backing hugetlb-2M --dirty manual --rate 0 --max-bandwidth 16M \
 		--stall-rounds 2 --max-rounds 6 --json hot.json >hot.txt 2>&1; echo $? >hot.rc
+	# 1G of 2M pages twice does not fit the lab'"'"'s 512: said before either guest takes a page.
+	rvmig migrate $c --mem 1G --backing hugetlb-2M --to local >twofit.txt 2>&1; echo $? >twofit.rc
 	# The lab brings no interface up; tcp over loopback needs lo.
 	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 	# The receivers give up by themselves when no sender comes (--accept-timeout); the watchdog is
@@ -93,3 +95,6 @@ expect "mismatched shape: the receiver exits 1" rc_is shape-recv 1
 expect "no sender: the receiver gives up after --accept-timeout, exit 1" rc_is lonely-recv 1
 expect "no sender: the receiver says where it waited and for how long" \
 	grep -q 'no sender connected to unix:/tmp/nobody.sock within 2 s' "$d/lonely-recv.txt"
+expect "--to local with two guests that cannot fit: exit 1, one line naming both guests' pages (free less reserved)" \
+	bash -c "[ \"\$(cat '$d/twofit.rc')\" = 1 ] && [ \$(grep -c '^rvmig' '$d/twofit.txt') = 1 ] &&
+		grep -q '2 x 512 = 1024 hugetlb-2M huge pages needed, 512 available (free less reserved)' '$d/twofit.txt'"

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cmd/recv.h"
+#include "core/memory.h"
 #include "lib/err.h"
 #include "lib/hash.h"
 #include "mig/transport.h"
@@ -276,6 +277,16 @@ int migrate_main(int argc, char **argv)
 	/* Streams go over sockets (MSG_NOSIGNAL); this is for anything else that might write to a dead pipe. */
 	signal(SIGPIPE, SIG_IGN);
 	g->fd = -1;
+	/* --to local runs two guests of this shape on this host: say so before either takes its pages. */
+	if (g->o.to.kind == XPORT_LOCAL && (g->o.run.backing == MEM_HUGETLB_2M || g->o.run.backing == MEM_HUGETLB_1G)) {
+		long need = (long)(g->o.run.mem / mem_backing_page_size(g->o.run.backing));
+		long have = mem_hugetlb_available(g->o.run.backing);
+
+		if (have >= 0 && have < 2 * need)
+			die("--to local runs the source and the destination guest on this host: 2 x %ld = %ld %s huge "
+			    "pages needed, %ld available (free less reserved); reserve more or use a smaller --mem",
+			    need, 2 * need, mem_backing_name(g->o.run.backing), have);
+	}
 	/* --to local forks first, so the destination process never holds the source's memory. */
 	rc = g->o.to.kind == XPORT_LOCAL ? mig_connect(g) : 0;
 	if (rc)

@@ -52,6 +52,22 @@ static long mem_read_long(const char *dir, const char *file)
 	return v;
 }
 
+/*
+ * Huge pages a new mapping can still get: free_hugepages counts pages that other mappings have
+ * reserved but not faulted in yet (resv_hugepages), so free alone overstates what is left: a second
+ * guest next to one that has not touched its RAM yet would be told "512 free, 512 needed" and fail.
+ * -1 when the pool does not exist.
+ */
+long mem_hugetlb_available(enum mem_backing b)
+{
+	long free_pages = mem_read_long(mem_hugetlb_dir(b), "free_hugepages");
+	long resv = mem_read_long(mem_hugetlb_dir(b), "resv_hugepages");
+
+	if (free_pages < 0)
+		return -1;
+	return free_pages - (resv > 0 ? resv : 0);
+}
+
 static _Noreturn void mem_die_hugetlb(const struct mem *m, long free_pages, long need)
 {
 	const char *sz = m->backing == MEM_HUGETLB_1G ? "1G" : "2M";
@@ -60,7 +76,7 @@ static _Noreturn void mem_die_hugetlb(const struct mem *m, long free_pages, long
 	if (free_pages < 0)
 		die("--backing %s: no %s huge page pool (%s missing): boot with hugepagesz=%s hugepages=%ld",
 		    mem_backing_name(m->backing), sz, mem_hugetlb_dir(m->backing), sz, need);
-	die("--backing %s: %ld free %s huge pages, %ld needed for --mem; reserve them with "
+	die("--backing %s: %ld free %s huge pages (free_hugepages less resv_hugepages), %ld needed for --mem; reserve them with "
 	    "'echo %ld > /sys/kernel/mm/hugepages/hugepages-%s/nr_hugepages' or hugepagesz=%s hugepages=%ld "
 	    "on the kernel command line",
 	    mem_backing_name(m->backing), free_pages, sz, need, need, kb, sz, need);
@@ -94,12 +110,12 @@ static void *mem_map_hugetlb(struct mem *m)
 	void *p;
 
 	m->hugetlb_free_before = mem_read_long(mem_hugetlb_dir(m->backing), "free_hugepages");
-	if (m->hugetlb_free_before < need)
-		mem_die_hugetlb(m, m->hugetlb_free_before, need);
+	if (mem_hugetlb_available(m->backing) < need)
+		mem_die_hugetlb(m, mem_hugetlb_available(m->backing), need);
 	p = mmap(NULL, m->size, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p == MAP_FAILED) {
 		if (errno == ENOMEM)
-			mem_die_hugetlb(m, mem_read_long(mem_hugetlb_dir(m->backing), "free_hugepages"), need);
+			mem_die_hugetlb(m, mem_hugetlb_available(m->backing), need);
 		die_errno(errno, "mmap %llu bytes MAP_HUGETLB|MAP_HUGE_%s for guest RAM", (unsigned long long)m->size,
 			  m->backing == MEM_HUGETLB_1G ? "1GB" : "2MB");
 	}

@@ -72,4 +72,7 @@ void mem_free(struct mem *m);
 /* Host pointer for [gpa, gpa + len) of guest RAM based at base, NULL when outside. */
 void *mem_gpa_ptr(const struct mem *m, uint64_t base, uint64_t gpa, uint64_t len);
 
+/* Huge pages of backing b a new mapping can still get (free less reserved); -1: no such pool. */
+long mem_hugetlb_available(enum mem_backing b);
+
 #endif
