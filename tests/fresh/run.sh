@@ -132,7 +132,7 @@ step() {
 	fi
 	eval "t_${name//-/_}=$((SECONDS - t0))"
 }
-rx_bytes() { awk 'NR > 2 && $1 != "lo:" { s += $2 } END { print s + 0 }' /proc/net/dev; }
+rx_bytes() { awk 'NR > 2 && $1 != "lo:" { s += $2 } END { printf "%.0f\n", s }' /proc/net/dev; } # %.0f: mawk prints big sums as 2.8e+09
 
 commit=$(git -C "$RVMIG_ROOT" rev-parse HEAD)
 [ -z "$(git -C "$RVMIG_ROOT" status --porcelain --untracked-files=no)" ] ||
