@@ -107,11 +107,14 @@ static void *mem_map_hugetlb(struct mem *m)
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
 		    (m->backing == MEM_HUGETLB_1G ? MAP_HUGE_1GB : MAP_HUGE_2MB);
 	long need = (long)(m->size / m->page_size);
+	long avail;
 	void *p;
 
 	m->hugetlb_free_before = mem_read_long(mem_hugetlb_dir(m->backing), "free_hugepages");
-	if (mem_hugetlb_available(m->backing) < need)
-		mem_die_hugetlb(m, mem_hugetlb_available(m->backing), need);
+	/* One read: the message names the figure the check compared. */
+	avail = mem_hugetlb_available(m->backing);
+	if (avail < need)
+		mem_die_hugetlb(m, avail, need);
 	p = mmap(NULL, m->size, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p == MAP_FAILED) {
 		if (errno == ENOMEM)
