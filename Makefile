@@ -27,7 +27,7 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 VMM_SRCS := $(sort $(wildcard vmm/*.c vmm/*/*.c))
 VMM_OBJS := $(VMM_SRCS:vmm/%.c=$(BUILD)/riscv64/vmm/%.o)
 VMM_CFLAGS := $(CSTD) $(WARN) -O2 -g -Iinclude -Ivmm -isystem $(KHDR)/include -I$(SYSROOT)/include \
-	-DRVMIG_VERSION='"$(VERSION)"' -MMD -MP
+	-isystem $(BUILD)/riscv64/xxhash -DRVMIG_VERSION='"$(VERSION)"' -MMD -MP
 VMM_LDFLAGS := -static -L$(SYSROOT)/lib
 VMM_LIBS := -lfdt -lcap -lz -lpthread -lm
 
@@ -35,7 +35,14 @@ VMM_LIBS := -lfdt -lcap -lz -lpthread -lm
 vmm: $(BUILD)/riscv64/rvmig
 $(BUILD)/riscv64/rvmig: $(VMM_OBJS)
 	$(CROSS)gcc $(VMM_LDFLAGS) -o $@ $^ $(VMM_LIBS)
-$(BUILD)/riscv64/vmm/%.o: vmm/%.c
+# xxHash is used header-only (XXH_INLINE_ALL, lib/hash.h): the one header of the host's libxxhash-dev,
+# copied into a directory of its own, so the cross compiler takes it from there and nothing else of
+# the host's /usr/include (the header is the same on every architecture; no riscv64 library is linked).
+XXHASH_H ?= /usr/include/xxhash.h
+$(BUILD)/riscv64/xxhash/xxhash.h: $(XXHASH_H)
+	@mkdir -p $(@D)
+	cp $< $@
+$(BUILD)/riscv64/vmm/%.o: vmm/%.c | $(BUILD)/riscv64/xxhash/xxhash.h
 	@test -n "$(KHDR)" -a -n "$(SYSROOT)" || { echo "make vmm needs KHDR=<headers_install dir> SYSROOT=<riscv64 sysroot>; ./run.sh sets them" >&2; exit 2; }
 	@mkdir -p $(@D)
 	$(CROSS)gcc $(VMM_CFLAGS) -c -o $@ $<

@@ -6,9 +6,9 @@
 # come in only as one (libc6-dev-riscv64-cross is only a Recommends of gcc-riscv64-linux-gnu, and
 # without it the selftests, the lab's init and rvmig fail on bits/libc-header-start.h).
 HOST_PKGS="make gcc libc6-dev git gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-system-misc opensbi
-	flex bison bc libelf-dev cpio rsync gzip xz-utils libfdt-dev zlib1g-dev gnuplot-nox jq ca-certificates
+	flex bison bc libelf-dev cpio rsync gzip xz-utils libfdt-dev zlib1g-dev libxxhash-dev gnuplot-nox jq ca-certificates
 	python3"
-NATIVE_PKGS="make gcc libc6-dev git libfdt-dev libcap-dev zlib1g-dev gnuplot-nox jq python3"
+NATIVE_PKGS="make gcc libc6-dev git libfdt-dev libcap-dev zlib1g-dev libxxhash-dev gnuplot-nox jq python3"
 QEMU_MIN=7.0
 
 check_qemu() {

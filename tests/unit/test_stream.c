@@ -482,7 +482,7 @@ static void s_version(struct stream_writer *w)
 	uint8_t p[16] = { 0 };
 
 	memcpy(p, STREAM_MAGIC, 8);
-	stream_put_le32(p + 8, 2);
+	stream_put_le32(p + 8, 1); /* a version-1 stream: zlib crc32 records */
 	(void)!write(w->fd, p, sizeof(p));
 }
 
@@ -549,8 +549,8 @@ static void test_header_checks(void)
 	for (int i = 0; i < 6; i++)
 		cases[i].got = shape;
 	cases[n].field = "version";
-	cases[n].got.version = 2;
-	cases[n++].msg = "stream version differs: sender 2, receiver 1";
+	cases[n].got.version = 1;
+	cases[n++].msg = "stream version differs: sender 1, receiver 2";
 	cases[n].field = "page size";
 	cases[n].got.page_size = 65536;
 	cases[n++].msg = "page size differs: sender 65536, receiver 4096";
@@ -598,26 +598,29 @@ static void test_header_checks(void)
 static void test_rejections(void)
 {
 	expect(s_magic, -EBADMSG, "bad magic: expected \"RVMIGSTR\", got \"GET / HT\"", "bad magic");
-	expect(s_version, -EPROTONOSUPPORT, "unsupported stream version 2 (this build reads 1)", "bad version");
+	expect(s_version, -EPROTONOSUPPORT, "preamble at byte 8: stream version 1, this rvmig reads version 2",
+	       "version 1 refused, both versions named");
 	expect(s_bad_header, -EBADMSG, "header: page size is not a power of two", "insane header");
-	expect(s_batch_first, -EBADMSG, "record #1: expected a header, got a batch record", "batch before header");
-	expect(s_header_twice, -EBADMSG, "record #2 (header): second header", "second header");
+	expect(s_batch_first, -EBADMSG, "record #1 at byte 16: expected a header, got a batch record",
+	       "batch before header");
+	expect(s_header_twice, -EBADMSG, "record #2 (header) at byte 80: second header", "second header");
 	expect(s_index_oor, -EBADMSG,
-	       "record #2 (batch): round 1, page 0 of 1: index 2048 out of range "
+	       "record #2 (batch) at byte 80: round 1, page 0 of 1: index 2048 out of range "
 	       "(RAM has 2048 pages)",
 	       "page index out of range");
-	expect(s_count_big, -EBADMSG, "record #2 (batch): round 1: page count 100000 out of range 1..512",
+	expect(s_count_big, -EBADMSG, "record #2 (batch) at byte 80: round 1: page count 100000 out of range 1..512",
 	       "oversized count");
 	expect(s_count_two, -EBADMSG, "page 1 of 2 runs past the end of the 4124-byte record",
 	       "count larger than the record");
-	expect(s_len_huge, -EBADMSG, "record #2 (batch): length 2147483647 out of range 28..",
+	expect(s_len_huge, -EBADMSG, "record #2 (batch) at byte 80: length 2147483647 out of range 28..",
 	       "oversized record length");
 	expect(s_flags, -EBADMSG, "page 0 of 1: unknown flags 0x4", "unknown page flags");
 	expect(s_trailing, -EBADMSG, "8 trailing bytes after 1 pages", "trailing bytes in a batch");
-	expect(s_bad_tag, -EBADMSG, "record #2 at byte 76: bad tag 0x524d1234", "unknown record tag");
+	expect(s_bad_tag, -EBADMSG, "record #2 at byte 80: bad tag 0x524d1234", "unknown record tag");
 	expect(s_end_ok, 0, "", "forged end record with the right totals is accepted");
-	expect(s_end_pages, -EBADMSG, "(end): sender sent 3 pages, received 2", "end: page total differs");
-	expect(s_end_zero, -EBADMSG, "(end): sender sent 0 zero pages, received 1", "end: zero-page total differs");
+	expect(s_end_pages, -EBADMSG, "(end) at byte 4264: sender sent 3 pages, received 2", "end: page total differs");
+	expect(s_end_zero, -EBADMSG, "(end) at byte 4264: sender sent 0 zero pages, received 1",
+	       "end: zero-page total differs");
 	expect(s_end_bytes, -EBADMSG, "bytes before the end record, received", "end: byte total differs");
 	expect(s_end_open_round, -EBADMSG, "end while round 1 is open", "end inside an open round");
 	expect(s_round_pages, -EBADMSG, "round 4: sender sent 2 pages, received 1", "round-end page count differs");
@@ -643,20 +646,20 @@ static void test_corruption(void)
 	pid_t pid;
 	int fd, caught = 0, tried = 0, crc_named = 0;
 
-	/* Preamble (16) + header (60) + batch frame head (8) + batch header (16) + page entry (12). */
-	size_t data_off = 16 + 60 + 8 + 16 + 12;
+	/* Preamble (16) + header (64) + batch frame head (8) + batch header (16) + page entry (12). */
+	size_t data_off = 16 + 64 + 8 + 16 + 12;
 
 	s[data_off + 100] ^= 0x40;
 	fd = feed(s, len, &pid);
 	receive(fd, pid, &res);
-	CHECK(has(&res, -EBADMSG, "record #2 (batch): crc mismatch: record carries 0x"),
-	      "flipped bit in page data: crc mismatch named (\"%s\")", res.err);
+	CHECK(has(&res, -EBADMSG, "record #2 (batch) at byte 80: checksum mismatch: record carries 0x"),
+	      "flipped bit in page data: checksum mismatch named (\"%s\")", res.err);
 	s[data_off + 100] ^= 0x40;
-	s[16 + 60 + 8 + 16] ^= 0x01; /* the page index */
+	s[16 + 64 + 8 + 16] ^= 0x01; /* the page index */
 	fd = feed(s, len, &pid);
 	receive(fd, pid, &res);
-	CHECK(has(&res, -EBADMSG, "crc mismatch"), "flipped bit in a page index: crc mismatch");
-	s[16 + 60 + 8 + 16] ^= 0x01;
+	CHECK(has(&res, -EBADMSG, "checksum mismatch"), "flipped bit in a page index: checksum mismatch");
+	s[16 + 64 + 8 + 16] ^= 0x01;
 	/* Every byte after the preamble, flipped in turn (sampled in the page data). */
 	for (size_t off = 16; off < len; off += (off > data_off && off < data_off + PS) ? 97 : 1) {
 		s[off] ^= 0x10;
@@ -666,12 +669,12 @@ static void test_corruption(void)
 		tried++;
 		/* A length corrupted upwards runs past the end of this short stream: -EPIPE is right too. */
 		caught += res.rc == -EBADMSG || (res.rc == -EPIPE && strstr(res.err, "truncated"));
-		crc_named += strstr(res.err, "crc mismatch") != NULL;
+		crc_named += strstr(res.err, "checksum mismatch") != NULL;
 	}
 	CHECK(caught == tried,
 	      "every single-byte corruption rejected: -EBADMSG, or -EPIPE for a grown length (%d of %d)", caught,
 	      tried);
-	CHECK(crc_named > tried / 2, "most corruptions reported as crc mismatches (%d of %d)", crc_named, tried);
+	CHECK(crc_named > tried / 2, "most corruptions reported as checksum mismatches (%d of %d)", crc_named, tried);
 	free(s);
 }
 
@@ -692,13 +695,13 @@ static void test_truncation(void)
 		named += strstr(res.err, "peer closed") != NULL || strstr(res.err, "truncated") != NULL;
 	}
 	CHECK(clean == tried && named == tried, "stream cut at %d points: all -EPIPE with a message", tried);
-	fd = feed(s, 16 + 60 + 50, &pid);
+	fd = feed(s, 16 + 64 + 50, &pid);
 	receive(fd, pid, &res);
-	CHECK(has(&res, -EPIPE, "truncated: peer closed after 50 of 4148 bytes of record #2 (batch)"),
+	CHECK(has(&res, -EPIPE, "truncated: peer closed after 50 of 4152 bytes of record #2 (batch) at byte 80"),
 	      "mid-record cut says how far: \"%s\"", res.err);
-	fd = feed(s, len - 36, &pid); /* everything but the end record (24 + 12) */
+	fd = feed(s, len - 40, &pid); /* everything but the end record (24 + 16) */
 	receive(fd, pid, &res);
-	CHECK(has(&res, -EPIPE, "peer closed the stream before record #4"),
+	CHECK(has(&res, -EPIPE, "peer closed the stream before record #4 at byte 4264"),
 	      "close at a record boundary before END: \"%s\"", res.err);
 	fd = feed(s, len, &pid);
 	receive(fd, pid, &res);
@@ -851,7 +854,7 @@ static void test_wire_bytes(void)
 	CHECK(sent == 600 && w.bytes - before == stream_pages_wire_bytes(600, PS),
 	      "stream_pages_wire_bytes(600 pages) = %llu, the writer emitted %llu",
 	      (unsigned long long)stream_pages_wire_bytes(600, PS), (unsigned long long)(w.bytes - before));
-	CHECK(stream_pages_wire_bytes(0, PS) == 0 && stream_pages_wire_bytes(1, PS) == PS + 12 + 28, "0 pages, 1 page");
+	CHECK(stream_pages_wire_bytes(0, PS) == 0 && stream_pages_wire_bytes(1, PS) == PS + 12 + 32, "0 pages, 1 page");
 	stream_writer_free(&w);
 	close(fd);
 }

@@ -22,6 +22,7 @@
 #include "core/memory.h"
 #include "lib/err.h"
 #include "lib/hash.h"
+#include "mig/hashes_collect.h"
 #include "mig/transport.h"
 
 /* The first failure is the one reported; see err_first(). */
@@ -77,20 +78,20 @@ static int mig_read_reply(struct mig *g, struct stream_record *rec, const char *
 /* HASHES = the destination checked RAM, restored the vCPUs and resumed: the handover. */
 static int mig_await_resume(struct mig *g)
 {
-	struct stream_record rec;
 	size_t bad[8];
-	int rc = mig_read_reply(g, &rec, "to resume the guest");
+	int rc = stream_read_hashes(&g->rd, MIG_HASH_BLOCK, g->nblocks, g->dest_hashes, NULL);
 
+	if (rc == -ECANCELED) {
+		snprintf(g->dest_msg, sizeof(g->dest_msg), "%s", g->rd.abort_reason);
+		return mig_failf(g, rc, "the destination aborted to resume the guest: %s", g->rd.abort_reason);
+	}
 	if (rc)
-		return rc;
-	if (rec.type != STREAM_REC_HASHES || rec.u.hashes.first != 0 || rec.u.hashes.count != g->nblocks ||
-	    rec.u.hashes.block_size != MIG_HASH_BLOCK)
-		return mig_failf(g, -EBADMSG,
-				 "the destination answered with a %s record, expected its %" PRIu64 " RAM hashes",
-				 stream_rec_name(rec.type), g->nblocks);
+		return mig_failf(g, rc,
+				 "waiting for the destination to resume the guest (its %" PRIu64 " RAM hashes): %s",
+				 g->nblocks, g->rd.err);
 	g->resumed_ns = machine_now_ns();
 	g->handed_over = true;
-	g->hash_mismatch = hashes_compare(g->hashes, rec.u.hashes.hashes, g->nblocks, bad, 8);
+	g->hash_mismatch = hashes_compare(g->hashes, g->dest_hashes, g->nblocks, bad, 8);
 	if (g->hash_mismatch)
 		return mig_failf(g, -EBADMSG,
 				 "%zu of %" PRIu64 " 2M blocks differ from the destination's (first: "
@@ -225,7 +226,8 @@ static int mig_setup(struct mig *g)
 	rc = dirty_init(&g->d, g->o.dirty, &r->m, 0, r->opts.mem, g->o.clear_chunk, g->o.ring_entries);
 	g->nblocks = (r->opts.mem + MIG_HASH_BLOCK - 1) / MIG_HASH_BLOCK;
 	g->hashes = calloc(g->nblocks, sizeof(uint64_t));
-	if (rc || !g->hashes)
+	g->dest_hashes = calloc(g->nblocks, sizeof(uint64_t));
+	if (rc || !g->hashes || !g->dest_hashes)
 		die_errno(ENOMEM, "allocating dirty bitmaps for %" PRIu64 " pages",
 			  (uint64_t)(r->opts.mem / RVMIG_PAGE_SIZE));
 	session_setup(r, true);
@@ -302,6 +304,7 @@ int migrate_main(int argc, char **argv)
 	machine_destroy(&g->r->m);
 	dirty_free(&g->d);
 	free(g->hashes);
+	free(g->dest_hashes);
 	free(g->r);
 	free(g);
 	return status;

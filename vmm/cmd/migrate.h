@@ -62,7 +62,8 @@ struct mig {
 	uint64_t start_ns, pause_ns, resumed_ns, end_ns;
 	uint64_t paused_ns, final_sent_ns, vcpus_sent_ns, hashes_sent_ns; /* downtime breakdown */
 	double enable_ms;
-	uint64_t *hashes; /* source's, per 2M block                                   */
+	uint64_t *hashes;      /* source's, per 2M block                                   */
+	uint64_t *dest_hashes; /* the destination's reply, gathered over its HASHES records */
 	uint64_t nblocks;
 	size_t hash_mismatch; /* blocks differing from the destination's                  */
 	bool handed_over;     /* the destination resumed the guest                        */

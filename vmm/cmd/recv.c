@@ -20,6 +20,7 @@
 #include "lib/hash.h"
 #include "lib/json.h"
 #include "mig/conversation.h"
+#include "mig/hashes_collect.h"
 #include "mig/ramhash.h"
 #include "mig/stream.h"
 #include "mig/transport.h"
@@ -33,7 +34,8 @@ struct recv {
 	struct stream_reader rd;
 	struct stream_header shape;
 	struct vcpu_state states[RVMIG_MAX_VCPUS];
-	uint64_t *src_hashes, *hashes, nblocks, hashes_got;
+	uint64_t *hashes, nblocks;
+	struct hashes_collect src_hashes; /* the sender's, over its HASHES records */
 	uint64_t pages, rounds, first_ns, final_ns, resumed_ns;
 	bool hashed; /* our RAM hashes taken: no page may come after           */
 	bool hashes_compared;
@@ -118,18 +120,13 @@ static int recv_record(struct recv *v, const struct stream_record *rec)
 		return vcpu_state_copy(&rec->u.vcpu, &v->states[rec->u.vcpu.id])
 			       ? recv_failf(v, -ENOMEM, "copying vCPU %u state", rec->u.vcpu.id)
 			       : 0;
-	case STREAM_REC_HASHES:
-		if (rec->u.hashes.block_size != MIG_HASH_BLOCK ||
-		    rec->u.hashes.first + rec->u.hashes.count > v->nblocks)
-			return recv_failf(v, -EBADMSG,
-					  "hashes of blocks %" PRIu64 "+%u of %" PRIu64
-					  " bytes (want %llu-byte blocks, %" PRIu64 " of them)",
-					  rec->u.hashes.first, rec->u.hashes.count, rec->u.hashes.block_size,
-					  (unsigned long long)MIG_HASH_BLOCK, v->nblocks);
-		memcpy(v->src_hashes + rec->u.hashes.first, rec->u.hashes.hashes,
-		       rec->u.hashes.count * sizeof(uint64_t));
-		v->hashes_got += rec->u.hashes.count;
+	case STREAM_REC_HASHES: {
+		char why[160];
+
+		if (hashes_collect_add(&v->src_hashes, &rec->u.hashes, why, sizeof(why)))
+			return recv_failf(v, -EBADMSG, "record #%" PRIu64 " (hashes): %s", rec->seq, why);
 		return 0;
+	}
 	default:
 		return recv_failf(v, -EBADMSG, "unexpected %s record", stream_rec_name(rec->type));
 	}
@@ -159,13 +156,13 @@ static int recv_check_hashes(struct recv *v)
 	size_t bad[8], n;
 	char list[256] = "";
 
-	if (v->hashes_got != v->nblocks)
-		return recv_failf(v, -EBADMSG, "the sender hashed %" PRIu64 " of %" PRIu64 " blocks", v->hashes_got,
+	if (!hashes_collect_done(&v->src_hashes))
+		return recv_failf(v, -EBADMSG, "the sender hashed %" PRIu64 " of %" PRIu64 " blocks", v->src_hashes.got,
 				  v->nblocks);
 	if (!v->hashed)
 		ramhash_parallel(v->r->m.mem.hva, v->r->opts.mem, MIG_HASH_BLOCK, v->hashes);
 	v->hashed = true;
-	n = hashes_compare(v->src_hashes, v->hashes, v->nblocks, bad, 8);
+	n = hashes_compare(v->src_hashes.out, v->hashes, v->nblocks, bad, 8);
 	v->hashes_compared = true;
 	v->hash_mismatches = n;
 	if (!n) {
@@ -245,9 +242,9 @@ static int recv_resume_and_verify(struct recv *v)
 static int recv_alloc(struct recv *v)
 {
 	v->nblocks = (v->r->opts.mem + MIG_HASH_BLOCK - 1) / MIG_HASH_BLOCK;
-	v->src_hashes = calloc(v->nblocks, sizeof(uint64_t));
+	hashes_collect_init(&v->src_hashes, MIG_HASH_BLOCK, v->nblocks, calloc(v->nblocks, sizeof(uint64_t)));
 	v->hashes = calloc(v->nblocks, sizeof(uint64_t));
-	if (!v->src_hashes || !v->hashes || stream_writer_init(&v->w, -1) || stream_reader_init(&v->rd, -1))
+	if (!v->src_hashes.out || !v->hashes || stream_writer_init(&v->w, -1) || stream_reader_init(&v->rd, -1))
 		return -ENOMEM;
 	return 0;
 }
@@ -383,7 +380,7 @@ int recv_serve(const struct recv_opts *o, int fd)
 	stream_reader_free(&v->rd);
 	for (unsigned i = 0; i < RVMIG_MAX_VCPUS; i++)
 		vcpu_state_free(&v->states[i]);
-	free(v->src_hashes);
+	free(v->src_hashes.out);
 	free(v->hashes);
 	free(v->r);
 	free(v);

@@ -9,22 +9,18 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "lib/util.h"
 #include "mig/stream_priv.h"
 
-uint32_t stream_crc32(uint32_t crc, const void *p, size_t n)
+uint64_t stream_record_checksum(const uint8_t head[8], const void *payload, size_t len)
 {
-	/* zlib takes uInt lengths: feed big buffers in pieces. */
-	while (n) {
-		uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+	XXH64_state_t st;
 
-		crc = (uint32_t)crc32(crc, p, k);
-		p = (const uint8_t *)p + k;
-		n -= k;
-	}
-	return crc;
+	XXH64_reset(&st, 0);
+	XXH64_update(&st, head, 8);
+	XXH64_update(&st, payload, len);
+	return XXH64_digest(&st);
 }
 
 const char *stream_backing_name(uint32_t backing)

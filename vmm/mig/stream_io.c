@@ -92,7 +92,7 @@ int stream_flush(struct stream_writer *w)
 	return 0;
 }
 
-int stream_w_put(struct stream_writer *w, const void *p, size_t n, bool crc)
+int stream_w_put(struct stream_writer *w, const void *p, size_t n, bool sum)
 {
 	const uint8_t *s = p;
 
@@ -110,8 +110,8 @@ int stream_w_put(struct stream_writer *w, const void *p, size_t n, bool crc)
 			k = n;
 		memcpy(w->buf + w->len, s, k);
 		/* The guest may rewrite a page while we copy it: checksum what is sent, not the source. */
-		if (crc)
-			w->crc = stream_crc32(w->crc, w->buf + w->len, k);
+		if (sum)
+			XXH64_update(&w->csum, w->buf + w->len, k);
 		w->len += k;
 		w->bytes += k;
 		s += k;
@@ -145,6 +145,21 @@ int stream_reader_init(struct stream_reader *r, int fd)
 		return 0;
 	stream_reader_free(r);
 	return -ENOMEM;
+}
+
+void stream_reader_reset(struct stream_reader *r, int fd)
+{
+	struct stream_reader keep = *r;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->buf = keep.buf;
+	r->cap = keep.cap;
+	r->rec = keep.rec;
+	r->rec_cap = keep.rec_cap;
+	r->pages = keep.pages;
+	r->regs = keep.regs;
+	r->hashes = keep.hashes;
 }
 
 void stream_reader_free(struct stream_reader *r)
@@ -214,9 +229,8 @@ int stream_r_get(struct stream_reader *r, void *dst, size_t n, size_t *got)
 int stream_r_io_fail(struct stream_reader *r, int rc, size_t got, size_t n, const char *what)
 {
 	if (rc == -EPIPE && got == 0)
-		return stream_r_err(r, rc,
-				    "peer closed the stream before %s (after %" PRIu64 " bytes, %" PRIu64 " records)",
-				    what, r->bytes, r->seq);
+		return stream_r_err(r, rc, "peer closed the stream before %s (after %" PRIu64 " records)", what,
+				    r->seq);
 	if (rc == -EPIPE)
 		return stream_r_err(r, rc, "truncated: peer closed after %zu of %zu bytes of %s", got, n, what);
 	return stream_r_err(r, rc, "reading %s: %s", what, strerror(-rc));

@@ -18,6 +18,7 @@
 #define VCPU_HDR      8
 #define REG_ENTRY     12
 #define HASHES_HDR    24
+#define CHECKSUM_LEN  8 /* the u64 XXH64 after each record's payload */
 #define IO_BUF        (256 * 1024)
 #define PAGE_SIZE_MIN 4096u
 #define PAGE_SIZE_MAX 65536u
@@ -29,8 +30,8 @@ int stream_round_step(struct stream_rounds *s, uint64_t round, bool end, char *w
 /* stream_io.c. Sets the writer's message (and with sticky its error); returns rc. */
 int stream_w_err(struct stream_writer *w, int rc, bool sticky, const char *f, ...)
 	__attribute__((format(printf, 4, 5)));
-/* Buffers bytes; with `crc`, adds them to the record crc, computed on the buffered copy. */
-int stream_w_put(struct stream_writer *w, const void *p, size_t n, bool crc);
+/* Buffers bytes; with `sum`, adds them to the record checksum, computed on the buffered copy. */
+int stream_w_put(struct stream_writer *w, const void *p, size_t n, bool sum);
 int stream_r_err(struct stream_reader *r, int rc, const char *f, ...) __attribute__((format(printf, 3, 4)));
 /* Reads exactly n bytes; *got says how many arrived. 0, -EPIPE (peer closed), -ETIMEDOUT or -errno. */
 int stream_r_get(struct stream_reader *r, void *dst, size_t n, size_t *got);

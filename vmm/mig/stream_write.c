@@ -4,7 +4,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "lib/hash.h"
 #include "lib/util.h"
@@ -33,7 +32,7 @@ static int rec_begin(struct stream_writer *w, uint32_t type, uint64_t len)
 				    stream_rec_name(type), len);
 	stream_put_le32(h, STREAM_TAG_BASE | type);
 	stream_put_le32(h + 4, (uint32_t)len);
-	w->crc = (uint32_t)crc32(0L, Z_NULL, 0);
+	XXH64_reset(&w->csum, 0);
 	w->rec_start = w->bytes;
 	w->rec_len = len;
 	return stream_w_put(w, h, sizeof(h), true);
@@ -41,7 +40,7 @@ static int rec_begin(struct stream_writer *w, uint32_t type, uint64_t len)
 
 static int rec_end(struct stream_writer *w)
 {
-	uint8_t c[4];
+	uint8_t c[CHECKSUM_LEN];
 
 	if (w->error)
 		return w->error;
@@ -49,7 +48,7 @@ static int rec_end(struct stream_writer *w)
 		return stream_w_err(w, -EPROTO, true,
 				    "internal: record #%" PRIu64 " announced %" PRIu64 " payload bytes, wrote %" PRIu64,
 				    w->seq + 1, w->rec_len, w->bytes - w->rec_start - 8);
-	stream_put_le32(c, w->crc);
+	stream_put_le64(c, XXH64_digest(&w->csum));
 	w->seq++;
 	return stream_w_put(w, c, sizeof(c), false);
 }
