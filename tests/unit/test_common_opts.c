@@ -78,5 +78,17 @@ int main(void)
 	parse_both(&x, "--ring-size", "256");
 	CHECK(x.rm == CLI_OK && x.b.ring_size == 256, "256 entries (4K, one page): the smallest ring");
 	check_alike("--dirty", modes, NVALS(modes), same_mode);
+	parse_both(&x, "--dirty-log", "--quiet");
+	CHECK(x.rm == CLI_USAGE && x.rb == CLI_USAGE && !strcmp(x.em, x.eb) && strstr(x.em, "--dirty MODE"),
+	      "--dirty-log refused alike, pointing at --dirty: %s", x.em);
+	{
+		char *am[] = { "migrate", "--ring-size" }, *ab[] = { "bench", "--clear-chunk" };
+
+		x.rm = cli_parse_migrate(2, am, &x.m, x.em, sizeof(x.em));
+		x.rb = bench_parse(2, ab, &x.b, x.eb, sizeof(x.eb));
+		CHECK(x.rm == CLI_USAGE && strstr(x.em, "see rvmig migrate --help") && x.rb == CLI_USAGE &&
+			      strstr(x.eb, "see rvmig bench --help"),
+		      "a missing value names the command's help in both: %s / %s", x.em, x.eb);
+	}
 	CHECK_DONE();
 }

@@ -48,8 +48,7 @@ static const struct opt bench_opts_list[] = {
 		  "instead of waiting outside KVM_RUN until the pass ends, as\n"
 		  "dirty_log_perf_test's vCPUs do (under TCG a vCPU spinning in guest mode\n"
 		  "makes the other vCPUs' write faults ~10 ms each)" },
-	{ "dirty-log", NULL, OPT_REFUSED, .hidden = true,
-	  .bad = "--dirty-log: rvmig bench always logs; choose the mode with --dirty" },
+	OPT_NO_DIRTY_LOG,
 	{ "--vcpus --mem --backing --pattern --rate --seed --guest --quiet", NULL, OPT_NOTE,
 	  .help = "   as for rvmig run\n(default here: --mem " BENCH_DEFAULT_MEM "; pattern sequential)" },
 };

@@ -58,6 +58,15 @@ int opt_set_clear_chunk(void *field, const char *val);
 			.help_val = (default_entries)                                                     \
 	}
 
+/* --dirty-log (rvmig run's switch) in a command that turns logging on itself: refused, pointing at --dirty. */
+#define OPT_NO_DIRTY_LOG                                                                                       \
+	{                                                                                                      \
+		"dirty-log", NULL, OPT_REFUSED,                                                                \
+			.hidden = true,                                                                        \
+			.bad = "--%s is for rvmig run; this command turns logging on itself: choose the mode " \
+			       "with --dirty MODE"                                                             \
+	}
+
 /* --post-run, the destination's time between resume and VERIFY (migrate's --to local child, recv). */
 #define OPT_POST_RUN(type, hide)                                                                             \
 	{                                                                                                    \

@@ -49,6 +49,7 @@ static const struct opt migrate_opts_list[] = {
 	  .help = "link cap in bytes/s, e.g. 64M (default unlimited)" },
 	OPT_RING_SIZE(struct migrate_opts, ring_entries, MIG_DEFAULT_RING_ENTRIES),
 	OPT_POST_RUN(struct migrate_opts, false),
+	OPT_NO_DIRTY_LOG,
 	{ "duration", "T", OPT_NOTE,
 	  .help = "source: guest runs this long before migration starts (default 2s); it\n"
 		  "includes the wait for every vCPU's first pass over its slice" },
@@ -57,6 +58,7 @@ static const struct opt migrate_opts_list[] = {
 const struct opt_table migrate_opt_table = {
 	.cmd = "migrate",
 	OPT_TABLE(migrate_opts_list),
+	.hint = "; see rvmig migrate --help",
 	.help_col = 21,
 	/* recv's options, refused by name so that a misplaced --listen says where it belongs */
 	.siblings = &recv_opt_table,
@@ -82,8 +84,6 @@ void cli_migrate_help(FILE *f)
 
 enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o, char *err, size_t errlen)
 {
-	enum cli_result r;
-
 	*o = (struct migrate_opts){
 		.dirty = DIRTY_MANUAL,
 		.to = { .kind = XPORT_LOCAL },
@@ -94,9 +94,5 @@ enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o,
 		.ring_entries = MIG_DEFAULT_RING_ENTRIES,
 		.post_run_ms = MIG_DEFAULT_POST_RUN_MS,
 	};
-	r = cli_parse_with_run(&migrate_opt_table, argc, argv, o, argv, 1, &o->run, err, errlen);
-	if (r == CLI_OK && o->run.dirty_log)
-		return cli_fail(err, errlen,
-				"--dirty-log is for rvmig run; migrate turns logging on itself (--dirty MODE)");
-	return r;
+	return cli_parse_with_run(&migrate_opt_table, argc, argv, o, argv, 1, &o->run, err, errlen);
 }

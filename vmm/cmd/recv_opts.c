@@ -36,6 +36,7 @@ static const struct opt recv_opts_list[] = {
 const struct opt_table recv_opt_table = {
 	.cmd = "recv",
 	OPT_TABLE(recv_opts_list),
+	.hint = "; see rvmig recv --help",
 	.help_col = 21,
 	/* migrate's options, refused by name: recv takes its shape, not a migration plan */
 	.siblings = &migrate_opt_table,
