@@ -23,7 +23,7 @@ from report import bench_data, bench_verdicts, demo, jq, ktrace, migrate, perflo
 FIXTURES = os.path.join(HERE, "fixtures")
 # fixture -> the report command it was made by
 FIXTURE_CMD = {"selftests": "selftests", "migrate": "migrate", "migrate-failures": "migrate",
-               "bench": "bench", "bench-composed": "bench"}
+               "bench": "bench", "bench-composed": "bench", "default": "default", "demo": "demo"}
 HAVE_GNUPLOT = shutil.which("gnuplot") is not None
 
 
