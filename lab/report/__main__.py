@@ -1,9 +1,9 @@
 """python3 -m report <command> <run dir> (with lab/ on PYTHONPATH; lab/report.sh does that):
-the reports of a finished lab run, written next to its raw results. Commands without a host-side
-report (run, demo, default, shell: their report.md is written inside the lab) do nothing."""
+the reports of a finished lab run, written next to its raw results. shell has no report."""
 import os
 import sys
 
+from . import demo
 from . import migrate
 from . import rundir
 from . import selftests
@@ -51,12 +51,42 @@ def run_migrate(d, say):
     say("migrate: %d migrations in migrate.csv, report.md" % len(migrations))
 
 
+# Where the kernel keeps the switch, for a native run (no lab, so no env.json): the host is the KVM host.
+EAGER_PARAM = "/sys/module/kvm/parameters/eager_page_split"
+
+
+def eager_page_split(d):
+    """eager_page_split as the run saw it: the lab's env.json, else (native) this host's, else absent."""
+    env = rundir.load_json(os.path.join(d, "env.json"))
+    if env is not None:
+        return rundir.jq_text(env, "eager_page_split")
+    return rundir.shell_text(EAGER_PARAM, "absent") or "absent"
+
+
+def run_demo(d, say):
+    if not os.path.isfile(os.path.join(d, "demo.txt")):
+        return
+    write(os.path.join(d, "report.md"), demo.demo_md(rundir.read_text(os.path.join(d, "demo.txt"), "")))
+    say("demo: report.md")
+
+
+def run_default(d, say):
+    if not os.path.isfile(os.path.join(d, "demo.txt")):
+        return
+    text = demo.default_md(eager_page_split(d), rundir.read_text(os.path.join(d, "demo.txt"), ""),
+                           rundir.shell_text(os.path.join(d, "demo.status")),
+                           rundir.read_text(os.path.join(d, "migrate.txt"), ""),
+                           rundir.shell_text(os.path.join(d, "migrate.status")))
+    write(os.path.join(d, "report.md"), text)
+
+
 def run_bench(d, say):
     from . import bench_files
     return bench_files.run(d, say)
 
 
-COMMANDS = {"selftests": run_selftests, "migrate": run_migrate, "bench": run_bench}
+COMMANDS = {"selftests": run_selftests, "migrate": run_migrate, "bench": run_bench, "demo": run_demo,
+            "default": run_default}
 
 
 def main(argv):
@@ -65,7 +95,11 @@ def main(argv):
         return 2
     cmd, d = argv
     fn = COMMANDS.get(cmd)
-    return (fn(d, say) or 0) if fn else 0
+    rc = (fn(d, say) or 0) if fn else 0
+    # The main job's report ended the lab's console when the lab wrote it; it ends run.sh's output now.
+    if cmd == "default" and os.path.isfile(os.path.join(d, "report.md")):
+        print("\n" + rundir.read_text(os.path.join(d, "report.md"), ""), end="")
+    return rc
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 # The main job (./run.sh with no command): a 2-vCPU guest on hugetlb-2M memory dirties its RAM while
 # dirty logging starts (eager page split at enable time) and measures its first writes; then a second
 # guest of the same shape is live-migrated (precopy, --dirty manual) to a forked destination VM and
-# verified bit-exact there. Arguments: extra options for both rvmig commands.
+# verified bit-exact there. Arguments: extra options for both rvmig commands. The host's lab/report/
+# (demo.py) makes report.md of demo.txt, migrate.txt and the .status files after the lab exits.
 # (ash has no PIPESTATUS: statuses travel through files)
 PARAM=/sys/module/kvm/parameters/eager_page_split
 echo "== 1/2 rvmig run: dirty logging on a running guest (eager_page_split=$(cat $PARAM 2>/dev/null || echo absent))"
@@ -10,25 +11,5 @@ echo "== 1/2 rvmig run: dirty logging on a running guest (eager_page_split=$(cat
 echo "== 2/2 rvmig migrate: precopy live migration to a second VM"
 { rvmig migrate --vcpus 2 --mem 256M --backing hugetlb-2M --dirty manual --rate 1000 --duration 1s \
 	--max-bandwidth 64M --json migrate.json "$@" 2>&1; echo $? >migrate.status; } | tee migrate.txt
-{
-	echo "# rvmig: demo and live migration on hugetlb-2M"
-	echo
-	echo "eager_page_split=$(cat $PARAM 2>/dev/null || echo absent). The host is QEMU TCG unless lab.json says kvm:"
-	echo "absolute times are an emulator's; compare them only as ratios within one run."
-	echo
-	echo "## rvmig run --dirty-log (exit status $(cat demo.status))"
-	echo
-	echo '```'
-	sed -n '/^rvmig run:/,$p' demo.txt
-	echo '```'
-	echo
-	echo "## rvmig migrate --dirty manual (exit status $(cat migrate.status))"
-	echo
-	echo '```'
-	sed -n '/^rvmig migrate:/,$p' migrate.txt
-	echo '```'
-} >report.md
-echo
-cat report.md
 [ "$(cat demo.status)" = 0 ] || exit "$(cat demo.status)"
 exit "$(cat migrate.status)"

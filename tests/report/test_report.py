@@ -18,12 +18,12 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "..", "lab"))
 
 from report import __main__ as cli  # noqa: E402
-from report import bench_data, bench_verdicts, jq, ktrace, migrate, perflog, selftests, stats  # noqa: E402
+from report import bench_data, bench_verdicts, demo, jq, ktrace, migrate, perflog, selftests, stats  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures")
 # fixture -> the report command it was made by
 FIXTURE_CMD = {"selftests": "selftests", "migrate": "migrate", "migrate-failures": "migrate",
-               "bench": "bench", "bench-composed": "bench"}
+               "bench": "bench", "bench-composed": "bench", "default": "default", "demo": "demo"}
 HAVE_GNUPLOT = shutil.which("gnuplot") is not None
 
 
@@ -248,6 +248,55 @@ class Pure(unittest.TestCase):
             self.assertEqual([f for f in os.listdir(d) if f.endswith(".png")], [])
             self.assertIn("## Plots\n\nNone (gnuplot missing or no data).\n", load(os.path.join(d, "report.md")))
             self.assertIn("report-bench: plot enable-clear failed: ", msgs)
+
+    def test_from_line(self):
+        """demo: from_line is sed -n '/^PREFIX/,$p': from the first match to the end, lines newline-ended"""
+        self.assertEqual(demo.from_line("a\nrvmig run: x\nb\nrvmig run: y", "rvmig run:"), "rvmig run: x\nb\nrvmig run: y\n")
+        self.assertEqual(demo.from_line("a\n rvmig run:\n", "rvmig run:"), "")
+        self.assertEqual(demo.from_line(None, "rvmig run:"), "")
+
+    def _default_dir(self, tmp, files):
+        d = os.path.join(tmp, "x")
+        os.mkdir(d)
+        for name, text in files.items():
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        return d
+
+    def test_default_partial(self):
+        """default: migrate never ran (no migrate.txt, no status): its section is empty, its status blank"""
+        with tempfile.TemporaryDirectory() as tmp:
+            d = self._default_dir(tmp, {"demo.txt": "boot\nrvmig run: 2 vCPUs\nok\n", "demo.status": "1\n",
+                                        "env.json": '{"eager_page_split": "N"}'})
+            cli.run_default(d, [].append)
+            md = load(os.path.join(d, "report.md"))
+            self.assertIn("eager_page_split=N. ", md)
+            self.assertIn("## rvmig run --dirty-log (exit status 1)\n\n```\nrvmig run: 2 vCPUs\nok\n```\n", md)
+            self.assertTrue(md.endswith("## rvmig migrate --dirty manual (exit status )\n\n```\n```\n"), md)
+
+    def test_default_native_eager(self):
+        """default without env.json (native run): eager_page_split from the host's parameter, else absent"""
+        with tempfile.TemporaryDirectory() as tmp:
+            d = self._default_dir(tmp, {"demo.txt": "rvmig run: x\n"})
+            param, saved = os.path.join(tmp, "param"), cli.EAGER_PARAM
+            try:
+                cli.EAGER_PARAM = param
+                cli.run_default(d, [].append)
+                self.assertIn("eager_page_split=absent. ", load(os.path.join(d, "report.md")))
+                with open(param, "w") as f:
+                    f.write("Y\n")
+                cli.run_default(d, [].append)
+                self.assertIn("eager_page_split=Y. ", load(os.path.join(d, "report.md")))
+            finally:
+                cli.EAGER_PARAM = saved
+
+    def test_demo_nothing_to_report(self):
+        """demo and default without demo.txt (the lab did not get that far): no report.md"""
+        with tempfile.TemporaryDirectory() as tmp:
+            d = self._default_dir(tmp, {})
+            cli.run_demo(d, [].append)
+            cli.run_default(d, [].append)
+            self.assertEqual(os.listdir(d), [])
 
     def test_labels(self):
         """bench labels NAME.E.REP, names with dots and sweep cases"""

@@ -73,12 +73,17 @@ static void test_cli(void)
 		CHECK(parse_m(&o, a, 2) == CLI_USAGE, "unknown dirty mode refused");
 	}
 	{
-		const char *a[] = { "--clear-chunk", "3M" };
-		CHECK(parse_m(&o, a, 2) == CLI_USAGE, "non power-of-two chunk refused");
+		const char *a[] = { "--clear-chunk", "768K" };
+		CHECK(parse_m(&o, a, 2) == CLI_OK && o.clear_chunk == 768ULL << 10,
+		      "a multiple of 256K that is no power of two (768K) is a chunk");
 	}
 	{
-		const char *a[] = { "--clear-chunk", "1M" };
-		CHECK(parse_m(&o, a, 2) == CLI_USAGE, "chunk below 2M refused");
+		const char *a[] = { "--clear-chunk", "slot" };
+		CHECK(parse_m(&o, a, 2) == CLI_OK && o.clear_chunk == 0, "--clear-chunk slot: 0, the whole slot");
+	}
+	{
+		const char *a[] = { "--clear-chunk", "100K" };
+		CHECK(parse_m(&o, a, 2) == CLI_USAGE, "a chunk that is not a multiple of 256K refused");
 	}
 	{
 		const char *a[] = { "--bogus" };
@@ -175,6 +180,11 @@ static void test_chunks(void)
 	CHECK(chunk_count(16384, 512) == 32, "64M in 2M chunks = 32");
 	CHECK(chunk_count(16385, 512) == 33, "a partial last chunk counts");
 	CHECK(chunk_pages_for(1ULL << 30, 1000) == 960, "clamped to the slot and 64-aligned");
+	CHECK(chunk_pages_for(0, 16384) == 16384 && chunk_pages_for(0, 1000) == 960, "0 (slot): the whole slot");
+	CHECK(chunk_pages_for(256ULL << 10, 16384) == 64 && chunk_pages_for(768ULL << 10, 16384) == 192 &&
+		      chunk_pages_for(1280ULL << 10, 16384) == 320,
+	      "256K, 768K, 1280K: 64, 192, 320 pages (multiples of 64, no power of two needed)");
+	CHECK(chunk_count(4000, 192) == 21, "4000 pages in 768K chunks: 20 full and a 160-page tail");
 }
 
 int main(void)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/bench.h"
+#include "cmd/common_opts.h"
 #include "lib/opt.h"
 #include "lib/util.h"
 
@@ -25,43 +26,15 @@ void bench_defaults(struct bench_opts *o)
 	cli_run_defaults(&o->run);
 }
 
-/* 'slot' or a multiple of 64 pages: what KVM_CLEAR_DIRTY_LOG takes, to measure any granule. */
-static int bench_set_clear_chunk(void *opts, const char *val)
-{
-	struct bench_opts *o = opts;
-
-	if (!strcmp(val, "slot")) {
-		o->clear_chunk = 0;
-		return 0;
-	}
-	return parse_size(val, &o->clear_chunk) || o->clear_chunk % (64 * RVMIG_PAGE_SIZE) ? -1 : 0;
-}
-
-static int bench_set_ring_size(void *opts, const char *val)
-{
-	uint64_t n;
-
-	if (parse_uint(val, 64, 1 << 20, &n) || !is_pow2(n))
-		return -1;
-	((struct bench_opts *)opts)->ring_size = (uint32_t)n;
-	return 0;
-}
-
 #define BENCH_OPT(field) OPT_FIELD(struct bench_opts, field)
 
 static const struct opt bench_opts_list[] = {
-	{ "dirty", "MODE", OPT_ENUM, BENCH_OPT(mode), .name_to_enum = dirty_mode_parse,
-	  .bad = "--dirty %s: use get, manual, manual-init-set or ring",
-	  .help = "get | manual (default) | manual-init-set | ring" },
+	OPT_DIRTY(struct bench_opts, mode),
 	{ "passes", "N", OPT_UINT, BENCH_OPT(passes), .min = 1, .max = BENCH_MAX_PASSES,
 	  .bad = "--passes %s: want 1..16", .help = "dirty passes after logging starts, 1..%llu (default 3)",
 	  .help_val = BENCH_MAX_PASSES },
-	{ "clear-chunk", "SIZE", OPT_FUNC, .set = bench_set_clear_chunk,
-	  .bad = "--clear-chunk %s: want a multiple of 256K (64 pages), e.g. 2M, or 'slot'",
-	  .help = "KVM_CLEAR_DIRTY_LOG chunk, e.g. 2M, 64M, or 'slot' (default: the whole slot)" },
-	{ "ring-size", "N", OPT_FUNC, .set = bench_set_ring_size,
-	  .bad = "--ring-size %s: want a power of two from 64 to 1048576",
-	  .help = "dirty ring entries per vCPU, a power of two (default %llu)", .help_val = BENCH_DEFAULT_RING },
+	OPT_CLEAR_CHUNK(struct bench_opts, clear_chunk, "slot: the whole slot"),
+	OPT_RING_SIZE(struct bench_opts, ring_size, BENCH_DEFAULT_RING),
 	{ "clean-harvests", "N", OPT_UINT, BENCH_OPT(clean_harvests), .min = 0, .max = BENCH_MAX_CLEAN,
 	  .bad = "--clean-harvests %s: want 0..16", .help = "harvests of the clean slot, 0..%llu (default 3)",
 	  .help_val = BENCH_MAX_CLEAN },
@@ -75,8 +48,7 @@ static const struct opt bench_opts_list[] = {
 		  "instead of waiting outside KVM_RUN until the pass ends, as\n"
 		  "dirty_log_perf_test's vCPUs do (under TCG a vCPU spinning in guest mode\n"
 		  "makes the other vCPUs' write faults ~10 ms each)" },
-	{ "dirty-log", NULL, OPT_REFUSED, .hidden = true,
-	  .bad = "--dirty-log: rvmig bench always logs; choose the mode with --dirty" },
+	OPT_NO_DIRTY_LOG,
 	{ "--vcpus --mem --backing --pattern --rate --seed --guest --quiet", NULL, OPT_NOTE,
 	  .help = "   as for rvmig run\n(default here: --mem " BENCH_DEFAULT_MEM "; pattern sequential)" },
 };

@@ -274,8 +274,11 @@ int migrate_main(int argc, char **argv)
 	if (!g || !(g->r = calloc(1, sizeof(*g->r))))
 		die_errno(ENOMEM, "allocating migration state");
 	rc = cli_exit_status(cli_parse_migrate(argc, argv, &g->o, err, sizeof(err)), "migrate", err, cli_migrate_help);
-	if (rc >= 0)
+	if (rc >= 0) { /* --help or a usage error: nothing else was set up yet */
+		free(g->r);
+		free(g);
 		return rc;
+	}
 	/* Streams go over sockets (MSG_NOSIGNAL); this is for anything else that might write to a dead pipe. */
 	signal(SIGPIPE, SIG_IGN);
 	g->fd = -1;

@@ -10,52 +10,31 @@
 #define MIG_STR_(x) #x
 #define MIG_STR(x)  MIG_STR_(x)
 
-static int mig_set_to(void *opts, const char *val)
+static int mig_set_to(void *field, const char *val)
 {
-	return xport_parse(val, false, &((struct migrate_opts *)opts)->to);
-}
-
-/* KVM_CLEAR_DIRTY_LOG granule: a power of two, and at least a 2M huge page. */
-static int mig_set_clear_chunk(void *opts, const char *val)
-{
-	uint64_t v;
-
-	if (parse_size(val, &v) || v < (2ULL << 20) || !is_pow2(v))
-		return -1;
-	((struct migrate_opts *)opts)->clear_chunk = v;
-	return 0;
+	return xport_parse(val, false, field);
 }
 
 /* Below a page a second is a typo, not a link. */
-static int mig_set_max_bandwidth(void *opts, const char *val)
-{
-	struct migrate_opts *m = opts;
-
-	return parse_size(val, &m->max_bandwidth) || m->max_bandwidth < 4096 ? -1 : 0;
-}
-
-static int mig_set_ring_size(void *opts, const char *val)
+static int mig_set_max_bandwidth(void *field, const char *val)
 {
 	uint64_t v;
 
-	if (parse_uint(val, 64, 65536, &v) || !is_pow2(v))
+	if (parse_size(val, &v) || v < 4096)
 		return -1;
-	((struct migrate_opts *)opts)->ring_entries = (uint32_t)v;
+	memcpy(field, &v, sizeof(v));
 	return 0;
 }
 
 #define MIG_OPT(field) OPT_FIELD(struct migrate_opts, field)
 
 static const struct opt migrate_opts_list[] = {
-	{ "dirty", "MODE", OPT_ENUM, MIG_OPT(dirty), .name_to_enum = dirty_mode_parse,
-	  .bad = "--dirty %s: unknown mode; use get, manual, manual-init-set or ring",
-	  .help = "get | manual | manual-init-set | ring (default manual)" },
-	{ "to", "ADDR", OPT_FUNC, .set = mig_set_to, .bad = "--to %s: want local, unix:PATH or tcp:HOST:PORT",
+	OPT_DIRTY(struct migrate_opts, dirty),
+	{ "to", "ADDR", OPT_FUNC, MIG_OPT(to), .set = mig_set_to,
+	  .bad = "--to %s: want local, unix:PATH or tcp:HOST:PORT",
 	  .help = "local (default: a forked destination with its own VM and memory),\n"
 		  "unix:PATH or tcp:HOST:PORT (an `rvmig recv` listening there)" },
-	{ "clear-chunk", "SIZE", OPT_FUNC, .set = mig_set_clear_chunk,
-	  .bad = "--clear-chunk %s: want a power of two of at least 2M, e.g. 2M, 64M, 1G",
-	  .help = "KVM_CLEAR_DIRTY_LOG granule, 2M..slot, power of two (default 1G)" },
+	OPT_CLEAR_CHUNK(struct migrate_opts, clear_chunk, "1G"),
 	{ "downtime-limit", "T", OPT_DURATION, MIG_OPT(downtime_ms),
 	  .bad = "--downtime-limit %s: want a time such as 300ms",
 	  .help = "switch to stop-and-copy when the rest fits T at the measured bandwidth\n(default 300ms)" },
@@ -65,13 +44,12 @@ static const struct opt migrate_opts_list[] = {
 	{ "stall-rounds", "N", OPT_UINT, MIG_OPT(stall_rounds), .min = 1, .max = MIG_MAX_ROUNDS,
 	  .bad = "--stall-rounds %s: want 1.." MIG_STR(MIG_MAX_ROUNDS),
 	  .help = "force it when N rounds in a row did not shrink the rest (default 3)" },
-	{ "max-bandwidth", "SIZE", OPT_FUNC, .set = mig_set_max_bandwidth,
+	{ "max-bandwidth", "SIZE", OPT_FUNC, MIG_OPT(max_bandwidth), .set = mig_set_max_bandwidth,
 	  .bad = "--max-bandwidth %s: want bytes per second, e.g. 64M",
 	  .help = "link cap in bytes/s, e.g. 64M (default unlimited)" },
-	{ "ring-size", "N", OPT_FUNC, .set = mig_set_ring_size,
-	  .bad = "--ring-size %s: want a power of two from 64 to 65536 entries",
-	  .help = "dirty ring entries per vCPU, power of two (default 16384)" },
+	OPT_RING_SIZE(struct migrate_opts, ring_entries, MIG_DEFAULT_RING_ENTRIES),
 	OPT_POST_RUN(struct migrate_opts, false),
+	OPT_NO_DIRTY_LOG,
 	{ "duration", "T", OPT_NOTE,
 	  .help = "source: guest runs this long before migration starts (default 2s); it\n"
 		  "includes the wait for every vCPU's first pass over its slice" },
@@ -80,6 +58,7 @@ static const struct opt migrate_opts_list[] = {
 const struct opt_table migrate_opt_table = {
 	.cmd = "migrate",
 	OPT_TABLE(migrate_opts_list),
+	.hint = "; see rvmig migrate --help",
 	.help_col = 21,
 	/* recv's options, refused by name so that a misplaced --listen says where it belongs */
 	.siblings = &recv_opt_table,
@@ -105,8 +84,6 @@ void cli_migrate_help(FILE *f)
 
 enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o, char *err, size_t errlen)
 {
-	enum cli_result r;
-
 	*o = (struct migrate_opts){
 		.dirty = DIRTY_MANUAL,
 		.to = { .kind = XPORT_LOCAL },
@@ -117,9 +94,5 @@ enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o,
 		.ring_entries = MIG_DEFAULT_RING_ENTRIES,
 		.post_run_ms = MIG_DEFAULT_POST_RUN_MS,
 	};
-	r = cli_parse_with_run(&migrate_opt_table, argc, argv, o, argv, 1, &o->run, err, errlen);
-	if (r == CLI_OK && o->run.dirty_log)
-		return cli_fail(err, errlen,
-				"--dirty-log is for rvmig run; migrate turns logging on itself (--dirty MODE)");
-	return r;
+	return cli_parse_with_run(&migrate_opt_table, argc, argv, o, argv, 1, &o->run, err, errlen);
 }

@@ -7,8 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "lib/opt.h"
+#include "cmd/common_opts.h"
 #include "cmd/run_opts.h"
+#include "lib/opt.h"
 #include "mig/conversation.h"
 #include "mig/dirty_mode.h"
 #include "mig/transport.h"
@@ -32,18 +33,6 @@ struct migrate_opts {
 	uint32_t ring_entries;
 	uint64_t post_run_ms; /* destination: run after resume, before VERIFY          */
 };
-
-/*
- * --post-run, the destination's time between resume and VERIFY: declared once, here, for both
- * tables that take it (migrate for its --to local child, recv), so it means the same in both.
- */
-#define OPT_POST_RUN(type, hide)                                                                             \
-	{                                                                                                    \
-		"post-run", "T", OPT_DURATION, OPT_FIELD(type, post_run_ms),                                 \
-			.bad = "--post-run %s: want a time such as 500ms or 2s",                             \
-			.help = "destination: guest runs this long after resume before VERIFY (default 1s)", \
-			.hidden = (hide)                                                                     \
-	}
 
 /* argv[0] is the subcommand. Options not of migrate go through cli_parse_run. */
 enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o, char *err, size_t errlen);

@@ -6,29 +6,29 @@
 
 #include "cmd/migrate_opts.h"
 
-static int recv_set_listen(void *opts, const char *val)
+static int recv_set_listen(void *field, const char *val)
 {
-	return xport_parse(val, true, &((struct recv_opts *)opts)->listen);
+	return xport_parse(val, true, field);
 }
 
 /* 0 is not a duration for parse_duration, but here it means "no limit". */
-static int recv_set_accept_timeout(void *opts, const char *val)
+static int recv_set_accept_timeout(void *field, const char *val)
 {
-	struct recv_opts *r = opts;
+	uint64_t ms = 0;
 
-	if (!strcmp(val, "0")) {
-		r->accept_timeout_ms = 0;
-		return 0;
-	}
-	return parse_duration(val, &r->accept_timeout_ms);
+	if (strcmp(val, "0") && parse_duration(val, &ms))
+		return -1;
+	memcpy(field, &ms, sizeof(ms));
+	return 0;
 }
 
 /* The usage line names --listen and --post-run; the list explains the one that needs it. */
 static const struct opt recv_opts_list[] = {
 	OPT_POST_RUN(struct recv_opts, true),
-	{ "listen", "ADDR", OPT_FUNC, .set = recv_set_listen, .hidden = true,
+	{ "listen", "ADDR", OPT_FUNC, OPT_FIELD(struct recv_opts, listen), .set = recv_set_listen, .hidden = true,
 	  .bad = "--listen %s: want unix:PATH, tcp:PORT or tcp:HOST:PORT" },
-	{ "accept-timeout", "T", OPT_FUNC, .set = recv_set_accept_timeout,
+	{ "accept-timeout", "T", OPT_FUNC, OPT_FIELD(struct recv_opts, accept_timeout_ms),
+	  .set = recv_set_accept_timeout,
 	  .bad = "--accept-timeout %s: want a time up to 24h such as 30s or 10m (0: wait forever)",
 	  .help = "give up (exit 1) when no sender connects within T (default 10m; 0: forever)" },
 };
@@ -36,6 +36,7 @@ static const struct opt recv_opts_list[] = {
 const struct opt_table recv_opt_table = {
 	.cmd = "recv",
 	OPT_TABLE(recv_opts_list),
+	.hint = "; see rvmig recv --help",
 	.help_col = 21,
 	/* migrate's options, refused by name: recv takes its shape, not a migration plan */
 	.siblings = &migrate_opt_table,

@@ -10,6 +10,7 @@
 
 #include "lib/err.h"
 #include "lib/units.h"
+#include "lib/util.h"
 
 /* Longest option name looked up; a longer one is unknown without a look. */
 #define OPT_NAME_MAX 32
@@ -84,7 +85,7 @@ static enum cli_result opt_set(const struct opt *o, void *opts, const char *val,
 		*(bool *)field = true;
 		return CLI_OK;
 	case OPT_UINT:
-		if (parse_uint(val, o->min, o->max, &v))
+		if (parse_uint(val, o->min, o->max, &v) || (o->pow2 && !is_pow2(v)))
 			return opt_bad(o, val, err, errlen);
 		opt_store(o, opts, v);
 		return CLI_OK;
@@ -110,7 +111,7 @@ static enum cli_result opt_set(const struct opt *o, void *opts, const char *val,
 		return CLI_OK;
 	}
 	case OPT_FUNC:
-		return o->set(opts, val) ? opt_bad(o, val, err, errlen) : CLI_OK;
+		return o->set(field, val) ? opt_bad(o, val, err, errlen) : CLI_OK;
 	case OPT_REFUSED:
 		return opt_bad(o, val, err, errlen);
 	case OPT_NOTE:

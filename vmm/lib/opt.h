@@ -25,12 +25,12 @@ enum cli_result {
 
 enum opt_kind {
 	OPT_FLAG,     /* bool; "--name=value" is refused                                     */
-	OPT_UINT,     /* parse_uint within [min, max] into an unsigned field of `size` bytes */
+	OPT_UINT,     /* parse_uint within [min, max] (a power of two if pow2) into an unsigned field of `size` bytes */
 	OPT_SIZE,     /* parse_size into a uint64_t                                           */
 	OPT_DURATION, /* parse_duration into a uint64_t (milliseconds)                        */
 	OPT_STRING,   /* the value itself (const char *)                                      */
 	OPT_ENUM,     /* name(value): the enum's number, -1 for the `bad` message            */
-	OPT_FUNC,     /* set(opts, value): 0, or -1 for the `bad` message                     */
+	OPT_FUNC,     /* set(field, value): 0, or -1 for the `bad` message                    */
 	OPT_REFUSED,  /* taken by name, never accepted: `bad` says what to use instead        */
 	OPT_NOTE,     /* help only: what an option of another table means for this command    */
 };
@@ -39,14 +39,15 @@ struct opt {
 	const char *name; /* without the leading "--"                                   */
 	const char *arg;  /* the value's name in the help ("N", "SIZE"); NULL = a flag  */
 	enum opt_kind kind;
-	size_t off, size;                        /* the field in the command's options struct                  */
-	uint64_t min, max;                       /* OPT_UINT                                                   */
-	int (*set)(void *opts, const char *val); /* OPT_FUNC                                    */
-	int (*name_to_enum)(const char *val);    /* OPT_ENUM                                    */
-	const char *bad;                         /* usage error for a bad value: a format with one %s, the value */
-	const char *help;                        /* help lines, a format that may use help_val once (as %llu or %llx) */
+	size_t off, size;                         /* the field in the command's options struct                  */
+	uint64_t min, max;                        /* OPT_UINT                                                   */
+	int (*set)(void *field, const char *val); /* OPT_FUNC: the field at off, so one setter serves every table */
+	int (*name_to_enum)(const char *val);     /* OPT_ENUM                                    */
+	const char *bad;                          /* usage error for a bad value: a format with one %s, the value */
+	const char *help; /* help lines, a format that may use help_val once (as %llu or %llx) */
 	unsigned long long help_val;
 	bool hidden; /* not listed in --help (the usage line names it)             */
+	bool pow2;   /* OPT_UINT: the value must be a power of two                  */
 };
 
 #define OPT_FIELD(type, field) .off = offsetof(type, field), .size = sizeof(((type *)0)->field)

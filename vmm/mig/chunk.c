@@ -7,7 +7,7 @@ uint64_t chunk_pages_for(uint64_t chunk_bytes, uint64_t slot_pages)
 {
 	uint64_t n = chunk_bytes / RVMIG_PAGE_SIZE;
 
-	if (n > slot_pages)
+	if (!n || n > slot_pages)
 		n = slot_pages;
 	n &= ~63ULL;
 	return n ? n : 64;

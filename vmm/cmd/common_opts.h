@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The options that more than one command takes, each declared once, here: every table that takes
+ * one uses the macro below, so its values, its message for a bad value and its help cannot drift
+ * apart between commands again (--clear-chunk once meant "a power of two >= 2M" for migrate and "a
+ * multiple of 256K or slot" for bench). A macro, not a shared object: each table points it at its
+ * own struct's field. The default is the command's (a command's help says its own).
+ */
+#ifndef RVMIG_COMMON_OPTS_H
+#define RVMIG_COMMON_OPTS_H
+
+#include "lib/opt.h"
+#include "mig/dirty_mode.h"
+#include "rvmig_abi.h"
+
+/*
+ * KVM_CLEAR_DIRTY_LOG takes first_page and num_pages in multiples of 64 pages (the last range of
+ * a slot may be shorter): chunks are multiples of 64 4K pages, 256K. KVM write-protects (and with
+ * eager split splits) a whole huge leaf that a range touches, so chunks need no 2M alignment.
+ */
+#define OPT_CLEAR_CHUNK_GRANULE (64 * RVMIG_PAGE_SIZE)
+/*
+ * KVM_CAP_DIRTY_LOG_RING(_ACQ_REL) takes a ring of a power of two bytes, at least a page and at
+ * most KVM_DIRTY_RING_MAX_ENTRIES entries of 16 bytes (the 1M the capability reports): in entries,
+ * a power of two from 256 to 65536.
+ */
+#define OPT_RING_MIN_ENTRIES    256
+#define OPT_RING_MAX_ENTRIES    65536
+
+/* --clear-chunk: "slot" (0: the whole slot, one range) or a multiple of 256K, into a uint64_t. */
+int opt_set_clear_chunk(void *field, const char *val);
+
+#define OPT_DIRTY(type, field)                                                                       \
+	{                                                                                            \
+		"dirty", "MODE", OPT_ENUM, OPT_FIELD(type, field),                                   \
+			.name_to_enum = dirty_mode_parse,                                            \
+			.bad = "--dirty %s: unknown mode; use get, manual, manual-init-set or ring", \
+			.help = "get | manual | manual-init-set | ring (default manual)"             \
+	}
+
+/* default_text: the command's default as its help says it ("1G", "the whole slot"). */
+#define OPT_CLEAR_CHUNK(type, field, default_text)                                                          \
+	{                                                                                                   \
+		"clear-chunk", "SIZE", OPT_FUNC, OPT_FIELD(type, field),                                    \
+			.set = opt_set_clear_chunk,                                                         \
+			.bad = "--clear-chunk %s: want a multiple of 256K (64 pages), e.g. 2M or 768K, or " \
+			       "'slot'",                                                                    \
+			.help = "KVM_CLEAR_DIRTY_LOG chunk: a multiple of 256K, e.g. 2M, 64M,\n"            \
+				"or 'slot' (default " default_text ")"                                      \
+	}
+
+#define OPT_RING_SIZE(type, field, default_entries)                                                       \
+	{                                                                                                 \
+		"ring-size", "N", OPT_UINT, OPT_FIELD(type, field),                                       \
+			.min = OPT_RING_MIN_ENTRIES, .max = OPT_RING_MAX_ENTRIES, .pow2 = true,           \
+			.bad = "--ring-size %s: want a power of two from 256 to 65536 entries",           \
+			.help = "dirty ring entries per vCPU, a power of two, 256..65536 (default %llu)", \
+			.help_val = (default_entries)                                                     \
+	}
+
+/* --dirty-log (rvmig run's switch) in a command that turns logging on itself: refused, pointing at --dirty. */
+#define OPT_NO_DIRTY_LOG                                                                                       \
+	{                                                                                                      \
+		"dirty-log", NULL, OPT_REFUSED,                                                                \
+			.hidden = true,                                                                        \
+			.bad = "--%s is for rvmig run; this command turns logging on itself: choose the mode " \
+			       "with --dirty MODE"                                                             \
+	}
+
+/* --post-run, the destination's time between resume and VERIFY (migrate's --to local child, recv). */
+#define OPT_POST_RUN(type, hide)                                                                             \
+	{                                                                                                    \
+		"post-run", "T", OPT_DURATION, OPT_FIELD(type, post_run_ms),                                 \
+			.bad = "--post-run %s: want a time such as 500ms or 2s",                             \
+			.help = "destination: guest runs this long after resume before VERIFY (default 1s)", \
+			.hidden = (hide)                                                                     \
+	}
+
+#endif
