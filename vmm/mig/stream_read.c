@@ -93,9 +93,11 @@ static int r_record(struct stream_reader *r, uint32_t *type, uint32_t *len)
 		return stream_r_io_fail(r, rc, got + 8, (size_t)*len + 12, what);
 	want_crc = stream_get_le32(r->rec + *len);
 	crc = stream_crc32(stream_crc32((uint32_t)crc32(0L, Z_NULL, 0), h, sizeof(h)), r->rec, *len);
+#ifndef RVMIG_FUZZ_NO_CHECKSUM /* fuzz builds only (tests/fuzz): reach the decoder behind the crc */
 	if (crc != want_crc)
 		return stream_r_err(r, -EBADMSG, "%s: crc mismatch: record carries 0x%08x, computed 0x%08x", what,
 				    want_crc, crc);
+#endif
 	r->seq = seq;
 	return 0;
 }
