@@ -1,6 +1,7 @@
 # rvmig — see README.md.
 #   make         what builds without ./run.sh: the host unit tests, the guest if $(CROSS)gcc exists
-#   make check   host unit tests (seconds, no QEMU)
+#   make check   host unit tests and the fuzz corpus replayed (seconds, no QEMU)
+#   make fuzz    every fuzz target FUZZ_SECONDS (default 60) seconds
 #   make lint    shellcheck over the shell scripts, clang-format (check only) over the C
 #   make test    unit tests + lab integration tests (boots the riscv64 KVM lab)
 #   make test-fresh  README's ./run.sh and make test on a pristine Debian root (root; what CI runs)
@@ -31,7 +32,7 @@ VMM_CFLAGS := $(CSTD) $(WARN) -O2 -g -Iinclude -Ivmm -isystem $(KHDR)/include -I
 VMM_LDFLAGS := -static -L$(SYSROOT)/lib
 VMM_LIBS := -lfdt -lcap -lz -lpthread -lm
 
-.PHONY: all vmm guest check lint test test-fresh host-deps clean unit-bins
+.PHONY: all vmm guest check lint test test-fresh host-deps clean unit-bins fuzz fuzz-bins
 vmm: $(BUILD)/riscv64/rvmig
 $(BUILD)/riscv64/rvmig: $(VMM_OBJS)
 	$(CROSS)gcc $(VMM_LDFLAGS) -o $@ $^ $(VMM_LIBS)
@@ -81,6 +82,40 @@ $(BUILD)/host/test_%: tests/unit/test_%.c $(HOST_SRCS) $(HOST_FAKES) $(wildcard 
 	gcc $(HOST_CFLAGS) -o $@ $< $(HOST_SRCS) $(HOST_FAKES) -lfdt -lz -lm
 unit-bins: $(UNIT_BINS)
 
+# ---- fuzzing (libFuzzer, clang, on the host under ASan + UBSan) --------------------------------
+# tests/fuzz/fuzz_*.c are the targets: the stream as recv reads it, the reply as migrate reads it,
+# and every command-line parser. They link what the unit tests link, built with clang's fuzzer
+# instrumentation and RVMIG_FUZZ_NO_CHECKSUM (the reader skips the record checksum comparison so the
+# fuzzer reaches the decoders behind it: never in a shipped build). tests/fuzz/gen_seeds writes the
+# seed corpus with the stream's own writer at build time; tests/fuzz/regress/ keeps what once failed.
+#   make check                 replays seeds + regression inputs through every target (seconds)
+#   make fuzz FUZZ_SECONDS=N   fuzzes every target N seconds, one after the other, one core
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+FUZZ_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(HOST_SRCS) $(HOST_FAKES) tests/fuzz/harness.c)
+FUZZ_CFLAGS := $(CSTD) $(WARN) -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -DRVMIG_FUZZ_NO_CHECKSUM \
+	-Iinclude -Ivmm -Itests/unit -Itests/fuzz -DRVMIG_VERSION='"$(VERSION)"'
+$(BUILD)/fuzz/obj/%.o: %.c $(wildcard vmm/*.h vmm/*/*.h tests/unit/*.h tests/fuzz/*.h) include/rvmig_abi.h | host-deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lfdt -lz -lm
+# The seeds: written by the writer of this tree (gcc, ASan), fresh on every change of the sources.
+$(BUILD)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c $(HOST_SRCS) $(HOST_FAKES) $(wildcard vmm/*.h vmm/*/*.h tests/fuzz/*.h) | host-deps
+	@mkdir -p $(@D)
+	gcc $(HOST_CFLAGS) -Itests/fuzz -o $@ $< $(HOST_SRCS) $(HOST_FAKES) -lfdt -lz -lm
+$(BUILD)/fuzz/seeds/.done: $(BUILD)/fuzz/gen_seeds
+	@rm -rf $(@D) && mkdir -p $(FUZZ_TARGETS:fuzz_%=$(@D)/%)
+	$< $(@D) && touch $@
+# Objects kept between builds (make would delete them as intermediates).
+.SECONDARY: $(FUZZ_OBJS)
+fuzz-bins: $(FUZZ_BINS) $(BUILD)/fuzz/seeds/.done
+fuzz: fuzz-bins
+	@RVMIG_FUZZ_DIR=$(BUILD)/fuzz RVMIG_FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
 # The packages the host unit tests build with (installed when missing, as ./run.sh does for the lab).
 host-deps:
 	@bash -c '. lab/common.sh && apt_need $$HOST_TEST_PKGS'
@@ -89,8 +124,9 @@ host-deps:
 UNIT_SCRIPTS := tests/gdb_abi.sh
 # The lint that check and test run: shellcheck and clang-format (check only).
 CHECK_LINT := shell c
-check: unit-bins
-	@RVMIG_LINT="$(CHECK_LINT)" tests/run.sh $(UNIT_BINS) $(UNIT_SCRIPTS) $(REPORT_TESTS) tests/lint.sh
+check: unit-bins fuzz-bins
+	@RVMIG_LINT="$(CHECK_LINT)" RVMIG_FUZZ_DIR=$(BUILD)/fuzz RVMIG_FUZZ_SECONDS=0 \
+		tests/run.sh $(UNIT_BINS) $(UNIT_SCRIPTS) $(REPORT_TESTS) tests/fuzz/run.sh tests/lint.sh
 
 # shellcheck and clang-format --dry-run, one ok line per file; LINT_TOOLS=shell or =c runs one.
 LINT_TOOLS ?= shell c
@@ -102,12 +138,16 @@ HAVE_CROSS := $(shell command -v $(CROSS)gcc 2>/dev/null)
 all: unit-bins $(if $(HAVE_CROSS),guest) $(if $(and $(KHDR),$(SYSROOT)),vmm)
 	$(if $(and $(KHDR),$(SYSROOT)),,@echo "make: built the host unit tests$(if $(HAVE_CROSS), and the guest, (no $(CROSS)gcc: no guest)); the VMM (make vmm) and the lab need KHDR= and SYSROOT=, which ./run.sh provides")
 
-# Unit tests and the lab integration tests, counted together. The lab is prepared first: it installs
-# every package (the unit tests' too) on a fresh machine.
+# Unit tests, a short fuzzing run of every target (TEST_FUZZ_SECONDS each) and the lab integration
+# tests, counted together. The lab is prepared first: it installs every package (the unit tests' too)
+# on a fresh machine.
+TEST_FUZZ_SECONDS ?= 20
 test:
 	@tests/lab/prepare.sh
-	@$(MAKE) --no-print-directory unit-bins
-	@RVMIG_LINT="$(CHECK_LINT)" tests/run.sh $(UNIT_BINS) $(UNIT_SCRIPTS) $(REPORT_TESTS) tests/lint.sh $(sort $(wildcard tests/lab/test_*.sh))
+	@$(MAKE) --no-print-directory unit-bins fuzz-bins
+	@RVMIG_LINT="$(CHECK_LINT)" RVMIG_FUZZ_DIR=$(BUILD)/fuzz RVMIG_FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) \
+		tests/run.sh $(UNIT_BINS) $(UNIT_SCRIPTS) $(REPORT_TESTS) tests/fuzz/run.sh tests/lint.sh \
+		$(sort $(wildcard tests/lab/test_*.sh))
 
 # README's commands on a pristine Debian root (debootstrap + chroot, needs root): what .ci/run runs.
 test-fresh:

@@ -4,7 +4,7 @@
 # Usage: tests/lint.sh [shell|c]...   (default: $RVMIG_LINT, or both; make lint LINT_TOOLS=shell sets it)
 #   shell  run.sh, lab/ (not lab/report*.sh), lab/scenarios/ (as sh: see its .shellcheckrc), tests/,
 #          guest/, firmware/, .ci/run
-#   c      vmm/ guest/ include/ tests/unit/ *.c *.h (clang-format 14: other versions lay code out
+#   c      vmm/ guest/ include/ tests/unit/ tests/fuzz/ *.c *.h (clang-format 14: other versions lay code out
 #          differently)
 # SHELLCHECK and CLANG_FORMAT name other binaries.
 set -u
@@ -52,7 +52,7 @@ lint_c() {
 	fi
 	ver=$("$CLANG_FORMAT" --version | sed -n 's/.*version \([0-9]*\).*/\1/p')
 	[ "$ver" = 14 ] || echo "# clang-format $ver: .clang-format was tuned with 14, expect layout differences"
-	for f in $(files 'vmm/*.[ch]' 'vmm/*/*.[ch]' 'guest/*.[ch]' 'include/*.h' 'tests/unit/*.[ch]'); do
+	for f in $(files 'vmm/*.[ch]' 'vmm/*/*.[ch]' 'guest/*.[ch]' 'include/*.h' 'tests/unit/*.[ch]' 'tests/fuzz/*.[ch]'); do
 		# --dry-run prints one warning per replacement; the count says how far the file is off.
 		n=$("$CLANG_FORMAT" --style=file --dry-run "$f" 2>&1 | grep -c 'warning:')
 		if [ "$n" -eq 0 ]; then

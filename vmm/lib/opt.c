@@ -15,6 +15,18 @@
 /* Longest option name looked up; a longer one is unknown without a look. */
 #define OPT_NAME_MAX 32
 
+/*
+ * Messages quote what the user typed: a newline or escape sequence in an argument would make the
+ * one-line error several lines (or drive the terminal). Control bytes are shown as '?'.
+ */
+static enum cli_result cli_one_line(char *err)
+{
+	for (unsigned char *p = (unsigned char *)err; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return CLI_USAGE;
+}
+
 enum cli_result cli_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -22,14 +34,14 @@ enum cli_result cli_fail(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-	return CLI_USAGE;
+	return cli_one_line(err);
 }
 
 /* The table's `bad` messages are formats with the value as their one argument. */
 static enum cli_result opt_bad(const struct opt *o, const char *val, char *err, size_t errlen)
 {
 	snprintf(err, errlen, o->bad, val);
-	return CLI_USAGE;
+	return cli_one_line(err);
 }
 
 int cli_exit_status(enum cli_result r, const char *cmd, const char *err, void (*help)(FILE *f))
@@ -120,6 +132,14 @@ static enum cli_result opt_set(const struct opt *o, void *opts, const char *val,
 	return CLI_OK;
 }
 
+/* "--x needs a value", and where to read what it takes: the table's hint, or its command's --help. */
+static enum cli_result opt_needs_value(const struct opt_table *t, const char *name, char *err, size_t errlen)
+{
+	if (t->hint)
+		return cli_fail(err, errlen, "--%s needs a value%s", name, t->hint);
+	return cli_fail(err, errlen, "--%s needs a value; see rvmig %s --help", name, t->cmd);
+}
+
 static bool opt_is_help(const char *arg)
 {
 	return !strcmp(arg, "-h") || !strcmp(arg, "--help");
@@ -159,14 +179,14 @@ enum cli_result opt_parse(const struct opt_table *t, int argc, char **argv, void
 			return cli_fail(err, errlen, "unknown option '--%s'; see rvmig %s --help", name, t->cmd);
 		if (!opt_takes_value(o)) {
 			if (eq && o->kind == OPT_FLAG)
-				return cli_fail(err, errlen, "--%s takes no value", name);
+				return cli_fail(err, errlen, "--%s takes no value; write --%s alone", name, name);
 			val = eq ? eq + 1 : NULL;
 		} else if (eq) {
 			val = eq + 1;
 		} else if (i + 1 < argc) {
 			val = argv[++i];
 		} else {
-			return cli_fail(err, errlen, "--%s needs a value%s", name, t->hint ? t->hint : "");
+			return opt_needs_value(t, name, err, errlen);
 		}
 		r = opt_set(o, opts, val, err, errlen);
 		if (r != CLI_OK)
@@ -199,17 +219,18 @@ enum cli_result opt_take(const struct opt_table *t, int argc, char **argv, void 
 		}
 		if (o && o->kind == OPT_FLAG) {
 			if (eq)
-				return cli_fail(err, errlen, "--%s takes no value", name);
+				return cli_fail(err, errlen, "--%s takes no value; write --%s alone", name, name);
 			opt_set(o, opts, NULL, err, errlen);
 			continue;
 		}
 		if (o && o->kind == OPT_REFUSED)
 			return opt_bad(o, name, err, errlen);
 		if (!eq && i + 1 >= argc)
-			return cli_fail(err, errlen, "--%s needs a value%s", name, t->hint ? t->hint : "");
+			return opt_needs_value(t, name, err, errlen);
 		val = eq ? eq + 1 : argv[++i];
 		if (sib)
-			return cli_fail(err, errlen, "--%s is not an option of %s", name, t->cmd);
+			return cli_fail(err, errlen, "--%s is not an option of %s; it belongs to rvmig %s", name,
+					t->cmd, t->siblings->cmd);
 		r = opt_set(o, opts, val, err, errlen);
 		if (r != CLI_OK)
 			return r;

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer target: the migration stream as `rvmig recv` reads it (cmd/recv.c). The input is what a
+ * source sent: preamble and HEADER, checked against the receiver's fixed shape (harness.h); then
+ * every record until END, applied as recv applies them: batches written into a RAM buffer of exactly
+ * the shape's size at their page index (ASan sees any write outside it), vCPU states deep-copied, the
+ * source's block hashes stored, and at END the hash check and "a state for every vCPU". No page may
+ * come after the first vCPU state (recv hashes its RAM then).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "lib/hash.h"
+
+struct rx {
+	struct stream_reader rd;
+	uint8_t *ram;
+	bool touched[FUZZ_NPAGES]; /* pages a batch wrote: zeroed again after the input       */
+	uint64_t src_hashes[FUZZ_NBLOCKS], hashes[FUZZ_NBLOCKS], hashes_got, pages;
+	bool hashed;
+	void *states[FUZZ_VCPUS];
+};
+
+/* recv_record: one decoded record into the receiver's state; 0, or the rejection recv makes. */
+static int rx_apply(struct rx *x, const struct stream_record *rec)
+{
+	switch (rec->type) {
+	case STREAM_REC_BATCH: {
+		const struct stream_batch *b = &rec->u.batch;
+
+		if (x->hashed)
+			return -EBADMSG; /* pages after the vCPU state */
+		stream_batch_apply(b, x->ram, FUZZ_PAGE);
+		for (uint32_t i = 0; i < b->count; i++)
+			x->touched[b->pages[i].index] = true;
+		x->pages += b->count;
+		return 0;
+	}
+	case STREAM_REC_ROUND_END:
+		return 0;
+	case STREAM_REC_VCPU: {
+		const struct stream_vcpu *v = &rec->u.vcpu;
+		size_t bytes = 0, off = 0;
+		uint8_t *copy;
+
+		if (v->id >= FUZZ_VCPUS)
+			return -EBADMSG;
+		if (!x->hashed) {
+			hash_ram(x->ram, FUZZ_RAM_SIZE, MIG_HASH_BLOCK, x->hashes);
+			x->hashed = true;
+		}
+		/* vcpu_state_copy: the reader's buffers are reused by its next call */
+		for (uint32_t i = 0; i < v->nregs; i++)
+			bytes += v->regs[i].size;
+		fuzz_assert(!x->states[v->id], "the reader let a second state for one vCPU through");
+		copy = malloc(bytes + 1);
+		fuzz_assert(copy != NULL, "malloc of a vCPU state copy");
+		for (uint32_t i = 0; i < v->nregs; i++) {
+			memcpy(copy + off, v->regs[i].value, v->regs[i].size);
+			off += v->regs[i].size;
+		}
+		x->states[v->id] = copy;
+		return 0;
+	}
+	case STREAM_REC_HASHES: {
+		const struct stream_hashes *h = &rec->u.hashes;
+
+		if (h->block_size != MIG_HASH_BLOCK || h->first + h->count > FUZZ_NBLOCKS)
+			return -EBADMSG;
+		memcpy(x->src_hashes + h->first, h->hashes, h->count * sizeof(uint64_t));
+		x->hashes_got += h->count;
+		return 0;
+	}
+	default:
+		return -EBADMSG; /* recv: "unexpected ... record" */
+	}
+}
+
+/* recv_check_hashes and recv_restore's "a state for every vCPU". */
+static int rx_finish(struct rx *x)
+{
+	fuzz_assert(x->rd.totals.pages == x->pages, "END accepted with a page count other than the batches'");
+	if (x->hashes_got != FUZZ_NBLOCKS)
+		return -EBADMSG;
+	if (!x->hashed)
+		hash_ram(x->ram, FUZZ_RAM_SIZE, MIG_HASH_BLOCK, x->hashes);
+	if (hashes_compare(x->src_hashes, x->hashes, FUZZ_NBLOCKS, NULL, 0))
+		return -EBADMSG;
+	for (unsigned i = 0; i < FUZZ_VCPUS; i++)
+		if (!x->states[i])
+			return -EBADMSG;
+	return 0;
+}
+
+static int rx_stream(struct rx *x)
+{
+	struct stream_header want = fuzz_shape(), theirs;
+	char why[512];
+	int rc = stream_read_header(&x->rd, &theirs);
+
+	if (rc) {
+		fuzz_check_reader_error(&x->rd, rc);
+		return rc;
+	}
+	if (stream_check_header(&want, &theirs, why, sizeof(why))) {
+		fuzz_assert(why[0] != '\0', "a refused shape without the reason");
+		return -EINVAL;
+	}
+	for (;;) {
+		struct stream_record rec;
+
+		rc = stream_next(&x->rd, &rec);
+		if (rc) {
+			fuzz_check_reader_error(&x->rd, rc);
+			return rc;
+		}
+		if (rec.type == STREAM_REC_END)
+			return rx_finish(x);
+		rc = rx_apply(x, &rec);
+		if (rc)
+			return rc;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct rx x;
+	int rc;
+
+	/* Exactly the shape's size, allocated once: an index past the end is an ASan report. */
+	if (!x.ram) {
+		x.ram = calloc(1, FUZZ_RAM_SIZE);
+		fuzz_assert(x.ram != NULL, "calloc of the receiver's RAM");
+	}
+	fuzz_reader_reuse(&x.rd, fuzz_input_fd(data, size));
+	rc = rx_stream(&x);
+	fuzz_outcome(rc, x.rd.err);
+	for (unsigned i = 0; i < FUZZ_NPAGES; i++)
+		if (x.touched[i])
+			memset(x.ram + (size_t)i * FUZZ_PAGE, 0, FUZZ_PAGE);
+	for (unsigned i = 0; i < FUZZ_VCPUS; i++)
+		free(x.states[i]);
+	memset(x.touched, 0, sizeof(x.touched));
+	memset(x.states, 0, sizeof(x.states));
+	x.hashes_got = x.pages = 0;
+	x.hashed = false;
+	return 0;
+}
