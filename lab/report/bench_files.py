@@ -12,7 +12,7 @@ from . import bench_data
 from . import bench_md
 from . import bench_outputs
 from . import jq
-from . import ktrace
+from . import ktrace, ktrace_faults
 from . import perflog
 from . import plots
 from . import rundir
@@ -56,12 +56,16 @@ def read_perf(d):
 
 
 def read_ktraces(d):
-    """{tag: ktrace.counts} of bench/*.ktrace (lab/ktrace.sh's raw traces, one per case run)."""
-    out = {}
+    """({tag: ktrace.counts}, {tag: ktrace_faults.faults}) of bench/*.ktrace (lab/ktrace.sh's raw traces,
+    one per case run)."""
+    counts, faults = {}, {}
     for f in rundir.sorted_glob(d, "bench/*.ktrace"):
         lost = _awk_int(rundir.shell_text(f + ".lost", "0"))
-        out[os.path.basename(f)[:-len(".ktrace")]] = ktrace.counts(ktrace.parse(rundir.read_text(f, "")), int(lost))
-    return out
+        tag = os.path.basename(f)[:-len(".ktrace")]
+        events = ktrace.parse(rundir.read_text(f, ""))
+        counts[tag] = ktrace.counts(events, int(lost))
+        faults[tag] = ktrace_faults.faults(events)
+    return counts, faults
 
 
 def _write(path, text):
@@ -130,11 +134,16 @@ def run(d, say):
     lab_env = rundir.shell_text(p("bench/env.txt"), "")
     doc = bench_outputs.document(lab, env, lab_env, runs, perf, summ_, ratios, perfsum, compare, mig)
     ktrace_md = None
-    per_tag = read_ktraces(d)
+    per_tag, per_tag_faults = read_ktraces(d)
     if per_tag:
         rows = ktrace.table(per_tag, bench_data.split_label)
-        doc["ktrace"] = {"unit": "2M regions split to 4K", "runs": per_tag, "summary": rows}
-        ktrace_md = ktrace.markdown(rows)
+        valid = {t: c["valid"] for t, c in per_tag.items()}
+        frows = ktrace_faults.table(per_tag_faults, valid, bench_data.split_label)
+        doc["ktrace"] = {"unit": "2M regions split to 4K", "runs": per_tag, "summary": rows,
+                         "fault_runs": {t: ktrace_faults.run_summary(f) for t, f in per_tag_faults.items()},
+                         "fault_summary": frows}
+        missing = re.search(r"^ktrace_missing=(.*)$", lab_env, re.M)
+        ktrace_md = ktrace.markdown(rows) + ktrace_faults.markdown(frows, missing.group(1) if missing else "")
     elif re.search(r"^ktrace=no: ", lab_env, re.M):
         ktrace_md = ktrace.markdown([], re.search(r"^ktrace=no: (.*)$", lab_env, re.M).group(1))
     _write(p("bench.json"), jq.pretty(doc) + "\n")

@@ -75,6 +75,11 @@ static const struct opt bench_opts_list[] = {
 		  "instead of waiting outside KVM_RUN until the pass ends, as\n"
 		  "dirty_log_perf_test's vCPUs do (under TCG a vCPU spinning in guest mode\n"
 		  "makes the other vCPUs' write faults ~10 ms each)" },
+	{ "trace-marks", NULL, OPT_FLAG, BENCH_OPT(trace_marks),
+	  .help = "write each phase's name to /sys/kernel/tracing/trace_marker (lab/ktrace.sh)" },
+	{ "cancel", NULL, OPT_FLAG, BENCH_OPT(cancel),
+	  .help = "after the passes: logging off, a pass, logging on again (a cancelled\n"
+		  "migration: what the second enable finds to split)" },
 	{ "dirty-log", NULL, OPT_REFUSED, .hidden = true,
 	  .bad = "--dirty-log: rvmig bench always logs; choose the mode with --dirty" },
 	{ "--vcpus --mem --backing --pattern --rate --seed --guest --quiet", NULL, OPT_NOTE,

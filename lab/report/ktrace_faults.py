@@ -1,0 +1,163 @@
+"""KVM's stage-2 fault path timed per fault, from the kprobe trace lab/ktrace.sh records per case and the
+phase marks `rvmig bench --trace-marks` writes into it (boot, enable, enable-clear, pass1, harvest1, ...,
+cancel, offpass, reenable, reenable-clear, clean).
+
+One fault = one kvm_riscv_mmu_map call (rvmig/map .. rvmig/map_ret on the same thread), classified by
+what happened inside it on that thread:
+  split  kvm_riscv_gstage_split_huge ran with flush=1: the write found a huge leaf and split it;
+  slow   kvm_riscv_gstage_map_page ran (mmap lock, __kvm_faultin_pfn, mmu_lock held for write);
+  fast   neither: the read-locked dirty-log fast path (kvm_riscv_mmu_dirty_log_write_fault_fast) took it.
+Only write faults (is_write=1) in the dirty passes count for the distributions and the per-GiB time;
+"GiB dirtied" is those faults x 4 KiB (each page's first write in a pass faults once: logging maps and
+re-protects at 4K). Durations are kprobe timestamps in microseconds: an emulator's clock under TCG,
+comparable within one boot only, and they include the probes' own cost."""
+from .stats import pct_summ
+
+KINDS = ("fast", "slow", "split")
+PAGE = 4096
+GIB = 1 << 30
+
+
+def _is_pass(phase):
+    return phase.startswith("pass")
+
+
+def faults(events):
+    """Per run: {"kinds": {kind: [us, ...]} of pass write faults, "pass_write_faults", "fault_us_total",
+    "splits_by_phase": {phase: {"vcpu": n, "ioctl": n}}, "phases" (in trace order), "unpaired_maps", "has_phases"}."""
+    phase, open_maps = "boot", {}
+    kinds = {k: [] for k in KINDS}
+    by_phase = {}
+    out = {"unpaired_maps": 0, "has_phases": False, "phases": [], "pass_write_faults": 0, "fault_us_total": 0.0}
+    for _comm, tid, ts, ev, a in events:
+        if ev == "phase":
+            phase, out["has_phases"] = a["phase"], True
+            out["phases"].append(phase)
+            continue
+        if ev == "map":
+            if tid in open_maps:
+                out["unpaired_maps"] += 1
+            open_maps[tid] = {"ts": ts, "w": a.get("w") == "1", "kind": "fast", "phase": phase}
+        elif ev == "mapp" and tid in open_maps and open_maps[tid]["kind"] == "fast":
+            open_maps[tid]["kind"] = "slow"
+        elif ev == "split":
+            ctx = "vcpu" if a.get("flush") == "1" else "ioctl"
+            if ctx == "vcpu" and tid in open_maps:
+                open_maps[tid]["kind"] = "split"
+            by_phase.setdefault(phase, {"vcpu": 0, "ioctl": 0})
+            if ctx == "vcpu":
+                by_phase[phase]["vcpu"] += 1
+        elif ev == "split_ret" and a.get("ret") == "1" and tid not in open_maps:
+            by_phase.setdefault(phase, {"vcpu": 0, "ioctl": 0})["ioctl"] += 1
+        elif ev == "map_ret":
+            m = open_maps.pop(tid, None)
+            if m is None:
+                out["unpaired_maps"] += 1
+                continue
+            if m["w"] and _is_pass(m["phase"]):
+                us = (ts - m["ts"]) * 1e6
+                kinds[m["kind"]].append(us)
+                out["pass_write_faults"] += 1
+                out["fault_us_total"] += us
+    out["unpaired_maps"] += len(open_maps)
+    out["kinds"] = kinds
+    out["splits_by_phase"] = by_phase
+    return out
+
+
+def cancelled(f):
+    """After a cancelled migration (phases cancel/offpass/reenable): huge mappings the migration found
+    (splits before "cancel", vCPU + ioctl) and those the second enable found huge again (its splits)."""
+    if "cancel" not in f["phases"]:
+        return None
+    before, again = 0, 0
+    cancel_at = f["phases"].index("cancel")
+    for phase, n in f["splits_by_phase"].items():
+        if phase in ("reenable", "reenable-clear"):
+            again += n["vcpu"] + n["ioctl"]
+        elif phase in f["phases"][:cancel_at] or phase == "boot":
+            before += n["vcpu"] + n["ioctl"]
+    return {"huge_before": before, "split_on_reenable": again}
+
+
+def run_summary(f):
+    """What bench.json keeps of one run (no raw samples)."""
+    gib = f["pass_write_faults"] * PAGE / GIB
+    return {"pass_write_faults": f["pass_write_faults"], "unpaired_maps": f["unpaired_maps"],
+            "has_phases": f["has_phases"],
+            "faults_us": {k: pct_summ(v) for k, v in f["kinds"].items()},
+            "fault_ms_per_gib": round(f["fault_us_total"] / 1000 / gib, 3) if gib else None,
+            "splits_by_phase": f["splits_by_phase"], "cancelled": cancelled(f)}
+
+
+def table(per_tag_faults, valid, split_label):
+    """One row per case and eager setting: the valid runs' samples pooled (percentiles over every fault
+    of every repetition), the per-GiB time as the pooled sum over the pooled GiB."""
+    groups = {}
+    for tag, f in sorted(per_tag_faults.items()):
+        case, eager, _rep = split_label(tag)
+        groups.setdefault((case, eager), []).append((tag, f))
+    rows = []
+    for (case, eager), fs in groups.items():
+        ok = [f for tag, f in fs if valid.get(tag) and f["has_phases"] and not f["unpaired_maps"]]
+        pooled = {k: [x for f in ok for x in f["kinds"][k]] for k in KINDS}
+        n_faults = sum(f["pass_write_faults"] for f in ok)
+        us = sum(f["fault_us_total"] for f in ok)
+        gib = n_faults * PAGE / GIB
+        canc = [cancelled(f) for f in ok]
+        canc = [c for c in canc if c]
+        rows.append({"case": case, "eager": eager, "runs": len(fs), "valid_runs": len(ok),
+                     "faults_us": {k: pct_summ(v) for k, v in pooled.items()},
+                     "pass_write_faults": n_faults,
+                     "fault_ms_per_gib": round(us / 1000 / gib, 3) if gib else None,
+                     "cancelled": canc})
+    return rows
+
+
+def _dist(s):
+    if not s["n"]:
+        return "0"
+    return "%d: %.0f / %.0f / %.0f / %.0f / %.0f" % (s["n"], s["p50"], s["p90"], s["p99"], s["p99_9"], s["max"])
+
+
+def markdown(rows, missing=""):
+    out = ["", "## 2c. The vCPUs' fault path timed inside KVM (kprobes on kvm_riscv_mmu_map)", "",
+           "Every write fault of the dirty passes, timed from entry to return of `kvm_riscv_mmu_map` on its vCPU thread",
+           "and classified by what ran inside it: *split* (it split a huge leaf), *slow* (mmap lock, faultin, mmu_lock",
+           "held for write), *fast* (the read-locked dirty-log path). Count: p50 / p90 / p99 / p99.9 / max in us, pooled",
+           "over the valid runs. Under TCG these are an emulator's microseconds, probes' cost included: compare Y with N",
+           "within this boot, not with hardware. Fault-path time per GiB = the sum of those durations over the GiB",
+           "they dirtied (faults x 4 KiB)."]
+    if missing.strip():
+        out += ["", "This kernel has no probe-able `%s`: a fault without `kvm_riscv_gstage_map_page` inside counts as"
+                " fast." % "`, `".join(missing.split())]
+    out += ["", "| case | eager | valid runs | fast faults | slow faults | split faults | fault-path time (ms per GiB) |",
+            "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        f = r["faults_us"]
+        out.append("| %s | %s | %d of %d | %s | %s | %s | %s |" % (
+            r["case"], r["eager"], r["valid_runs"], r["runs"], _dist(f["fast"]), _dist(f["slow"]), _dist(f["split"]),
+            "-" if r["fault_ms_per_gib"] is None else "%.1f" % r["fault_ms_per_gib"]))
+    by = {(r["case"], r["eager"]): r for r in rows}
+    lines = []
+    for (case, eager), y in sorted(by.items()):
+        n = by.get((case, "N"))
+        if eager != "Y" or not n or not y["fault_ms_per_gib"] or not n["fault_ms_per_gib"]:
+            continue
+        share = 100 * (1 - y["fault_ms_per_gib"] / n["fault_ms_per_gib"])
+        lines.append("- %s: %.1f ms per GiB with eager N, %.1f with Y: eager splitting %s %.0f %% of the vCPUs' time"
+                     " in the fault path (%d split faults with N, %d with Y)." % (
+                         case, n["fault_ms_per_gib"], y["fault_ms_per_gib"], "removes" if share >= 0 else "adds",
+                         abs(share), n["faults_us"]["split"]["n"], y["faults_us"]["split"]["n"]))
+    if lines:
+        out += ["", "What eager splitting removes from the vCPUs' fault path, per GiB dirtied (this boot):", ""] + lines
+    canc = []
+    for r in rows:
+        for c in r["cancelled"]:
+            canc.append("- %s, eager %s: huge mappings left after a cancelled migration: %d of %d (the second enable"
+                        " split %d)." % (r["case"], r["eager"], c["split_on_reenable"], c["huge_before"],
+                                         c["split_on_reenable"]))
+    if canc:
+        out += ["", "Cancelled migration (logging on, passes, logging off, a pass, logging on again). Linux 7.3 never",
+                "joins split mappings back, so the second enable finds nothing huge to split:", ""] + canc
+    return out
