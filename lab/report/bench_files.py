@@ -73,7 +73,7 @@ def _write(path, text):
         f.write(text)
 
 
-def render(d, tmp, raw, summ_, mig, say):
+def render(d, tmp, raw, summ_, mig, say, fault_us=None):
     """The PNGs gnuplot could make, in the order the report lists them."""
     made = []
     have_gnuplot = shutil.which("gnuplot") is not None
@@ -110,6 +110,14 @@ def render(d, tmp, raw, summ_, mig, say):
         for e in ("Y", "N"):
             _write(os.path.join(tmp, "sweep.%s.dat" % e), plots.lines_starting(sweep, e))
         plot("clear-chunk-sweep", plots.sweep_script(os.path.join(tmp, "sweep.Y.dat"), os.path.join(tmp, "sweep.N.dat")))
+    for case in sorted({c for c, _e in (fault_us or {})}):
+        ys, ns = fault_us.get((case, "Y"), []), fault_us.get((case, "N"), [])
+        if not ys or not ns:
+            continue
+        for e, us in (("Y", ys), ("N", ns)):
+            _write(os.path.join(tmp, "faults.%s.%s.dat" % (case, e)), plots.fault_cdf_data(us))
+        plot("fault-cdf-%s" % case, plots.fault_cdf_script(case, os.path.join(tmp, "faults.%s.Y.dat" % case),
+                                                          os.path.join(tmp, "faults.%s.N.dat" % case)))
     if isinstance(mig, dict) and jq.get(mig, "rounds"):
         _write(os.path.join(tmp, "rounds.dat"), plots.rounds_data(mig))
         plot("migration-rounds", plots.rounds_script(os.path.join(tmp, "rounds.dat")))
@@ -133,12 +141,13 @@ def run(d, say):
     lab, env = rundir.load_json(p("lab.json")), rundir.load_json(p("env.json"))
     lab_env = rundir.shell_text(p("bench/env.txt"), "")
     doc = bench_outputs.document(lab, env, lab_env, runs, perf, summ_, ratios, perfsum, compare, mig)
-    ktrace_md = None
+    ktrace_md, fault_us = None, None
     per_tag, per_tag_faults = read_ktraces(d)
     if per_tag:
         rows = ktrace.table(per_tag, bench_data.split_label)
         valid = {t: c["valid"] for t, c in per_tag.items()}
         frows = ktrace_faults.table(per_tag_faults, valid, bench_data.split_label)
+        fault_us = ktrace_faults.pooled_us(per_tag_faults, valid, bench_data.split_label)
         doc["ktrace"] = {"unit": "2M regions split to 4K", "runs": per_tag, "summary": rows,
                          "fault_runs": {t: ktrace_faults.run_summary(f) for t, f in per_tag_faults.items()},
                          "fault_summary": frows}
@@ -149,7 +158,7 @@ def run(d, say):
     _write(p("bench.json"), jq.pretty(doc) + "\n")
     _write(p("bench.csv"), bench_outputs.csv_text(summ_, perfsum))
     with tempfile.TemporaryDirectory() as tmp:
-        made = render(d, tmp, raw, summ_, mig, say)
+        made = render(d, tmp, raw, summ_, mig, say, fault_us)
     _write(p("report.md"), bench_md.report_md(summ_, ratios, compare, lab, env, mig, runs, lab_env, made, ktrace_md))
     say("bench: %d rvmig runs, %d perf-test runs -> bench.json, bench.csv, report.md%s"
         % (len(runs), len(set(x["tag"] for x in perf)), ", " + " ".join(made) if made else ""))

@@ -90,16 +90,29 @@ def run_summary(f):
             "splits_by_phase": f["splits_by_phase"], "cancelled": cancelled(f)}
 
 
-def table(per_tag_faults, valid, split_label):
-    """One row per case and eager setting: the valid runs' samples pooled (percentiles over every fault
-    of every repetition), the per-GiB time as the pooled sum over the pooled GiB."""
+def _valid_groups(per_tag_faults, valid, split_label):
+    """{(case, eager): ([runs], [valid runs' faults])}."""
     groups = {}
     for tag, f in sorted(per_tag_faults.items()):
         case, eager, _rep = split_label(tag)
-        groups.setdefault((case, eager), []).append((tag, f))
+        g = groups.setdefault((case, eager), ([], []))
+        g[0].append(tag)
+        if valid.get(tag) and f["has_phases"] and not f["unpaired_maps"]:
+            g[1].append(f)
+    return groups
+
+
+def pooled_us(per_tag_faults, valid, split_label):
+    """{(case, eager): every pass write fault's duration (us), the valid runs pooled}: for the CDF plots."""
+    return {k: [x for f in ok for kind in KINDS for x in f["kinds"][kind]]
+            for k, (_tags, ok) in _valid_groups(per_tag_faults, valid, split_label).items()}
+
+
+def table(per_tag_faults, valid, split_label):
+    """One row per case and eager setting: the valid runs' samples pooled (percentiles over every fault
+    of every repetition), the per-GiB time as the pooled sum over the pooled GiB."""
     rows = []
-    for (case, eager), fs in groups.items():
-        ok = [f for tag, f in fs if valid.get(tag) and f["has_phases"] and not f["unpaired_maps"]]
+    for (case, eager), (fs, ok) in _valid_groups(per_tag_faults, valid, split_label).items():
         pooled = {k: [x for f in ok for x in f["kinds"][k]] for k in KINDS}
         n_faults = sum(f["pass_write_faults"] for f in ok)
         us = sum(f["fault_us_total"] for f in ok)

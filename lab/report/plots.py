@@ -99,3 +99,24 @@ def rounds_script(dat):
             "\t\tset style histogram rowstacked; set style fill solid 0.8 border -1; set xlabel 'round'; "
             "set ylabel 'ms'; set grid y;\n"
             "\t\tplot '%s' u 2:xtic(1) t 'GET', '' u 3 t 'CLEAR', '' u 4 t 'ring', '' u 5 t 'copy'" % dat)
+
+
+def fault_cdf_data(us, points=2000):
+    """CDF of in-kernel fault durations (ktrace_faults): "us fraction", at most `points` rows (evenly
+    spaced ranks, the last one always kept so the tail shows)."""
+    xs = sorted(us)
+    n = len(xs)
+    if not n:
+        return ""
+    step = max(1, n // points)
+    ranks = list(range(step - 1, n, step))
+    if ranks[-1] != n - 1:
+        ranks.append(n - 1)
+    return "".join("%s %s\n" % (jq.num(round(xs[i], 3)), jq.num(round((i + 1) / n, 6))) for i in ranks)
+
+
+def fault_cdf_script(case, ydat, ndat):
+    return ("set title 'Write faults of the dirty passes inside KVM (kvm\\_riscv\\_mmu\\_map, kprobes), %s';\n"
+            "\t\tset xlabel 'duration (us, log)'; set ylabel 'fraction of write faults'; set logscale x 10; "
+            "set format x '%%g';\n\t\tset key bottom right; set grid; set yrange [0:1.02];\n"
+            "\t\tplot '%s' w l lw 2 t 'eager split Y', '%s' w l lw 2 dt 2 t 'eager split N'" % (case, ydat, ndat))

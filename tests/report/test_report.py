@@ -18,7 +18,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "..", "lab"))
 
 from report import __main__ as cli  # noqa: E402
-from report import bench_data, bench_verdicts, jq, ktrace, ktrace_faults, migrate, perflog, selftests, stats  # noqa: E402
+from report import bench_data, bench_verdicts, jq, ktrace, ktrace_faults, migrate, perflog, plots, selftests, stats  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures")
 # fixture -> the report command it was made by
@@ -182,6 +182,10 @@ class Pure(unittest.TestCase):
         self.assertIn("huge mappings left after a cancelled migration: 0 of 2", md)
         self.assertIn("no probe-able `kvm_riscv_mmu_dirty_log_write_fault_fast`", md)
         self.assertEqual(stats.pct_summ([3, 1, 2])["p50"], 2)
+        pooled = ktrace_faults.pooled_us({"h2m.Y.1": f, "h2m.N.1": f}, {"h2m.Y.1": True, "h2m.N.1": True}, bench_data.split_label)
+        self.assertEqual(sorted(len(v) for v in pooled.values()), [3, 3])
+        cdf = plots.fault_cdf_data(list(range(1, 10001)), points=100).splitlines()
+        self.assertEqual((len(cdf), cdf[-1]), (100, "10000 1"), "evenly spaced ranks, the largest kept")
 
     def test_ktrace_real(self):
         """ktrace on real lab traces (hugetlb-2M 128M and hugetlb-1G 1G, manual): N splits every 2M region in a vCPU, Y all in ioctl"""
