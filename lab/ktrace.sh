@@ -21,7 +21,8 @@
 #
 # ktrace_init           0 when tracing works; else 1, with the reason in $KTRACE_WHY; $KTRACE_PROBES
 #                       names the functions probed, $KTRACE_MISSING those this kernel lacks
-# ktrace_begin KB       clear the buffer (KB per CPU) and start recording
+# ktrace_begin KB WHAT  clear the buffer (KB per CPU) and start recording; WHAT: "faults" (every
+#                       probe) or "splits" (the split probes only, for cases too big to trace per fault)
 # ktrace_end FILE       stop; the raw trace goes to FILE, the events lost to overruns to FILE.lost
 KT=/sys/kernel/tracing
 KTRACE_WHY=""
@@ -74,7 +75,12 @@ ktrace_begin() {
 		KTRACE_KB=$1
 	fi
 	echo >"$KT/trace"
-	echo 1 >"$KT/events/rvmig/enable"
+	if [ "$2" = faults ]; then
+		echo 1 >"$KT/events/rvmig/enable"
+	else
+		echo 1 >"$KT/events/rvmig/split/enable"
+		echo 1 >"$KT/events/rvmig/split_ret/enable"
+	fi
 	echo 1 >"$KT/tracing_on"
 }
 

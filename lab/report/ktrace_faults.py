@@ -28,13 +28,14 @@ def faults(events):
     phase, open_maps = "boot", {}
     kinds = {k: [] for k in KINDS}
     by_phase = {}
-    out = {"unpaired_maps": 0, "has_phases": False, "phases": [], "pass_write_faults": 0, "fault_us_total": 0.0}
+    out = {"maps": 0, "unpaired_maps": 0, "has_phases": False, "phases": [], "pass_write_faults": 0, "fault_us_total": 0.0}
     for _comm, tid, ts, ev, a in events:
         if ev == "phase":
             phase, out["has_phases"] = a["phase"], True
             out["phases"].append(phase)
             continue
         if ev == "map":
+            out["maps"] += 1
             if tid in open_maps:
                 out["unpaired_maps"] += 1
             open_maps[tid] = {"ts": ts, "w": a.get("w") == "1", "kind": "fast", "phase": phase}
@@ -83,7 +84,8 @@ def cancelled(f):
 def run_summary(f):
     """What bench.json keeps of one run (no raw samples)."""
     gib = f["pass_write_faults"] * PAGE / GIB
-    return {"pass_write_faults": f["pass_write_faults"], "unpaired_maps": f["unpaired_maps"],
+    return {"traced_per_fault": f["maps"] > 0, "pass_write_faults": f["pass_write_faults"],
+            "unpaired_maps": f["unpaired_maps"],
             "has_phases": f["has_phases"],
             "faults_us": {k: pct_summ(v) for k, v in f["kinds"].items()},
             "fault_ms_per_gib": round(f["fault_us_total"] / 1000 / gib, 3) if gib else None,
@@ -120,6 +122,7 @@ def table(per_tag_faults, valid, split_label):
         canc = [cancelled(f) for f in ok]
         canc = [c for c in canc if c]
         rows.append({"case": case, "eager": eager, "runs": len(fs), "valid_runs": len(ok),
+                     "traced_per_fault": any(f["maps"] for f in ok),
                      "faults_us": {k: pct_summ(v) for k, v in pooled.items()},
                      "pass_write_faults": n_faults,
                      "fault_ms_per_gib": round(us / 1000 / gib, 3) if gib else None,
@@ -148,6 +151,10 @@ def markdown(rows, missing=""):
             "|---|---|---|---|---|---|---|"]
     for r in rows:
         f = r["faults_us"]
+        if r["valid_runs"] and not r["traced_per_fault"]:
+            out.append("| %s | %s | %d of %d | not traced per fault (split probes only: guest RAM above the"
+                       " preset's KTRACE_FAULTS_MIB) | | | |" % (r["case"], r["eager"], r["valid_runs"], r["runs"]))
+            continue
         out.append("| %s | %s | %d of %d | %s | %s | %s | %s |" % (
             r["case"], r["eager"], r["valid_runs"], r["runs"], _dist(f["fast"]), _dist(f["slow"]), _dist(f["split"]),
             "-" if r["fault_ms_per_gib"] is None else "%.1f" % r["fault_ms_per_gib"]))

@@ -153,6 +153,12 @@ else
 	echo "bench: no in-kernel split counts: ${KTRACE_WHY:-lab/ktrace.sh is not in the run directory}"
 fi
 
+# Per-fault probes on cases of at most KTRACE_FAULTS_MIB of guest RAM (preset; default 256): the
+# text trace of a 1G case's pass is ~1M lines, minutes to print under TCG. Larger cases get the split
+# probes only (their counts, not the per-fault durations).
+trace_what() {
+	[ "$(mib "$(optval --mem "$@")")" -le "${KTRACE_FAULTS_MIB:-256}" ] && echo faults || echo splits
+}
 # Trace buffer per CPU for a case, KiB: every guest page written once per pass, at boot and (--cancel)
 # in the pass with logging off, up to 6 events per write fault (mmu_map, fast path, map_page: entry
 # and return) of ~40 bytes, all on one CPU at worst; 4 MiB at least.
@@ -162,13 +168,14 @@ trace_kb() {
 	[ -n "$p" ] || p=$PASSES
 	for w in "$@"; do [ "$w" = --cancel ] && c=1; done
 	p=$((m * 256 * (p + 1 + c) * 6 * 40 / 1024))
+	[ "$(trace_what "$@")" = faults ] || p=4096
 	[ "$p" -ge 4096 ] || p=4096
 	echo "$p"
 }
 
 run_case() { # tag opts: rvmig bench, JSON to bench/TAG.json, kprobe trace to bench/TAG.ktrace
 	local tag="$1"; shift
-	[ "$ktrace" = 1 ] && ktrace_begin "$(trace_kb "$@")"
+	[ "$ktrace" = 1 ] && ktrace_begin "$(trace_kb "$@")" "$(trace_what "$@")"
 	$RVMIG bench "$@" $marks --label "$tag" --quiet --json "bench/$tag.json" </dev/null >"bench/$tag.out" 2>&1
 	echo $? >"bench/$tag.rc"
 	[ "$ktrace" = 1 ] && ktrace_end "bench/$tag.ktrace"
