@@ -119,6 +119,7 @@ def table(per_tag_faults, valid, split_label):
         n_faults = sum(f["pass_write_faults"] for f in ok)
         us = sum(f["fault_us_total"] for f in ok)
         gib = n_faults * PAGE / GIB
+        race = [sum(f["splits_by_phase"].get(ph, {}).get("vcpu", 0) for ph in ("enable", "enable-clear")) for f in ok]
         canc = [cancelled(f) for f in ok]
         canc = [c for c in canc if c]
         rows.append({"case": case, "eager": eager, "runs": len(fs), "valid_runs": len(ok),
@@ -126,7 +127,7 @@ def table(per_tag_faults, valid, split_label):
                      "faults_us": {k: pct_summ(v) for k, v in pooled.items()},
                      "pass_write_faults": n_faults,
                      "fault_ms_per_gib": round(us / 1000 / gib, 3) if gib else None,
-                     "cancelled": canc})
+                     "race_splits": race, "cancelled": canc})
     return rows
 
 
@@ -143,21 +144,27 @@ def markdown(rows, missing=""):
            "held for write), *fast* (the read-locked dirty-log path). Count: p50 / p90 / p99 / p99.9 / max in us, pooled",
            "over the valid runs. Under TCG these are an emulator's microseconds, probes' cost included: compare Y with N",
            "within this boot, not with hardware. Fault-path time per GiB = the sum of those durations over the GiB",
-           "they dirtied (faults x 4 KiB)."]
+           "they dirtied (faults x 4 KiB). The last column, per run, is the race: vCPUs that reached a huge leaf while",
+           "the enable or first CLEAR ran (0 when the vCPUs are parked across them, as `rvmig bench` does unless",
+           "`--no-park`).", "",
+           "What the lab can show: counts (split faults by context, which no emulator changes) and in-kernel durations",
+           "relative to each other within one boot. What it cannot: absolute fault costs or speed-ups on RISC-V hardware;",
+           "for those, run `rvmig bench` with lab/ktrace.sh on a board."]
     if missing.strip():
         out += ["", "This kernel has no probe-able `%s`: a fault without `kvm_riscv_gstage_map_page` inside counts as"
                 " fast." % "`, `".join(missing.split())]
-    out += ["", "| case | eager | valid runs | fast faults | slow faults | split faults | fault-path time (ms per GiB) |",
-            "|---|---|---|---|---|---|---|"]
+    out += ["", "| case | eager | valid runs | fast faults | slow faults | split faults | fault-path time (ms per GiB) |"
+            " split faults during enable / first CLEAR |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         f = r["faults_us"]
         if r["valid_runs"] and not r["traced_per_fault"]:
             out.append("| %s | %s | %d of %d | not traced per fault (split probes only: guest RAM above the"
-                       " preset's KTRACE_FAULTS_MIB) | | | |" % (r["case"], r["eager"], r["valid_runs"], r["runs"]))
+                       " preset's KTRACE_FAULTS_MIB) | | | | |" % (r["case"], r["eager"], r["valid_runs"], r["runs"]))
             continue
-        out.append("| %s | %s | %d of %d | %s | %s | %s | %s |" % (
+        out.append("| %s | %s | %d of %d | %s | %s | %s | %s | %s |" % (
             r["case"], r["eager"], r["valid_runs"], r["runs"], _dist(f["fast"]), _dist(f["slow"]), _dist(f["split"]),
-            "-" if r["fault_ms_per_gib"] is None else "%.1f" % r["fault_ms_per_gib"]))
+            "-" if r["fault_ms_per_gib"] is None else "%.1f" % r["fault_ms_per_gib"],
+            " ".join(str(x) for x in r["race_splits"]) or "-"))
     by = {(r["case"], r["eager"]): r for r in rows}
     lines = []
     for (case, eager), y in sorted(by.items()):
