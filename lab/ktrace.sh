@@ -65,6 +65,9 @@ ktrace_init() {
 	ktrace_probe fast kvm_riscv_mmu_dirty_log_write_fault_fast '' 'ret=$retval:u8'
 	[ $? = 2 ] && return 1
 	echo 1 >"$KT/options/record-tgid" 2>/dev/null
+	# An entry and its return are paired per thread, which may move between CPUs in a fault: "global"
+	# keeps the timestamps of different CPUs comparable (the default "local" need not).
+	echo global >"$KT/trace_clock" 2>/dev/null
 	return 0
 }
 
