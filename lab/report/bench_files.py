@@ -152,7 +152,10 @@ def run(d, say):
                          "fault_runs": {t: ktrace_faults.run_summary(f) for t, f in per_tag_faults.items()},
                          "fault_summary": frows}
         missing = re.search(r"^ktrace_missing=(.*)$", lab_env, re.M)
-        ktrace_md = ktrace.markdown(rows) + ktrace_faults.markdown(frows, missing.group(1) if missing else "")
+        vcpus = {r["case"]: jq.get(r, "params", "vcpus") for r in raw}
+        smp = _awk_int(str(jq.alt(jq.get(lab, "lab_smp"), 0))) if isinstance(lab, dict) else 0
+        ktrace_md = ktrace.markdown(rows) + ktrace_faults.markdown(frows, missing.group(1) if missing else "",
+                                                                  vcpus, smp)
     elif re.search(r"^ktrace=no: ", lab_env, re.M):
         ktrace_md = ktrace.markdown([], re.search(r"^ktrace=no: (.*)$", lab_env, re.M).group(1))
     _write(p("bench.json"), jq.pretty(doc) + "\n")

@@ -137,7 +137,10 @@ def _dist(s):
     return "%d: %.0f / %.0f / %.0f / %.0f / %.0f" % (s["n"], s["p50"], s["p90"], s["p99"], s["p99_9"], s["max"])
 
 
-def markdown(rows, missing=""):
+def markdown(rows, missing="", vcpus=None, smp=None):
+    """vcpus: {case: vCPUs}; smp: the lab's CPUs. A case with more vCPUs than CPUs is marked
+    oversubscribed: its vCPUs wait for a CPU, not only for mmu_lock, so its durations stand apart."""
+    vcpus = vcpus or {}
     out = ["", "## 2c. The vCPUs' fault path timed inside KVM (kprobes on kvm_riscv_mmu_map)", "",
            "Every write fault of the dirty passes, timed from entry to return of `kvm_riscv_mmu_map` on its vCPU thread",
            "and classified by what ran inside it: *split* (it split a huge leaf), *slow* (mmap lock, faultin, mmu_lock",
@@ -153,6 +156,7 @@ def markdown(rows, missing=""):
     if missing.strip():
         out += ["", "This kernel has no probe-able `%s`: a fault without `kvm_riscv_gstage_map_page` inside counts as"
                 " fast." % "`, `".join(missing.split())]
+    over = lambda c: smp and vcpus.get(c) and vcpus[c] > smp
     out += ["", "| case | eager | valid runs | fast faults | slow faults | split faults | fault-path time (ms per GiB) |"
             " split faults during enable / first CLEAR |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -162,14 +166,14 @@ def markdown(rows, missing=""):
                        " preset's KTRACE_FAULTS_MIB) | | | | |" % (r["case"], r["eager"], r["valid_runs"], r["runs"]))
             continue
         out.append("| %s | %s | %d of %d | %s | %s | %s | %s | %s |" % (
-            r["case"], r["eager"], r["valid_runs"], r["runs"], _dist(f["fast"]), _dist(f["slow"]), _dist(f["split"]),
+            r["case"] + (" (%d vCPUs, oversubscribed: %d CPUs)" % (vcpus[r["case"]], smp) if over(r["case"]) else ""), r["eager"], r["valid_runs"], r["runs"], _dist(f["fast"]), _dist(f["slow"]), _dist(f["split"]),
             "-" if r["fault_ms_per_gib"] is None else "%.1f" % r["fault_ms_per_gib"],
             " ".join(str(x) for x in r["race_splits"]) or "-"))
     by = {(r["case"], r["eager"]): r for r in rows}
     lines = []
     for (case, eager), y in sorted(by.items()):
         n = by.get((case, "N"))
-        if eager != "Y" or not n or not y["fault_ms_per_gib"] or not n["fault_ms_per_gib"]:
+        if eager != "Y" or not n or not y["fault_ms_per_gib"] or not n["fault_ms_per_gib"] or over(case):
             continue
         share = 100 * (1 - y["fault_ms_per_gib"] / n["fault_ms_per_gib"])
         lines.append("- %s: %.1f ms per GiB with eager N, %.1f with Y: eager splitting %s %.0f %% of the vCPUs' time"

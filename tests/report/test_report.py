@@ -181,6 +181,8 @@ class Pure(unittest.TestCase):
         md = "\n".join(ktrace_faults.markdown(rows, " kvm_riscv_mmu_dirty_log_write_fault_fast"))
         self.assertIn("huge mappings left after a cancelled migration: 0 of 2", md)
         self.assertIn("no probe-able `kvm_riscv_mmu_dirty_log_write_fault_fast`", md)
+        self.assertIn("h2m (4 vCPUs, oversubscribed: 2 CPUs)", "\n".join(ktrace_faults.markdown(rows, "", {"h2m": 4}, 2)))
+        self.assertNotIn("oversubscribed", "\n".join(ktrace_faults.markdown(rows, "", {"h2m": 2}, 2)))
         self.assertEqual(stats.pct_summ([3, 1, 2])["p50"], 2)
         pooled = ktrace_faults.pooled_us({"h2m.Y.1": f, "h2m.N.1": f}, {"h2m.Y.1": True, "h2m.N.1": True}, bench_data.split_label)
         self.assertEqual(sorted(len(v) for v in pooled.values()), [3, 3])
