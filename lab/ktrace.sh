@@ -1,4 +1,4 @@
-# shellcheck shell=sh disable=SC3043,SC2034 # busybox ash has local; KTRACE_WHY is read by the scenario
+# shellcheck shell=sh disable=SC3043,SC2034,SC2016 # busybox ash has local; KTRACE_* are read by the scenario; $retval is tracefs syntax
 # In-kernel counts of KVM's huge-mapping splits, by context, from kprobe events (busybox sh, sourced
 # inside the lab; run.sh copies it into the run directory next to the bench scenario).
 #
@@ -13,35 +13,77 @@
 # So the unit of both counts is the same: one 2M region split down to 4K (on 1G backing the first
 # region of a 1G leaf also splits the 1G leaf into 2M tables on the way).
 #
-# ktrace_init           0 when tracing works; else 1, with the reason in $KTRACE_WHY
-# ktrace_begin          clear the buffer and start recording
+# Per-fault timing: entry and return probes on KVM's stage-2 fault handler kvm_riscv_mmu_map (every
+# guest page fault on RAM), on kvm_riscv_gstage_map_page (reached only on the slow path: mmap lock,
+# __kvm_faultin_pfn, mmu_lock held for write), and on the read-locked fast path
+# kvm_riscv_mmu_dirty_log_write_fault_fast when the kernel kept it as a function (it is static and
+# called once: gcc may inline it; then a fault without map_page inside counts as fast).
+#
+# ktrace_init           0 when tracing works; else 1, with the reason in $KTRACE_WHY; $KTRACE_PROBES
+#                       names the functions probed, $KTRACE_MISSING those this kernel lacks
+# ktrace_begin KB WHAT  clear the buffer (KB per CPU) and start recording; WHAT: "faults" (every
+#                       probe) or "splits" (the split probes only, for cases too big to trace per fault)
 # ktrace_end FILE       stop; the raw trace goes to FILE, the events lost to overruns to FILE.lost
 KT=/sys/kernel/tracing
 KTRACE_WHY=""
 KTRACE_FN=kvm_riscv_gstage_split_huge
+KTRACE_PROBES="" KTRACE_MISSING="" KTRACE_KB=0
+
+# The symbol as kallsyms has it (gcc may add .isra.0 / .constprop.0), or nothing.
+ktrace_sym() {
+	sed -n "s/^[0-9a-f]* [tTwW] \($1\(\.[a-z]*\.[0-9]*\)\{0,1\}\)\$/\1/p" /proc/kallsyms 2>/dev/null | head -n 1
+}
+
+# ktrace_probe NAME FUNCTION ENTRY-ARGS RETURN-ARGS: rvmig/NAME and rvmig/NAME_ret, or 1.
+ktrace_probe() {
+	local sym
+	sym=$(ktrace_sym "$2")
+	[ -n "$sym" ] || { KTRACE_MISSING="$KTRACE_MISSING $2"; return 1; }
+	if ! { echo "p:rvmig/$1 $sym $3" >>"$KT/kprobe_events" &&
+		echo "r:rvmig/${1}_ret $sym $4" >>"$KT/kprobe_events"; } 2>/dev/null; then
+		KTRACE_WHY="defining kprobe events on $sym failed: $(tail -n 3 "$KT/error_log" 2>/dev/null | tr '\n' ' ')"
+		return 2
+	fi
+	KTRACE_PROBES="$KTRACE_PROBES $sym"
+}
 
 ktrace_init() {
 	[ -w "$KT/kprobe_events" ] || { KTRACE_WHY="no $KT/kprobe_events (kernel without KPROBE_EVENTS or tracefs)"; return 1; }
-	grep -q " $KTRACE_FN\$" /proc/kallsyms 2>/dev/null ||
-		{ KTRACE_WHY="this kernel has no $KTRACE_FN (not Linux 7.3's RISC-V split path)"; return 1; }
 	echo 0 >"$KT/tracing_on"
 	[ -d "$KT/events/rvmig" ] && { echo 0 >"$KT/events/rvmig/enable"; echo >"$KT/kprobe_events"; }
-	# riscv's calling convention: a2 = addr, a3 = target_level, a4 = flush.
-	if ! { echo "p:rvmig/split $KTRACE_FN addr=%a2:x64 level=%a3:u32 flush=%a4:u8" >>"$KT/kprobe_events" &&
-		echo "r:rvmig/split_ret $KTRACE_FN ret=\$retval:u8" >>"$KT/kprobe_events"; } 2>/dev/null; then
-		KTRACE_WHY="defining kprobe events on $KTRACE_FN failed: $(tail -n 3 "$KT/error_log" 2>/dev/null | tr '\n' ' ')"
-		return 1
-	fi
+	# riscv's calling convention: arguments in a0..a7. split_huge(gstage, pcache, addr, target_level,
+	# flush); mmu_map(vcpu, memslot, gpa, hva, is_write, out_map).
+	ktrace_probe split "$KTRACE_FN" 'addr=%a2:x64 level=%a3:u32 flush=%a4:u8' 'ret=$retval:u8'
+	case $? in
+		1) KTRACE_WHY="this kernel has no $KTRACE_FN (not Linux 7.3's RISC-V split path)"; return 1 ;;
+		2) return 1 ;;
+	esac
+	ktrace_probe map kvm_riscv_mmu_map 'w=%a4:u8' 'ret=$retval:s32'
+	[ $? = 2 ] && return 1
+	ktrace_probe mapp kvm_riscv_gstage_map_page '' ''
+	[ $? = 2 ] && return 1
+	ktrace_probe fast kvm_riscv_mmu_dirty_log_write_fault_fast '' 'ret=$retval:u8'
+	[ $? = 2 ] && return 1
 	echo 1 >"$KT/options/record-tgid" 2>/dev/null
-	# 1G backing, eager Y: 512 2M steps, two events each, per GiB; a few thousand events per case.
-	echo 4096 >"$KT/buffer_size_kb"
+	# An entry and its return are paired per thread, which may move between CPUs in a fault: "global"
+	# keeps the timestamps of different CPUs comparable (the default "local" need not).
+	echo global >"$KT/trace_clock" 2>/dev/null
 	return 0
 }
 
 ktrace_begin() {
 	echo 0 >"$KT/tracing_on"
+	if [ "$1" != "$KTRACE_KB" ]; then
+		echo "$1" >"$KT/buffer_size_kb"
+		KTRACE_KB=$1
+	fi
 	echo >"$KT/trace"
-	echo 1 >"$KT/events/rvmig/enable"
+	if [ "$2" = faults ]; then
+		echo 1 >"$KT/events/rvmig/enable"
+	else
+		echo 1 >"$KT/events/rvmig/split/enable"
+		echo 1 >"$KT/events/rvmig/split_ret/enable"
+	fi
 	echo 1 >"$KT/tracing_on"
 }
 

@@ -12,7 +12,7 @@ from . import bench_data
 from . import bench_md
 from . import bench_outputs
 from . import jq
-from . import ktrace
+from . import ktrace, ktrace_faults
 from . import perflog
 from . import plots
 from . import rundir
@@ -56,12 +56,16 @@ def read_perf(d):
 
 
 def read_ktraces(d):
-    """{tag: ktrace.counts} of bench/*.ktrace (lab/ktrace.sh's raw traces, one per case run)."""
-    out = {}
+    """({tag: ktrace.counts}, {tag: ktrace_faults.faults}) of bench/*.ktrace (lab/ktrace.sh's raw traces,
+    one per case run)."""
+    counts, faults = {}, {}
     for f in rundir.sorted_glob(d, "bench/*.ktrace"):
         lost = _awk_int(rundir.shell_text(f + ".lost", "0"))
-        out[os.path.basename(f)[:-len(".ktrace")]] = ktrace.counts(ktrace.parse(rundir.read_text(f, "")), int(lost))
-    return out
+        tag = os.path.basename(f)[:-len(".ktrace")]
+        events = ktrace.parse(rundir.read_text(f, ""))
+        counts[tag] = ktrace.counts(events, int(lost))
+        faults[tag] = ktrace_faults.faults(events)
+    return counts, faults
 
 
 def _write(path, text):
@@ -69,7 +73,7 @@ def _write(path, text):
         f.write(text)
 
 
-def render(d, tmp, raw, summ_, mig, say):
+def render(d, tmp, raw, summ_, mig, say, fault_us=None):
     """The PNGs gnuplot could make, in the order the report lists them."""
     made = []
     have_gnuplot = shutil.which("gnuplot") is not None
@@ -106,6 +110,14 @@ def render(d, tmp, raw, summ_, mig, say):
         for e in ("Y", "N"):
             _write(os.path.join(tmp, "sweep.%s.dat" % e), plots.lines_starting(sweep, e))
         plot("clear-chunk-sweep", plots.sweep_script(os.path.join(tmp, "sweep.Y.dat"), os.path.join(tmp, "sweep.N.dat")))
+    for case in sorted({c for c, _e in (fault_us or {})}):
+        ys, ns = fault_us.get((case, "Y"), []), fault_us.get((case, "N"), [])
+        if not ys or not ns:
+            continue
+        for e, us in (("Y", ys), ("N", ns)):
+            _write(os.path.join(tmp, "faults.%s.%s.dat" % (case, e)), plots.fault_cdf_data(us))
+        plot("fault-cdf-%s" % case, plots.fault_cdf_script(case, os.path.join(tmp, "faults.%s.Y.dat" % case),
+                                                          os.path.join(tmp, "faults.%s.N.dat" % case)))
     if isinstance(mig, dict) and jq.get(mig, "rounds"):
         _write(os.path.join(tmp, "rounds.dat"), plots.rounds_data(mig))
         plot("migration-rounds", plots.rounds_script(os.path.join(tmp, "rounds.dat")))
@@ -129,18 +141,27 @@ def run(d, say):
     lab, env = rundir.load_json(p("lab.json")), rundir.load_json(p("env.json"))
     lab_env = rundir.shell_text(p("bench/env.txt"), "")
     doc = bench_outputs.document(lab, env, lab_env, runs, perf, summ_, ratios, perfsum, compare, mig)
-    ktrace_md = None
-    per_tag = read_ktraces(d)
+    ktrace_md, fault_us = None, None
+    per_tag, per_tag_faults = read_ktraces(d)
     if per_tag:
         rows = ktrace.table(per_tag, bench_data.split_label)
-        doc["ktrace"] = {"unit": "2M regions split to 4K", "runs": per_tag, "summary": rows}
-        ktrace_md = ktrace.markdown(rows)
+        valid = {t: c["valid"] for t, c in per_tag.items()}
+        frows = ktrace_faults.table(per_tag_faults, valid, bench_data.split_label)
+        fault_us = ktrace_faults.pooled_us(per_tag_faults, valid, bench_data.split_label)
+        doc["ktrace"] = {"unit": "2M regions split to 4K", "runs": per_tag, "summary": rows,
+                         "fault_runs": {t: ktrace_faults.run_summary(f) for t, f in per_tag_faults.items()},
+                         "fault_summary": frows}
+        missing = re.search(r"^ktrace_missing=(.*)$", lab_env, re.M)
+        vcpus = {r["case"]: jq.get(r, "params", "vcpus") for r in raw}
+        smp = _awk_int(str(jq.alt(jq.get(lab, "lab_smp"), 0))) if isinstance(lab, dict) else 0
+        ktrace_md = ktrace.markdown(rows) + ktrace_faults.markdown(frows, missing.group(1) if missing else "",
+                                                                  vcpus, smp)
     elif re.search(r"^ktrace=no: ", lab_env, re.M):
         ktrace_md = ktrace.markdown([], re.search(r"^ktrace=no: (.*)$", lab_env, re.M).group(1))
     _write(p("bench.json"), jq.pretty(doc) + "\n")
     _write(p("bench.csv"), bench_outputs.csv_text(summ_, perfsum))
     with tempfile.TemporaryDirectory() as tmp:
-        made = render(d, tmp, raw, summ_, mig, say)
+        made = render(d, tmp, raw, summ_, mig, say, fault_us)
     _write(p("report.md"), bench_md.report_md(summ_, ratios, compare, lab, env, mig, runs, lab_env, made, ktrace_md))
     say("bench: %d rvmig runs, %d perf-test runs -> bench.json, bench.csv, report.md%s"
         % (len(runs), len(set(x["tag"] for x in perf)), ", " + " ".join(made) if made else ""))

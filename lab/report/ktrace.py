@@ -14,8 +14,10 @@ import re
 from .stats import summ
 
 # "  rvmig-vcpu0-245  (  240) [001] d.... 123.456789: split: (kvm_riscv_gstage_split_huge+0x0/0x1a4) addr=0x80000000 level=0 flush=1"
+# and rvmig bench --trace-marks' phase marks: "  rvmig-240 (240) [000] ..... 12.3: tracing_mark_write: rvmig phase pass1"
 _LINE = re.compile(r"^\s*(?P<comm>.+?)-(?P<tid>\d+)\s+(?:\(\s*[\d-]+\)\s+)?\[\d+\]\s+\S+\s+(?P<ts>\d+\.\d+):\s+"
-                   r"(?P<ev>split_ret|split):\s+\([^)]*\)\s*(?P<args>.*)$")
+                   r"(?:(?P<ev>(?:split|map|mapp|fast)(?:_ret)?):\s+\([^)]*\)\s*(?P<args>.*)|"
+                   r"tracing_mark_write:\s+rvmig phase (?P<phase>\S+))\s*$")
 
 
 def _args(text):
@@ -27,11 +29,14 @@ def _int(v):
 
 
 def parse(text):
-    """[(comm, tid, seconds, event, {arg: value})] of the rvmig split events in a raw trace."""
+    """[(comm, tid, seconds, event, {arg: value})] of the rvmig kprobe events in a raw trace; a phase
+    mark is the event "phase" with {"phase": NAME}."""
     out = []
     for line in text.splitlines():
         m = _LINE.match(line)
-        if m:
+        if m and m["phase"]:
+            out.append((m["comm"], int(m["tid"]), float(m["ts"]), "phase", {"phase": m["phase"]}))
+        elif m:
             out.append((m["comm"], int(m["tid"]), float(m["ts"]), m["ev"], _args(m["args"])))
     return out
 
@@ -42,6 +47,8 @@ def counts(events, lost):
     vcpu_us, ioctl_us = [], []
     c = {"vcpu_splits": 0, "ioctl_splits": 0, "ioctl_steps": 0, "unpaired": 0, "lost_events": lost}
     for _comm, tid, ts, ev, a in events:
+        if ev not in ("split", "split_ret"):
+            continue
         if ev == "split":
             flush = _int(a.get("flush"))
             if flush:

@@ -47,24 +47,26 @@ def cdf_script(backing, ydat, ndat):
 
 
 def bars_data(summ_):
-    """Enable and first-CLEAR medians per case, Y vs N (0 where missing)."""
+    """Enable and first-CLEAR per case, Y vs N: median, min, max each (0 where missing)."""
     rows = []
     for g in jq.group_by([c for c in summ_ if _no_sweep(c["case"])], lambda c: c["case"]):
         y = next((c for c in g if c["eager"] == "Y"), None)
         n = next((c for c in g if c["eager"] == "N"), None)
-        m = lambda c, k: jq.alt(jq.get(c, "figures", k, "median"), 0)
-        rows.append(jq.tsv([g[0]["case"], m(y, "enable_ms"), m(n, "enable_ms"), m(y, "first_clear_ms"),
-                            m(n, "first_clear_ms")]) + "\n")
+        m = lambda c, k: [jq.alt(jq.get(c, "figures", k, s), 0) for s in ("median", "min", "max")]
+        rows.append(jq.tsv([g[0]["case"]] + m(y, "enable_ms") + m(n, "enable_ms") + m(y, "first_clear_ms") +
+                           m(n, "first_clear_ms")) + "\n")
     return "".join(rows)
 
 
 def bars_script(dat):
-    return ("set title 'Enabling dirty logging and the first CLEAR over the slot (median)';\n"
-            "\tset style data histogram; set style histogram cluster gap 1; set style fill solid 0.8 border -1;\n"
+    bar = lambda col, t: "u ($%d+0.001):($%d+0.001):($%d+0.001)%s t '%s'" % (
+        col, col + 1, col + 2, ":xtic(1)" if col == 2 else "", t)
+    return ("set title 'Enabling dirty logging and the first CLEAR over the slot (median, whiskers min..max)';\n"
+            "\tset style data histogram; set style histogram errorbars gap 1 lw 1; set style fill solid 0.8 border -1;\n"
             "\tset ylabel 'ms (log)'; set logscale y; set yrange [0.01:*]; set xtics rotate by -30; "
             "set key top left; set grid y;\n"
-            "\tplot '%s' using ($2+0.001):xtic(1) t 'enable, Y', '' u ($3+0.001) t 'enable, N', "
-            "'' u ($4+0.001) t 'first CLEAR, Y', '' u ($5+0.001) t 'first CLEAR, N'" % dat)
+            "\tplot '%s' %s, '' %s, '' %s, '' %s" % (dat, bar(2, "enable, Y"), bar(5, "enable, N"),
+                                                    bar(8, "first CLEAR, Y"), bar(11, "first CLEAR, N")))
 
 
 def sweep_data(summ_):
@@ -99,3 +101,24 @@ def rounds_script(dat):
             "\t\tset style histogram rowstacked; set style fill solid 0.8 border -1; set xlabel 'round'; "
             "set ylabel 'ms'; set grid y;\n"
             "\t\tplot '%s' u 2:xtic(1) t 'GET', '' u 3 t 'CLEAR', '' u 4 t 'ring', '' u 5 t 'copy'" % dat)
+
+
+def fault_cdf_data(us, points=2000):
+    """CDF of in-kernel fault durations (ktrace_faults): "us fraction", at most `points` rows (evenly
+    spaced ranks, the last one always kept so the tail shows)."""
+    xs = sorted(us)
+    n = len(xs)
+    if not n:
+        return ""
+    step = max(1, n // points)
+    ranks = list(range(step - 1, n, step))
+    if ranks[-1] != n - 1:
+        ranks.append(n - 1)
+    return "".join("%s %s\n" % (jq.num(round(xs[i], 3)), jq.num(round((i + 1) / n, 6))) for i in ranks)
+
+
+def fault_cdf_script(case, ydat, ndat):
+    return ("set title 'Write faults of the dirty passes inside KVM (kvm\\_riscv\\_mmu\\_map, kprobes), %s';\n"
+            "\t\tset xlabel 'duration (us, log)'; set ylabel 'fraction of write faults'; set logscale x 10; "
+            "set format x '%%g';\n\t\tset key bottom right; set grid; set yrange [0:1.02];\n"
+            "\t\tplot '%s' w l lw 2 t 'eager split Y', '%s' w l lw 2 dt 2 t 'eager split N'" % (case, ydat, ndat))

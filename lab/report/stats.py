@@ -22,3 +22,19 @@ def ratio(a, b):
     if a is None or b is None or jq.le(b, 0):
         return None
     return a / b
+
+
+def percentile(xs_sorted, q):
+    """Nearest-rank percentile (q in 0..100) of an ascending list; None when empty."""
+    if not xs_sorted:
+        return None
+    k = max(0, min(len(xs_sorted) - 1, -(-len(xs_sorted) * q // 100) - 1))
+    return xs_sorted[int(k)]
+
+
+def pct_summ(vals):
+    """{n, p50, p90, p99, p99_9, max, sum} of raw samples (nearest rank), rounded to 0.001."""
+    xs = sorted(vals)
+    r = lambda v: None if v is None else round(v, 3)
+    return {"n": len(xs), "p50": r(percentile(xs, 50)), "p90": r(percentile(xs, 90)), "p99": r(percentile(xs, 99)),
+            "p99_9": r(percentile(xs, 99.9)), "max": r(xs[-1] if xs else None), "sum": r(sum(xs))}

@@ -139,22 +139,44 @@ echo "bench: preset $preset, $total runs (reps $REPS, eager $EAGER), kernel $(un
 	echo "thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
 } >bench/env.txt
 
-# In-kernel split counts by context (lab/ktrace.sh, copied here by run.sh): recorded around every
-# case when the kernel can; bench/env.txt says whether it could and, if not, why.
-ktrace=0
+# In-kernel split counts and per-fault durations (lab/ktrace.sh, copied here by run.sh): recorded
+# around every case when the kernel can, with rvmig's phase marks; bench/env.txt says whether it
+# could and, if not, why, and which of the probed functions this kernel lacks.
+ktrace=0 marks=""
 # shellcheck source=lab/ktrace.sh
 if [ -f ./ktrace.sh ] && . ./ktrace.sh && ktrace_init; then
-	ktrace=1
-	echo "ktrace=yes" >>bench/env.txt
+	ktrace=1 marks=--trace-marks
+	{ echo "ktrace=yes"; echo "ktrace_probes=$KTRACE_PROBES"; echo "ktrace_missing=$KTRACE_MISSING"; } >>bench/env.txt
+	[ -z "$KTRACE_MISSING" ] || echo "bench: this kernel lacks (as probe-able functions):$KTRACE_MISSING"
 else
 	echo "ktrace=no: ${KTRACE_WHY:-lab/ktrace.sh is not in the run directory}" >>bench/env.txt
 	echo "bench: no in-kernel split counts: ${KTRACE_WHY:-lab/ktrace.sh is not in the run directory}"
 fi
 
-run_case() { # tag opts: rvmig bench, JSON to bench/TAG.json, split trace to bench/TAG.ktrace
+# Per-fault probes on cases of at most KTRACE_FAULTS_MIB of guest RAM (preset; default 256): the
+# text trace of a 1G case's pass is ~1M lines, minutes to print under TCG. Larger cases get the split
+# probes only (their counts, not the per-fault durations).
+trace_what() {
+	[ "$(mib "$(optval --mem "$@")")" -le "${KTRACE_FAULTS_MIB:-256}" ] && echo faults || echo splits
+}
+# Trace buffer per CPU for a case, KiB: every guest page written once per pass, at boot and (--cancel)
+# in the pass with logging off, up to 6 events per write fault (mmu_map, fast path, map_page: entry
+# and return) of ~40 bytes, all on one CPU at worst; 4 MiB at least.
+trace_kb() {
+	local m p c=0
+	m=$(mib "$(optval --mem "$@")") p=$(optval --passes "$@")
+	[ -n "$p" ] || p=$PASSES
+	for w in "$@"; do [ "$w" = --cancel ] && c=1; done
+	p=$((m * 256 * (p + 1 + c) * 6 * 40 / 1024))
+	[ "$(trace_what "$@")" = faults ] || p=4096
+	[ "$p" -ge 4096 ] || p=4096
+	echo "$p"
+}
+
+run_case() { # tag opts: rvmig bench, JSON to bench/TAG.json, kprobe trace to bench/TAG.ktrace
 	local tag="$1"; shift
-	[ "$ktrace" = 1 ] && ktrace_begin
-	$RVMIG bench "$@" --label "$tag" --quiet --json "bench/$tag.json" </dev/null >"bench/$tag.out" 2>&1
+	[ "$ktrace" = 1 ] && ktrace_begin "$(trace_kb "$@")" "$(trace_what "$@")"
+	$RVMIG bench "$@" $marks --label "$tag" --quiet --json "bench/$tag.json" </dev/null >"bench/$tag.out" 2>&1
 	echo $? >"bench/$tag.rc"
 	[ "$ktrace" = 1 ] && ktrace_end "bench/$tag.ktrace"
 	[ "$(cat "bench/$tag.rc")" = 0 ] || { echo "   FAILED (status $(cat "bench/$tag.rc")):"; tail -n 3 "bench/$tag.out" | sed 's/^/   /'; }

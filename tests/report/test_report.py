@@ -18,7 +18,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "..", "lab"))
 
 from report import __main__ as cli  # noqa: E402
-from report import bench_data, bench_verdicts, demo, jq, ktrace, migrate, perflog, selftests, stats  # noqa: E402
+from report import bench_data, bench_verdicts, demo, jq, ktrace, ktrace_faults, migrate, perflog, plots, selftests, stats  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures")
 # fixture -> the report command it was made by
@@ -147,6 +147,47 @@ class Pure(unittest.TestCase):
         rows = ktrace.table({"h2m.Y.1": c, "h2m.N.1": dict(c, vcpu_splits=64)}, bench_data.split_label)
         md = "\n".join(ktrace.markdown(rows))
         self.assertIn("moved 63 of 64 split faults out of the vCPUs", md)
+
+    def test_ktrace_faults(self):
+        """ktrace_faults: pass write faults classed fast / slow / split by what ran inside mmu_map on that thread; phases from the marks; cancelled migration counted"""
+        def ev(comm, tid, ts, what):
+            return "%16s-%d     (    240) [000] d.... %.6f: %s" % (comm, tid, ts, what)
+        mk = lambda ts, ph: ev("rvmig", 240, ts, "tracing_mark_write: rvmig phase " + ph)
+        m = lambda tid, ts, w=1: ev("rvmig-vcpu0", tid, ts, "map: (kvm_riscv_mmu_map+0x0/0x2f4) w=%d" % w)
+        mr = lambda tid, ts: ev("rvmig-vcpu0", tid, ts, "map_ret: (kvm_riscv_vcpu_exit+0x1/0x2 <- kvm_riscv_mmu_map) ret=0")
+        mp = lambda tid, ts: ev("rvmig-vcpu0", tid, ts, "mapp: (kvm_riscv_gstage_map_page+0x0/0x1)")
+        sp = lambda tid, ts, fl: ev("rvmig", tid, ts, "split: (kvm_riscv_gstage_split_huge+0x0/0x1a4) addr=0x80000000 level=0 flush=%d" % fl)
+        sr = lambda tid, ts, r: ev("rvmig", tid, ts, "split_ret: (x+0x1/0x2 <- kvm_riscv_gstage_split_huge) ret=%d" % r)
+        trace = "\n".join([
+            m(245, 1.0, 0), mp(245, 1.1), mr(245, 1.2),            # boot: not counted
+            mk(2.0, "enable"), sp(240, 2.1, 0), sr(240, 2.2, 1),   # one region split in the ioctl
+            mk(3.0, "pass1"),
+            m(245, 3.000000), mr(245, 3.000010),                   # fast, 10 us
+            m(246, 3.000005), mp(246, 3.000006), sp(246, 3.000007, 1), sr(246, 3.000100, 1), mr(246, 3.000205),  # split, 200 us
+            m(245, 3.1), mp(245, 3.100001), mr(245, 3.100050),     # slow, 50 us
+            m(245, 3.2, 0), mr(245, 3.2001),                       # a read fault: not counted
+            mk(4.0, "cancel"), mk(4.1, "offpass"), m(245, 4.2), mp(245, 4.21), mr(245, 4.22),
+            mk(5.0, "reenable"), sp(240, 5.1, 0), sr(240, 5.2, 0),
+        ])
+        f = ktrace_faults.faults(ktrace.parse(trace))
+        self.assertEqual({k: len(v) for k, v in f["kinds"].items()}, {"fast": 1, "slow": 1, "split": 1})
+        self.assertAlmostEqual(f["kinds"]["split"][0], 200.0, places=3)
+        self.assertEqual((f["pass_write_faults"], f["unpaired_maps"], f["has_phases"]), (3, 0, True))
+        self.assertEqual(ktrace_faults.cancelled(f), {"huge_before": 2, "split_on_reenable": 0})
+        s = ktrace_faults.run_summary(f)
+        self.assertAlmostEqual(s["fault_ms_per_gib"], 0.26 / (3 * 4096 / 2**30), places=1)
+        rows = ktrace_faults.table({"h2m.Y.1": f, "h2m.N.1": f}, {"h2m.Y.1": True, "h2m.N.1": False}, bench_data.split_label)
+        self.assertEqual([(r["eager"], r["valid_runs"]) for r in rows], [("N", 0), ("Y", 1)])
+        md = "\n".join(ktrace_faults.markdown(rows, " kvm_riscv_mmu_dirty_log_write_fault_fast"))
+        self.assertIn("huge mappings left after a cancelled migration: 0 of 2", md)
+        self.assertIn("no probe-able `kvm_riscv_mmu_dirty_log_write_fault_fast`", md)
+        self.assertIn("h2m (4 vCPUs, oversubscribed: 2 CPUs)", "\n".join(ktrace_faults.markdown(rows, "", {"h2m": 4}, 2)))
+        self.assertNotIn("oversubscribed", "\n".join(ktrace_faults.markdown(rows, "", {"h2m": 2}, 2)))
+        self.assertEqual(stats.pct_summ([3, 1, 2])["p50"], 2)
+        pooled = ktrace_faults.pooled_us({"h2m.Y.1": f, "h2m.N.1": f}, {"h2m.Y.1": True, "h2m.N.1": True}, bench_data.split_label)
+        self.assertEqual(sorted(len(v) for v in pooled.values()), [3, 3])
+        cdf = plots.fault_cdf_data(list(range(1, 10001)), points=100).splitlines()
+        self.assertEqual((len(cdf), cdf[-1]), (100, "10000 1"), "evenly spaced ranks, the largest kept")
 
     def test_ktrace_real(self):
         """ktrace on real lab traces (hugetlb-2M 128M and hugetlb-1G 1G, manual): N splits every 2M region in a vCPU, Y all in ioctl"""

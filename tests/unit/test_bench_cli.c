@@ -39,6 +39,10 @@ int main(void)
 	      "--json-only: quiet, JSON on stdout");
 	r = PARSE(&o, err, "--no-park");
 	CHECK(r == CLI_OK && o.no_park && !o.json_only, "--no-park");
+	r = PARSE(&o, err, "--trace-marks", "--cancel");
+	CHECK(r == CLI_OK && o.trace_marks && o.cancel && !o.no_park, "--trace-marks --cancel");
+	r = PARSE(&o, err, "--dirty", "get");
+	CHECK(r == CLI_OK && !o.trace_marks && !o.cancel, "no phase marks and no cancel by default");
 	r = PARSE(&o, err, "--clear-chunk", "slot");
 	CHECK(r == CLI_OK && o.clear_chunk == 0, "--clear-chunk slot");
 	r = PARSE(&o, err, "--dirty", "sometimes");

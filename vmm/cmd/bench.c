@@ -94,7 +94,7 @@ static void bench_park_done(struct bench *b)
 }
 
 /* Every parked vCPU runs again, with a fresh stall allowance. */
-static void bench_resume(struct bench *b)
+void bench_resume(struct bench *b)
 {
 	machine_resume(&b->r->m);
 	for (unsigned i = 0; i < b->o.run.vcpus; i++) {
@@ -172,7 +172,7 @@ static int bench_harvest(struct bench *b, struct bench_harvest *h)
 
 /* ---- the sequence --------------------------------------------------------------------------- */
 
-static void bench_set_epoch(struct bench *b, uint64_t epoch)
+void bench_set_epoch(struct bench *b, uint64_t epoch)
 {
 	b->epoch = b->target_epoch = epoch;
 	__atomic_store_n(&b->r->m.ctl->epoch, epoch, __ATOMIC_RELEASE);
@@ -187,26 +187,8 @@ static uint64_t bench_pass_deadline(const struct bench *b)
 	return machine_now_ns() + 30 * NS_PER_S + pages * NS_PER_MS / 2;
 }
 
-/* After a pass timed out: how far each vCPU got, into b->fail. */
-static void bench_blame_pass(struct bench *b)
-{
-	size_t pos = (size_t)snprintf(b->fail, sizeof(b->fail),
-				      "dirty pass (epoch %" PRIu64 ") not done within 30 s + 0.5 ms "
-				      "per page:",
-				      b->target_epoch);
-
-	for (unsigned i = 0; i < b->o.run.vcpus && pos < sizeof(b->fail); i++) {
-		struct rvmig_vcpu_stats s = { 0 };
-
-		stats_snapshot(&b->r->m.stats[i], &s);
-		pos += (size_t)snprintf(b->fail + pos, sizeof(b->fail) - pos,
-					" vCPU %u epoch %" PRIu64 " %" PRIu64 "/%" PRIu64 " pages, %" PRIu64 " writes;",
-					i, s.epoch, s.first_writes, s.slice_pages, s.writes);
-	}
-}
-
 /* Waits for every vCPU's SLICE_DONE of b->target_epoch, harvesting full rings meanwhile. */
-static int bench_wait_pass(struct bench *b, struct bench_pass *p)
+int bench_wait_pass(struct bench *b, struct bench_pass *p)
 {
 	uint64_t deadline = bench_pass_deadline(b);
 
@@ -237,52 +219,6 @@ static int bench_wait_pass(struct bench *b, struct bench_pass *p)
 	}
 }
 
-/*
- * The park kick lands at any instruction, so a vCPU can be parked halfway through publishing its
- * stats (seq odd) and would never finish: let the guest run a moment, park everyone again, retry.
- */
-static int bench_snapshot(struct bench *b, unsigned i, struct rvmig_vcpu_stats *s)
-{
-	struct machine *m = &b->r->m;
-
-	for (int attempt = 0; attempt < 3; attempt++) {
-		if (!stats_snapshot(&m->stats[i], s))
-			return 0;
-		machine_resume(m);
-		usleep(2000);
-		if (machine_pause(m, 5000))
-			break;
-	}
-	return stats_snapshot(&m->stats[i], s);
-}
-
-/* The guest's per-vCPU stats of the finished pass, merged. */
-static void bench_pass_collect(struct bench *b, struct bench_pass *p)
-{
-	struct session *r = b->r;
-
-	memset(&p->merged, 0, sizeof(p->merged));
-	for (unsigned i = 0; i < r->opts.vcpus; i++) {
-		struct rvmig_vcpu_stats s = { 0 };
-
-		if (bench_snapshot(b, i, &s))
-			warn_msg("vCPU %u: no consistent stats snapshot after pass (epoch %" PRIu64 ")", i, p->epoch);
-		p->slice_ms[i] = stats_ticks_to_us((double)s.slice_done_ticks, r->m.timebase_hz) / 1000;
-		p->first_writes[i] = s.first_writes;
-		p->slice_pages[i] = s.slice_pages;
-		p->first_writes_total += s.first_writes;
-		p->slice_pages_total += s.slice_pages;
-		if (p->slice_ms[i] > p->slice_ms_max)
-			p->slice_ms_max = p->slice_ms[i];
-		bstat_hist_add(p->merged.hist, s.hist, RVMIG_HIST_BUCKETS);
-		p->merged.first_write_ticks += s.first_write_ticks;
-		if (s.first_write_max > p->merged.first_write_max)
-			p->merged.first_write_max = s.first_write_max;
-	}
-	p->pages_per_s = p->slice_ms_max > 0 ? (double)p->first_writes_total / (p->slice_ms_max / 1000) : 0;
-	stats_latency(&p->merged, r->m.timebase_hz, &p->lat);
-}
-
 static void bench_progress(struct bench *b, unsigned i, const struct bench_pass *p)
 {
 	char eta[16];
@@ -305,12 +241,14 @@ static int bench_passes(struct bench *b)
 
 		bench_set_epoch(b, b->epoch + 1);
 		p->epoch = b->epoch;
+		bench_mark(b, "pass%u", i + 1);
 		t0 = machine_now_ns();
 		bench_resume(b);
 		if (bench_wait_pass(b, p))
 			return -1;
 		p->wall_ms = bench_ms(machine_now_ns() - t0);
 		bench_pass_collect(b, p);
+		bench_mark(b, "harvest%u", i + 1);
 		if (bench_harvest(b, &p->h))
 			return -1;
 		b->npasses = i + 1;
@@ -322,35 +260,54 @@ static int bench_passes(struct bench *b)
 	return 0;
 }
 
+int bench_hold_still(struct bench *b, const char *before)
+{
+	int e;
+
+	if (b->o.no_park)
+		return 0;
+	e = machine_pause(&b->r->m, 10000);
+	if (e)
+		snprintf(b->fail, sizeof(b->fail), "parking the vCPUs before %s: %s", before, strerror(-e));
+	for (unsigned i = 0; i < b->o.run.vcpus && !e; i++)
+		b->parked[i] = true;
+	return e;
+}
+
 /* Logging on (timed), and for manual-init-set the first CLEAR over the whole slot (timed). */
-static int bench_start_logging(struct bench *b)
+int bench_start_logging(struct bench *b, struct bench_enable *on, const char *what)
 {
 	struct dirty_stats st0 = b->d.st;
 	uint64_t t0;
-	int e = dirty_start(&b->d);
+	int e;
 
+	if (bench_hold_still(b, what))
+		return -1;
+	bench_mark(b, "%s", what);
+	e = dirty_start(&b->d);
 	if (e < 0) {
-		snprintf(b->fail, sizeof(b->fail), "enabling dirty logging (--dirty %s): %s",
-			 dirty_mode_name(b->o.mode), strerror(-e));
+		snprintf(b->fail, sizeof(b->fail), "%s (--dirty %s): %s", what, dirty_mode_name(b->o.mode),
+			 strerror(-e));
 		return e;
 	}
-	b->enable_ms = bench_ms(b->d.st.enable_ns);
+	on->enable_ms = bench_ms(b->d.st.enable_ns);
 	if (bench_say(b))
-		printf("[bench] dirty logging on (%s): %.3f ms, eager_page_split=%s\n", dirty_mode_name(b->o.mode),
-		       b->enable_ms, b->r->eager_split[0] ? b->r->eager_split : "n/a");
+		printf("[bench] dirty logging on (%s, %s): %.3f ms, eager_page_split=%s\n", what,
+		       dirty_mode_name(b->o.mode), on->enable_ms, b->r->eager_split[0] ? b->r->eager_split : "n/a");
 	if (b->o.mode != DIRTY_MANUAL_INIT_SET) {
 		/* Round 0 "sent" everything. */
 		bitmap_clear_range(b->d.bitmap, b->d.npages, 0, b->d.npages);
 		return 0;
 	}
+	bench_mark(b, "%s-clear", what);
 	t0 = machine_now_ns();
-	bench_harvest_begin(&b->first_clear, b->d.nchunks);
-	e = bench_clear_chunks(b, &b->first_clear);
-	bench_harvest_end(b, &b->first_clear, &st0, t0);
-	b->have_first_clear = true;
+	bench_harvest_begin(&on->first_clear, b->d.nchunks);
+	e = bench_clear_chunks(b, &on->first_clear);
+	bench_harvest_end(b, &on->first_clear, &st0, t0);
+	on->have_first_clear = true;
 	if (bench_say(b) && !e)
-		printf("[bench] first CLEAR over the slot: %.3f ms in %" PRIu64 " chunks\n", b->first_clear.clear_ms,
-		       b->first_clear.clears);
+		printf("[bench] first CLEAR over the slot: %.3f ms in %" PRIu64 " chunks\n", on->first_clear.clear_ms,
+		       on->first_clear.clears);
 	return e;
 }
 
@@ -359,6 +316,7 @@ static int bench_clean(struct bench *b)
 {
 	struct bench_harvest drain;
 
+	bench_mark(b, "clean");
 	__atomic_store_n(&b->r->m.ctl->write_pct, 0, __ATOMIC_RELEASE);
 	bench_set_epoch(b, b->epoch + 1);
 	bench_resume(b);
@@ -403,7 +361,8 @@ static int bench_drive(struct bench *b)
 		return -1;
 	bench_calibrate(b);
 	bench_kstats_take(b, 0);
-	if (bench_start_logging(b) || bench_passes(b) || bench_clean(b))
+	if (bench_start_logging(b, &b->on, "enable") || bench_passes(b) ||
+	    (b->o.cancel && bench_cancelled_migration(b)) || bench_clean(b))
 		return -1;
 	bench_copy(b);
 	return session_verify_and_exit(b->r, "the guest");
@@ -432,8 +391,10 @@ static void bench_free(struct bench *b)
 		free(b->passes[i].h.chunk_ms);
 	for (unsigned i = 0; i < b->nclean; i++)
 		free(b->clean[i].chunk_ms);
-	free(b->first_clear.chunk_ms);
+	free(b->on.first_clear.chunk_ms);
+	free(b->cancel.again.first_clear.chunk_ms);
 	bench_kstats_close(b);
+	bench_trace_close(b);
 	if (b->dirty_ready)
 		dirty_free(&b->d);
 	free(b->r);
@@ -460,6 +421,7 @@ static void bench_setup(struct bench *b)
 	b->dirty_ready = true;
 	session_setup(r, true);
 	bench_kstats_open(b);
+	bench_trace_open(b);
 }
 
 int bench_main(int argc, char **argv)

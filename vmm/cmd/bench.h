@@ -36,7 +36,9 @@ struct bench_opts {
 	uint64_t clear_chunk; /* bytes; 0 = the whole slot                                 */
 	uint32_t ring_size;   /* entries per vCPU                                          */
 	unsigned clean_harvests;
-	bool no_park; /* keep vCPUs that finished their slice writing (in guest mode) */
+	bool no_park;     /* keep vCPUs that finished their slice writing (in guest mode) */
+	bool trace_marks; /* phase names into tracefs' trace_marker (lab/ktrace.sh)         */
+	bool cancel;      /* a cancelled migration after the passes (bench_cancel.c)        */
 	bool json_only;
 	const char *json; /* NULL: none, "-": stdout                                   */
 	const char *label;
@@ -75,6 +77,21 @@ struct bench_kstat_set {
 	bool taken[BENCH_KSTAT_POINTS];
 };
 
+/* Logging switched on: the enable, and for manual-init-set the first CLEAR over the slot. */
+struct bench_enable {
+	double enable_ms;
+	bool have_first_clear;
+	struct bench_harvest first_clear;
+};
+
+/* --cancel: logging off after the passes, one pass with it off, logging on again (bench_cancel.c). */
+struct bench_cancel {
+	bool done;
+	double disable_ms;
+	double off_pass_ms; /* the guest writing its whole slice with logging off          */
+	struct bench_enable again;
+};
+
 struct session;
 
 /* The state of one case, shared by bench.c (the sequence), bench_probes.c and bench_report.c. */
@@ -86,9 +103,9 @@ struct bench {
 	uint64_t target_epoch;        /* what the wait predicates look for                          */
 	bool parked[RVMIG_MAX_VCPUS]; /* finished its slice this pass, waiting outside KVM_RUN      */
 	uint64_t epoch;               /* last epoch the VMM set                                     */
-	double enable_ms;
-	bool have_first_clear; /* manual-init-set: the CLEAR sweep before pass 1             */
-	struct bench_harvest first_clear;
+	struct bench_enable on;       /* the first enable (+ manual-init-set's first CLEAR sweep)   */
+	struct bench_cancel cancel;
+	int trace_fd; /* tracefs trace_marker under --trace-marks, else -1            */
 	struct bench_pass passes[BENCH_MAX_PASSES];
 	unsigned npasses;
 	struct bench_harvest clean[BENCH_MAX_CLEAN];
@@ -130,6 +147,29 @@ void bench_kstats_take(struct bench *b, unsigned p);
 void bench_kstats_close(struct bench *b);
 void bench_copy(struct bench *b);
 void bench_calibrate(struct bench *b);
+
+/* bench_collect.c: the guest's stats of the finished pass, merged; after a pass timed out, how far
+ * each vCPU got (into b->fail). */
+void bench_pass_collect(struct bench *b, struct bench_pass *p);
+void bench_blame_pass(struct bench *b);
+
+/* bench.c's steps, shared with bench_cancel.c. */
+void bench_set_epoch(struct bench *b, uint64_t epoch);
+void bench_resume(struct bench *b);
+int bench_wait_pass(struct bench *b, struct bench_pass *p);
+/* Parks every vCPU (waits until each is outside KVM_RUN) unless --no-park: KVM's dirty-log ioctls
+ * then run with no vCPU able to reach a huge leaf before the eager split does. */
+int bench_hold_still(struct bench *b, const char *before);
+int bench_start_logging(struct bench *b, struct bench_enable *on, const char *what);
+
+/* bench_cancel.c: logging off, a pass, logging on again; what the second enable finds to split. */
+int bench_cancelled_migration(struct bench *b);
+
+/* bench_trace.c: phase names into /sys/kernel/tracing/trace_marker (--trace-marks), so that the
+ * kprobe events of lab/ktrace.sh fall into the phase that caused them. */
+void bench_trace_open(struct bench *b);
+void bench_mark(struct bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void bench_trace_close(struct bench *b);
 
 /* bench_report.c: the summary on stdout and the JSON file. */
 void bench_summary(const struct bench *b);

@@ -48,6 +48,11 @@ static const struct opt bench_opts_list[] = {
 		  "instead of waiting outside KVM_RUN until the pass ends, as\n"
 		  "dirty_log_perf_test's vCPUs do (under TCG a vCPU spinning in guest mode\n"
 		  "makes the other vCPUs' write faults ~10 ms each)" },
+	{ "trace-marks", NULL, OPT_FLAG, BENCH_OPT(trace_marks),
+	  .help = "write each phase's name to /sys/kernel/tracing/trace_marker (lab/ktrace.sh)" },
+	{ "cancel", NULL, OPT_FLAG, BENCH_OPT(cancel),
+	  .help = "after the passes: logging off, a pass, logging on again (a cancelled\n"
+		  "migration: what the second enable finds to split)" },
 	OPT_NO_DIRTY_LOG,
 	{ "--vcpus --mem --backing --pattern --rate --seed --guest --quiet", NULL, OPT_NOTE,
 	  .help = "   as for rvmig run\n(default here: --mem " BENCH_DEFAULT_MEM "; pattern sequential)" },

@@ -19,8 +19,8 @@ void bench_summary(const struct bench *b)
 	       dirty_mode_name(b->o.mode), b->o.run.vcpus, mem_backing_name(b->o.run.backing), b->r->m.mem.report,
 	       b->r->eager_split[0] ? b->r->eager_split : "n/a");
 	printf("enable %.3f ms; first CLEAR %s; pass 1 %.0f ms (%.0f pages/s, p99.9 %.1f us, max %.1f us)\n",
-	       b->enable_ms, b->have_first_clear ? "see JSON" : "n/a", p1->wall_ms, p1->pages_per_s, p1->lat.p999_us,
-	       p1->lat.max_us);
+	       b->on.enable_ms, b->on.have_first_clear ? "see JSON" : "n/a", p1->wall_ms, p1->pages_per_s,
+	       p1->lat.p999_us, p1->lat.max_us);
 	printf("result: %s\n", b->r->all_verified ? "OK: every hart verified its slice" : "FAILED");
 }
 
@@ -52,6 +52,16 @@ static void bench_json_harvest(struct json *j, const char *key, const struct ben
 		json_double(j, NULL, h->chunk_ms[i]);
 	json_arr_end(j);
 	json_obj_end(j);
+}
+
+/* "enable_ms" and "first_clear" (null unless manual-init-set) of one switch-on. */
+static void bench_json_enable(struct json *j, const struct bench_enable *on)
+{
+	json_double(j, "enable_ms", on->enable_ms);
+	if (on->have_first_clear)
+		bench_json_harvest(j, "first_clear", &on->first_clear);
+	else
+		json_str(j, "first_clear", NULL);
 }
 
 static void bench_json_latency(struct json *j, const struct stats_latency *l)
@@ -157,13 +167,20 @@ static void bench_json_body(struct json *j, const struct bench *b)
 	json_u64(j, "ring_size", o->mode == DIRTY_RING ? o->ring_size : 0);
 	json_u64(j, "slot_pages", b->d.npages);
 	json_bool(j, "park_done_vcpus", !o->no_park);
+	/* bench_hold_still: every vCPU outside KVM_RUN across each enable and first CLEAR */
+	json_bool(j, "vcpus_parked_at_enable", !o->no_park);
+	json_bool(j, "trace_marks", o->trace_marks);
+	json_bool(j, "cancel", o->cancel);
 	json_obj_end(j);
 	bench_json_host(j, b);
-	json_double(j, "enable_ms", b->enable_ms);
-	if (b->have_first_clear)
-		bench_json_harvest(j, "first_clear", &b->first_clear);
-	else
-		json_str(j, "first_clear", NULL);
+	bench_json_enable(j, &b->on);
+	if (b->cancel.done) {
+		json_obj_begin(j, "cancelled_migration");
+		json_double(j, "disable_ms", b->cancel.disable_ms);
+		json_double(j, "off_pass_ms", b->cancel.off_pass_ms);
+		bench_json_enable(j, &b->cancel.again);
+		json_obj_end(j);
+	}
 	json_arr_begin(j, "passes");
 	for (unsigned i = 0; i < b->npasses; i++)
 		bench_json_pass(j, b, i);
