@@ -38,28 +38,13 @@ static void mig_sleep_ns(uint64_t ns)
 
 /* ---- the stream ----------------------------------------------------------------------------- */
 
-static void mig_shape(const struct session *r, struct stream_header *h)
-{
-	*h = (struct stream_header){
-		.version = STREAM_VERSION,
-		.page_size = RVMIG_PAGE_SIZE,
-		.ram_base = RVMIG_RAM_BASE,
-		.ram_size = r->opts.mem,
-		.nr_vcpus = r->opts.vcpus,
-		.backing = (uint32_t)r->opts.backing,
-		.backing_page_size = mem_backing_page_size(r->opts.backing),
-		.abi_version = RVMIG_ABI_VERSION,
-	};
-}
-
 /* Our HEADER, then the destination's HEADER, or its ABORT when it refuses our shape. */
 int mig_handshake(struct mig *g)
 {
-	struct stream_header mine, theirs;
+	struct stream_header mine = mig_shape(g->r->opts.mem, g->r->opts.vcpus, g->r->opts.backing), theirs;
 	char why[512];
 	int rc;
 
-	mig_shape(g->r, &mine);
 	rc = stream_write_header(&g->w, &mine);
 	if (!rc)
 		rc = stream_flush(&g->w);

@@ -330,16 +330,7 @@ int recv_serve(const struct recv_opts *o, int fd)
 	v->o = o;
 	session_init(v->r, &o->run);
 	session_setup(v->r, false);
-	v->shape = (struct stream_header){
-		.version = STREAM_VERSION,
-		.page_size = RVMIG_PAGE_SIZE,
-		.ram_base = RVMIG_RAM_BASE,
-		.ram_size = o->run.mem,
-		.nr_vcpus = o->run.vcpus,
-		.backing = (uint32_t)o->run.backing,
-		.backing_page_size = mem_backing_page_size(o->run.backing),
-		.abi_version = RVMIG_ABI_VERSION,
-	};
+	v->shape = mig_shape(o->run.mem, o->run.vcpus, o->run.backing);
 	if (recv_alloc(v))
 		die_errno(ENOMEM, "allocating stream buffers and hashes");
 	bool local = fd >= 0;

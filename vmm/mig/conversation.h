@@ -19,10 +19,31 @@
 #ifndef RVMIG_CONVERSATION_H
 #define RVMIG_CONVERSATION_H
 
+#include <stdint.h>
+
+#include "core/memory.h"
+#include "mig/stream.h"
+#include "rvmig_abi.h"
+
 #define MIG_HASH_BLOCK          (2ULL << 20)
 #define MIG_CONNECT_MS          10000
 #define MIG_IO_TIMEOUT_MS       30000
 #define MIG_PAUSE_TIMEOUT_MS    5000
 #define MIG_DEFAULT_POST_RUN_MS 1000 /* --post-run: the destination runs the guest before VERIFY */
+
+/* The HEADER both ends send: the VM's shape from its options, so the two sides compare like with like. */
+static inline struct stream_header mig_shape(uint64_t mem, uint32_t vcpus, enum mem_backing backing)
+{
+	return (struct stream_header){
+		.version = STREAM_VERSION,
+		.page_size = RVMIG_PAGE_SIZE,
+		.ram_base = RVMIG_RAM_BASE,
+		.ram_size = mem,
+		.nr_vcpus = vcpus,
+		.backing = (uint32_t)backing,
+		.backing_page_size = mem_backing_page_size(backing),
+		.abi_version = RVMIG_ABI_VERSION,
+	};
+}
 
 #endif
