@@ -18,24 +18,16 @@
  * The receiver's shape: 2M + 4 pages of RAM, so the second of its two hash blocks is a short one
  * (an anon-backed guest of --mem 2M+16K has that), and two vCPUs.
  */
-#define FUZZ_PAGE     4096u
+#define FUZZ_PAGE     ((uint32_t)RVMIG_PAGE_SIZE)
 #define FUZZ_RAM_SIZE (MIG_HASH_BLOCK + 4 * FUZZ_PAGE)
 #define FUZZ_NPAGES   (FUZZ_RAM_SIZE / FUZZ_PAGE)
 #define FUZZ_NBLOCKS  ((FUZZ_RAM_SIZE + MIG_HASH_BLOCK - 1) / MIG_HASH_BLOCK)
 #define FUZZ_VCPUS    2u
 
+/* The receiver's fixed shape, as recv builds it from its options: anonymous 4K memory. */
 static inline struct stream_header fuzz_shape(void)
 {
-	return (struct stream_header){
-		.version = STREAM_VERSION,
-		.page_size = FUZZ_PAGE,
-		.ram_base = RVMIG_RAM_BASE,
-		.ram_size = FUZZ_RAM_SIZE,
-		.nr_vcpus = FUZZ_VCPUS,
-		.backing = STREAM_BACKING_ANON,
-		.backing_page_size = FUZZ_PAGE,
-		.abi_version = RVMIG_ABI_VERSION,
-	};
+	return mig_shape(FUZZ_RAM_SIZE, FUZZ_VCPUS, MEM_ANON);
 }
 
 /* A descriptor that reads data[0..size) from its start: one memfd, rewritten for every input. */
