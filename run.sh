@@ -15,6 +15,8 @@ Commands:
   migrate     precopy live migration of a running guest to a second VM, verified bit-exact
   bench       eager page split on/off A/B (preset from configs/bench-<preset>.conf)
   selftests   the kernel's own dirty_log_perf_test: anon, hugetlb 2M and 1G, eager split Y and N
+  soak        100 migrations in a row between two rvmig processes (roles swapping), every backing and
+              --dirty mode; bit-exact and verified each hop, RSS and fds sampled (-- --hops N --mem SIZE)
   shell       an interactive shell inside the lab; `shell -c 'CMD'` runs CMD and returns its status
   build       only build everything (kernel, initramfs, rvmig, guest)
 
@@ -38,7 +40,7 @@ EOU
 
 cmd=default
 case ${1:-} in
-	demo|migrate|bench|selftests|shell|build) cmd=$1; shift ;;
+	demo|migrate|bench|selftests|soak|shell|build) cmd=$1; shift ;;
 	-h|--help|help) usage; exit 0 ;;
 	""|-*) ;;
 	*) echo "rvmig: unknown command '$1' (try ./run.sh --help)" >&2; exit 2 ;;

@@ -80,13 +80,18 @@ def run_default(d, say):
     write(os.path.join(d, "report.md"), text)
 
 
+def run_soak(d, say):
+    from . import soak
+    return soak.run(d, say)
+
+
 def run_bench(d, say):
     from . import bench_files
     return bench_files.run(d, say)
 
 
 COMMANDS = {"selftests": run_selftests, "migrate": run_migrate, "bench": run_bench, "demo": run_demo,
-            "default": run_default}
+            "default": run_default, "soak": run_soak}
 
 
 def main(argv):

@@ -78,7 +78,8 @@ static int recv_handshake(struct recv *v)
 		return recv_failf(v, rc, "reading the sender's header: %s", v->rd.err);
 	/* The caller's ABORT tells the source why, before any page. */
 	if (stream_check_header(&v->shape, &theirs, why, sizeof(why)))
-		return recv_failf(v, -EINVAL, "refused: %s", why);
+		return recv_failf(v, -EINVAL, "refused: record #%" PRIu64 " (header) at byte %" PRIu64 ": %s",
+				  v->rd.seq, v->rd.rec_start, why);
 	rc = stream_write_header(&v->w, &v->shape);
 	if (!rc)
 		rc = stream_flush(&v->w);

@@ -1,0 +1,115 @@
+"""The soak's report: soak.csv (one row per hop, written in the lab) joined with each hop's
+`rvmig migrate --json` (soak-<hop>.json: bytes, pages, hash mismatches), summed up in soak.json
+and report.md. Growth is judged per side and backing (an anon guest's RAM counts in the RSS, a
+hugetlb one's does not): the last hop's peak RSS and fd count against the first hop's."""
+import csv
+import io
+import json
+import os
+
+# Peak RSS may wobble by allocator noise between fresh processes; more than this is growth.
+RSS_SLACK_KB = 1024
+
+
+def _int(row, key, default=0):
+    try:
+        return int(row.get(key, default))
+    except (TypeError, ValueError):
+        return default
+
+
+def hops_of(csv_text, load_json):
+    """Rows of soak.csv as dicts, each with bytes_sent, pages_sent, hash_mismatches from load_json(hop)."""
+    hops = []
+    for row in csv.DictReader(io.StringIO(csv_text)):
+        h = {k: row[k] for k in ("from", "to", "backing", "dirty")}
+        for k in ("hop", "src_rc", "dst_rc", "identical", "dest_verified", "src_hwm_kb", "src_fds",
+                  "dst_hwm_kb", "dst_fds", "hugepages_free"):
+            h[k] = _int(row, k, -1)
+        total = (load_json(h["hop"]) or {}).get("total") or {}
+        h["bytes_sent"] = total.get("bytes_sent", 0) or 0
+        h["pages_sent"] = total.get("pages_sent", 0) or 0
+        # A hop without JSON counts as a mismatch of unknown size: never as a clean one.
+        h["hash_mismatches"] = total.get("hash_mismatches", -1)
+        h["ok"] = (h["src_rc"] == 0 and h["dst_rc"] == 0 and h["identical"] == 1 and h["dest_verified"] == 1
+                   and h["hash_mismatches"] == 0)
+        hops.append(h)
+    return hops
+
+
+def growth(hops):
+    """{(side, backing): {"first_rss_kb", "last_rss_kb", "max_rss_kb", "first_fds", "max_fds", "grew"}}."""
+    out = {}
+    for side in ("src", "dst"):
+        for h in hops:
+            g = out.setdefault((side, h["backing"]), None)
+            rss, fds = h[side + "_hwm_kb"], h[side + "_fds"]
+            if g is None:
+                g = out[(side, h["backing"])] = {"first_rss_kb": rss, "max_rss_kb": rss, "first_fds": fds,
+                                                 "max_fds": fds}
+            g["last_rss_kb"], g["last_fds"] = rss, fds
+            g["max_rss_kb"], g["max_fds"] = max(g["max_rss_kb"], rss), max(g["max_fds"], fds)
+    for g in out.values():
+        g["grew"] = g["last_rss_kb"] - g["first_rss_kb"] > RSS_SLACK_KB or g["last_fds"] > g["first_fds"]
+    return out
+
+
+def summary(hops):
+    g = growth(hops)
+    return {
+        "hops": len(hops),
+        "hops_ok": sum(1 for h in hops if h["ok"]),
+        "bytes_sent": sum(h["bytes_sent"] for h in hops),
+        "pages_sent": sum(h["pages_sent"] for h in hops),
+        "hash_mismatches": sum(h["hash_mismatches"] if h["hash_mismatches"] >= 0 else 1 for h in hops),
+        "not_verified": sum(1 for h in hops if h["dest_verified"] != 1),
+        "hugepages_free": sorted({h["hugepages_free"] for h in hops}),
+        "growth": [dict(side=s, backing=b, **v) for (s, b), v in sorted(g.items())],
+        "grew": any(v["grew"] for v in g.values()),
+    }
+
+
+def report_md(s):
+    lines = ["# Soak: %d hops" % s["hops"], "",
+             "Each hop: `rvmig migrate` to an `rvmig recv` over a unix socket, roles swapping every hop,",
+             "backings anon / thp / hugetlb-2M and every --dirty mode in turn; a fresh source guest each hop",
+             "(recv cannot migrate onward).", "",
+             "| hops | ok | bytes sent | pages sent | hash mismatches | not verified | free 2M pages seen |",
+             "|---:|---:|---:|---:|---:|---:|---|",
+             "| %d | %d | %d | %d | %d | %d | %s |" % (s["hops"], s["hops_ok"], s["bytes_sent"], s["pages_sent"],
+                                                    s["hash_mismatches"], s["not_verified"],
+                                                    ", ".join(str(x) for x in s["hugepages_free"])),
+             "", "| side | backing | peak RSS first / last / max (kB) | fds first / last / max | growth |",
+             "|---|---|---|---|---|"]
+    for g in s["growth"]:
+        lines.append("| %s | %s | %d / %d / %d | %d / %d / %d | %s |" % (
+            "source" if g["side"] == "src" else "destination", g["backing"], g["first_rss_kb"],
+            g["last_rss_kb"], g["max_rss_kb"], g["first_fds"], g["last_fds"], g["max_fds"],
+            "GREW" if g["grew"] else "none"))
+    lines.append("")
+    return "\n".join(lines)
+
+
+def run(d, say):
+    """The soak command's report: soak.json and report.md in run dir d; 1 if a hop failed or grew."""
+    p = os.path.join(d, "soak.csv")
+    if not os.path.isfile(p):
+        return 0
+
+    def load(hop):
+        try:
+            with open(os.path.join(d, "soak-%d.json" % hop), encoding="utf-8") as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    with open(p, encoding="utf-8") as f:
+        s = summary(hops_of(f.read(), load))
+    with open(os.path.join(d, "soak.json"), "w", encoding="utf-8") as f:
+        json.dump(s, f, indent=1)
+        f.write("\n")
+    with open(os.path.join(d, "report.md"), "w", encoding="utf-8") as f:
+        f.write(report_md(s))
+    say("soak: %d hops, %d ok, %d bytes, %d hash mismatches%s" % (
+        s["hops"], s["hops_ok"], s["bytes_sent"], s["hash_mismatches"], ", RSS or fds GREW" if s["grew"] else ""))
+    return 0
