@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cmd/migrate_opts.h"
+#include "cmd/recv.h"
 #include "mig/auth.h"
 
 #define T_MS 2000 /* long enough never to fire in the cases that must not time out */
@@ -242,9 +244,26 @@ static void test_key_file(void)
 	CHECK(auth_key_load(path, &k, err, sizeof(err)) == -1 && strstr(err, "mode 0604"), "world-readable refused");
 	write_key(path, 31, 0600);
 	CHECK(auth_key_load(path, &k, err, sizeof(err)) == -1 && strstr(err, "31 bytes"), "31 bytes refused: %s", err);
+	write_key(path, 32, 0600);
+	{
+		char *recv_argv[] = { "recv", "--listen", "tcp:0.0.0.0:4444", "--auth-key", path, NULL };
+		char *mig_argv[] = { "migrate", "--auth-key", path, NULL };
+		struct recv_opts ro;
+		struct migrate_opts mo;
+
+		CHECK(cli_parse_recv(5, recv_argv, &ro, err, sizeof(err)) == CLI_OK && ro.auth.set &&
+			      !strcmp(ro.auth.path, path),
+		      "recv on 0.0.0.0 with a good key file parses, the key loaded (%s)", err);
+		CHECK(cli_parse_migrate(3, mig_argv, &mo, err, sizeof(err)) == CLI_USAGE && strstr(err, "--to local"),
+		      "a key with --to local is refused: %s", err);
+	}
 	unlink(path);
 	CHECK(auth_key_load(path, &k, err, sizeof(err)) == -1 && strstr(err, "cannot open"), "a missing file refused");
 	CHECK(auth_key_load("/tmp", &k, err, sizeof(err)) == -1, "a directory refused");
+	CHECK(mkfifo(path, 0600) == 0 && auth_key_load(path, &k, err, sizeof(err)) == -1 &&
+		      strstr(err, "no regular file"),
+	      "a FIFO is refused without waiting for a writer");
+	unlink(path);
 	auth_key_forget(&k2);
 	CHECK(!k2.set && sodium_is_zero(k2.key, sizeof(k2.key)), "forget zeroes the key");
 }

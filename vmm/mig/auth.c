@@ -36,7 +36,8 @@ int auth_key_load(const char *path, struct auth_key *k, char *err, size_t errlen
 		snprintf(err, errlen, "--auth-key %s: libsodium did not initialise", path);
 		return -1;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO named here must not hang the parser (it is refused below as no regular file). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st)) {
 		snprintf(err, errlen, "--auth-key %s: cannot open it (%s); give the path of a key file", path,
 			 strerror(errno));
