@@ -13,8 +13,8 @@ SHELL := /bin/bash
 
 CROSS    ?= riscv64-linux-gnu-
 BUILD    ?= build
-# UAPI headers from the lab kernel's `make headers_install`, and a riscv64 sysroot with libfdt.a and
-# libcap.a (lab/kernel-build.sh and lab/sysroot.sh print them; ./run.sh passes them in).
+# UAPI headers from the lab kernel's `make headers_install`, and a riscv64 sysroot with libfdt.a,
+# libcap.a, libsodium.a (lab/kernel-build.sh and lab/sysroot.sh print them; ./run.sh passes them in).
 KHDR     ?=
 SYSROOT  ?=
 
@@ -30,7 +30,7 @@ VMM_OBJS := $(VMM_SRCS:vmm/%.c=$(BUILD)/riscv64/vmm/%.o)
 VMM_CFLAGS := $(CSTD) $(WARN) -O2 -g -Iinclude -Ivmm -isystem $(KHDR)/include -I$(SYSROOT)/include \
 	-isystem $(BUILD)/riscv64/xxhash -DRVMIG_VERSION='"$(VERSION)"' -MMD -MP
 VMM_LDFLAGS := -static -L$(SYSROOT)/lib
-VMM_LIBS := -lfdt -lcap -lz -lpthread -lm
+VMM_LIBS := -lfdt -lcap -lz -lsodium -lpthread -lm
 
 .PHONY: all vmm guest check lint test test-fresh host-deps clean unit-bins fuzz fuzz-bins
 vmm: $(BUILD)/riscv64/rvmig
@@ -79,7 +79,7 @@ HOST_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-fra
 	-fno-sanitize-recover=all -Iinclude -Ivmm -Itests/unit -DRVMIG_VERSION='"$(VERSION)"'
 $(BUILD)/host/test_%: tests/unit/test_%.c $(HOST_SRCS) $(HOST_FAKES) $(wildcard vmm/*.h vmm/*/*.h tests/unit/*.h) include/rvmig_abi.h tests/unit/check.h | host-deps
 	@mkdir -p $(@D)
-	gcc $(HOST_CFLAGS) -o $@ $< $(HOST_SRCS) $(HOST_FAKES) -lfdt -lz -lm
+	gcc $(HOST_CFLAGS) -o $@ $< $(HOST_SRCS) $(HOST_FAKES) -lfdt -lz -lsodium -lm
 unit-bins: $(UNIT_BINS)
 
 # ---- fuzzing (libFuzzer, clang, on the host under ASan + UBSan) --------------------------------
@@ -102,11 +102,11 @@ $(BUILD)/fuzz/obj/%.o: %.c $(wildcard vmm/*.h vmm/*/*.h tests/unit/*.h tests/fuz
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lfdt -lz -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lfdt -lz -lsodium -lm
 # The seeds: written by the writer of this tree (gcc, ASan), fresh on every change of the sources.
 $(BUILD)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c $(HOST_SRCS) $(HOST_FAKES) $(wildcard vmm/*.h vmm/*/*.h tests/fuzz/*.h) | host-deps
 	@mkdir -p $(@D)
-	gcc $(HOST_CFLAGS) -Itests/fuzz -o $@ $< $(HOST_SRCS) $(HOST_FAKES) -lfdt -lz -lm
+	gcc $(HOST_CFLAGS) -Itests/fuzz -o $@ $< $(HOST_SRCS) $(HOST_FAKES) -lfdt -lz -lsodium -lm
 $(BUILD)/fuzz/seeds/.done: $(BUILD)/fuzz/gen_seeds
 	@rm -rf $(@D) && mkdir -p $(FUZZ_TARGETS:fuzz_%=$(@D)/%)
 	$< $(@D) && touch $@

@@ -31,7 +31,19 @@ static void test_xport(void)
 	CHECK(xport_parse("unix:", false, &a) != 0, "empty unix path refused");
 	CHECK(xport_parse("tcp:127.0.0.1:4444", false, &a) == 0 && a.port == 4444 && !strcmp(a.host, "127.0.0.1"),
 	      "tcp host:port parses");
-	CHECK(xport_parse("tcp:4444", true, &a) == 0 && a.port == 4444 && !a.host[0], "tcp:PORT listens on any");
+	CHECK(xport_parse("tcp:4444", true, &a) == 0 && a.port == 4444 && !strcmp(a.host, "127.0.0.1") &&
+		      xport_is_loopback(&a),
+	      "tcp:PORT listens on 127.0.0.1 only");
+	CHECK(xport_parse("tcp:0.0.0.0:4444", true, &a) == 0 && !xport_is_loopback(&a),
+	      "tcp:0.0.0.0:PORT is not loopback");
+	CHECK(xport_parse("tcp:10.0.0.1:4444", false, &a) == 0 && !xport_is_loopback(&a),
+	      "tcp:10.0.0.1 is not loopback");
+	CHECK(xport_parse("tcp:128.0.0.1:4444", false, &a) == 0 && !xport_is_loopback(&a),
+	      "tcp:128.0.0.1 is not loopback");
+	CHECK(xport_parse("tcp:127.0.0.2:4444", true, &a) == 0 && xport_is_loopback(&a), "all of 127/8 is loopback");
+	CHECK(xport_parse("tcp:localhost:4444", true, &a) == 0 && !xport_is_loopback(&a),
+	      "a name (not an address) is not taken for loopback");
+	CHECK(xport_parse("unix:/tmp/x.sock", true, &a) == 0 && xport_is_loopback(&a), "unix sockets are local");
 	CHECK(xport_parse("tcp:4444", false, &a) == 0 && !strcmp(a.host, "127.0.0.1"),
 	      "tcp:PORT connects to localhost");
 	CHECK(xport_parse("tcp:h:0", false, &a) != 0 && xport_parse("tcp:h:70000", false, &a) != 0,

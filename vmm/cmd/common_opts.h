@@ -10,7 +10,9 @@
 #define RVMIG_COMMON_OPTS_H
 
 #include "lib/opt.h"
+#include "mig/auth.h"
 #include "mig/dirty_mode.h"
+#include "mig/transport.h"
 #include "rvmig_abi.h"
 
 /*
@@ -75,5 +77,22 @@ int opt_set_clear_chunk(void *field, const char *val);
 			.help = "destination: guest runs this long after resume before VERIFY (default 1s)", \
 			.hidden = (hide)                                                                     \
 	}
+
+/* --auth-key FILE (migrate, recv) into a struct auth_key: the path now, the key by opt_check_auth_key. */
+int opt_set_auth_key(void *field, const char *val);
+#define OPT_AUTH_KEY(type, field)                                                                     \
+	{                                                                                             \
+		"auth-key", "FILE", OPT_FUNC, OPT_FIELD(type, field),                                 \
+			.set = opt_set_auth_key, .bad = "--auth-key %s: want the path of a key file", \
+			.help = "pre-shared key (>= 32 bytes, mode 0600) both ends prove they hold\n" \
+				"before the stream; needed for any address beyond 127.0.0.0/8"        \
+	}
+/*
+ * After parsing: loads the key named by --auth-key, and refuses a tcp address reachable from other
+ * hosts (xport_is_loopback) without one, or a key where no socket is made (--to local). CLI_OK or
+ * CLI_USAGE with one line in err.
+ */
+enum cli_result opt_check_auth_key(const struct xport_addr *a, struct auth_key *k, const char *addr_opt, char *err,
+				   size_t errlen);
 
 #endif

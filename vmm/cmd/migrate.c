@@ -144,9 +144,15 @@ static int mig_connect(struct mig *g)
 	int fds[2], rc;
 
 	if (g->o.to.kind != XPORT_LOCAL) {
+		char why[512];
+
 		g->fd = xport_connect(&g->o.to, MIG_CONNECT_MS);
 		if (g->fd < 0)
 			return mig_failf(g, g->fd, "connecting to the destination failed (message above)");
+		/* --auth-key: both ends prove they hold the key before the first record (mig/auth.h). */
+		if (g->o.auth.set &&
+		    (rc = auth_handshake(g->fd, &g->o.auth, AUTH_SOURCE, AUTH_TIMEOUT_MS, why, sizeof(why))))
+			return mig_failf(g, rc, "%s", why);
 		return 0;
 	}
 	rc = xport_pair(fds);

@@ -49,6 +49,7 @@ static const struct opt migrate_opts_list[] = {
 	  .help = "link cap in bytes/s, e.g. 64M (default unlimited)" },
 	OPT_RING_SIZE(struct migrate_opts, ring_entries, MIG_DEFAULT_RING_ENTRIES),
 	OPT_POST_RUN(struct migrate_opts, false),
+	OPT_AUTH_KEY(struct migrate_opts, auth),
 	OPT_NO_DIRTY_LOG,
 	{ "duration", "T", OPT_NOTE,
 	  .help = "source: guest runs this long before migration starts (default 2s); it\n"
@@ -94,5 +95,9 @@ enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o,
 		.ring_entries = MIG_DEFAULT_RING_ENTRIES,
 		.post_run_ms = MIG_DEFAULT_POST_RUN_MS,
 	};
-	return cli_parse_with_run(&migrate_opt_table, argc, argv, o, argv, 1, &o->run, err, errlen);
+	enum cli_result r = cli_parse_with_run(&migrate_opt_table, argc, argv, o, argv, 1, &o->run, err, errlen);
+
+	if (r == CLI_OK)
+		r = opt_check_auth_key(&o->to, &o->auth, "to", err, errlen);
+	return r;
 }

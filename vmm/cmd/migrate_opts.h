@@ -32,6 +32,7 @@ struct migrate_opts {
 	uint64_t max_bandwidth; /* bytes/s, 0 = unlimited                                */
 	uint32_t ring_entries;
 	uint64_t post_run_ms; /* destination: run after resume, before VERIFY          */
+	struct auth_key auth; /* --auth-key: proven to the destination before the stream */
 };
 
 /* argv[0] is the subcommand. Options not of migrate go through cli_parse_run. */

@@ -43,6 +43,7 @@ struct recv {
 	struct vcpu_restore_stats restored;
 	unsigned vcpus_restored;
 	bool resumed, guest_verified;
+	bool authenticated; /* --auth-key: the sender answered our challenge           */
 	char fail[STREAM_REASON_MAX];
 };
 
@@ -282,6 +283,19 @@ static int recv_conversation(struct recv *v, int header_timeout_ms)
 	return rc;
 }
 
+/* --auth-key: the sender proves it holds our key before we read a single record of its stream. */
+static int recv_authenticate(struct recv *v, int fd)
+{
+	char why[512];
+	int rc = auth_handshake(fd, &v->o->auth, AUTH_DESTINATION, AUTH_TIMEOUT_MS, why, sizeof(why));
+
+	if (rc)
+		return recv_failf(v, rc, "refused the sender: %s", why);
+	v->authenticated = true;
+	recv_say(v, "the sender proved it holds the key of --auth-key %s", v->o->auth.path);
+	return 0;
+}
+
 /* --json: what the destination received, checked and ran; the params are its shape. */
 static int recv_report_json(const struct recv *v, const char *path, int rc)
 {
@@ -296,6 +310,7 @@ static int recv_report_json(const struct recv *v, const char *path, int rc)
 	json_str(&j, "listen", xport_format(&v->o->listen, listen, sizeof(listen)));
 	json_u64(&j, "post_run_ms", v->o->post_run_ms);
 	json_obj_end(&j);
+	json_bool(&j, "authenticated", v->authenticated);
 	json_u64(&j, "pages_received", v->pages);
 	json_u64(&j, "zero_pages", v->rd.totals.zero_pages);
 	json_u64(&j, "rounds", v->rounds);
@@ -350,6 +365,8 @@ int recv_serve(const struct recv_opts *o, int fd)
 	if (fd < 0) {
 		rc = fd;
 		recv_failf(v, rc, "no connection (message above)");
+	} else if (o->auth.set && (rc = recv_authenticate(v, fd))) {
+		close(fd); /* not one record read, no page written, no vCPU started */
 	} else {
 		v->w.fd = v->rd.fd = fd;
 		v->w.is_sock = true; /* MSG_NOSIGNAL: a vanished source is -EPIPE */

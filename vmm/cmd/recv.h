@@ -12,6 +12,7 @@
 
 #include "lib/opt.h"
 #include "cmd/run_opts.h"
+#include "mig/auth.h"
 #include "mig/conversation.h"
 #include "mig/transport.h"
 
@@ -22,6 +23,7 @@ struct recv_opts {
 	struct xport_addr listen;
 	uint64_t post_run_ms;
 	uint64_t accept_timeout_ms; /* how long to wait for a sender; 0 = forever            */
+	struct auth_key auth;       /* --auth-key: the sender must prove it holds it         */
 };
 
 enum cli_result cli_parse_recv(int argc, char **argv, struct recv_opts *o, char *err, size_t errlen);

@@ -31,6 +31,7 @@ static const struct opt recv_opts_list[] = {
 	  .set = recv_set_accept_timeout,
 	  .bad = "--accept-timeout %s: want a time up to 24h such as 30s or 10m (0: wait forever)",
 	  .help = "give up (exit 1) when no sender connects within T (default 10m; 0: forever)" },
+	OPT_AUTH_KEY(struct recv_opts, auth),
 };
 
 const struct opt_table recv_opt_table = {
@@ -46,12 +47,14 @@ void cli_recv_help(FILE *f)
 {
 	fprintf(f,
 		"usage: rvmig recv --listen unix:PATH|tcp:[HOST:]PORT [--vcpus N] [--mem SIZE] [--backing KIND]\n"
-		"                  [--post-run T] [--accept-timeout T] [--json FILE] [--quiet]\n"
+		"                  [--post-run T] [--accept-timeout T] [--auth-key FILE] [--json FILE] [--quiet]\n"
 		"\n"
 		"Waits for one incoming migration, creates a VM of the given shape (it must match the sender's:\n"
 		"RAM size, vCPUs, page size, versions; otherwise the stream is refused before any page is written),\n"
 		"receives RAM and vCPU state, checks the RAM hashes, resumes the guest, lets it run --post-run, has\n"
 		"it verify its stamps and shuts it down. Exit status 0 when all of that succeeded.\n"
+		"tcp:PORT listens on 127.0.0.1 only; any other address (tcp:0.0.0.0:PORT) needs --auth-key,\n"
+		"and the sender must prove it holds the same key before any record is read.\n"
 		"\n");
 	opt_help(f, &recv_opt_table);
 }
@@ -66,5 +69,7 @@ enum cli_result cli_parse_recv(int argc, char **argv, struct recv_opts *o, char 
 	r = cli_parse_with_run(&recv_opt_table, argc, argv, o, argv, 1, &o->run, err, errlen);
 	if (r == CLI_OK && o->listen.kind == XPORT_LOCAL)
 		return cli_fail(err, errlen, "recv needs --listen unix:PATH or --listen tcp:PORT");
+	if (r == CLI_OK)
+		r = opt_check_auth_key(&o->listen, &o->auth, "listen", err, errlen);
 	return r;
 }

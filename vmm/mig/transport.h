@@ -12,12 +12,14 @@ enum xport_kind { XPORT_LOCAL, XPORT_UNIX, XPORT_TCP };
 struct xport_addr {
 	enum xport_kind kind;
 	char path[108]; /* unix: sun_path                                        */
-	char host[64];  /* tcp: "" = any (listen) or 127.0.0.1 (connect)         */
+	char host[64];  /* tcp: 127.0.0.1 unless given; 0.0.0.0 = any   */
 	uint16_t port;
 };
 
 /* "local", "unix:PATH", "tcp:HOST:PORT", and for listening also "tcp:PORT". 0 or -1. */
 int xport_parse(const char *s, bool listen, struct xport_addr *a);
+/* Whether a is reachable from this host only: unix:, local, tcp on 127.0.0.0/8 (not 0.0.0.0). */
+bool xport_is_loopback(const struct xport_addr *a);
 const char *xport_format(const struct xport_addr *a, char *buf, size_t len);
 
 /* Connects, retrying refused/missing endpoints until timeout_ms (the receiver may start late). fd or -errno. */

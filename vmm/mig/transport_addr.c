@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Transport addresses as --to and --listen write them: parsing and printing, no sockets. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,9 +36,9 @@ int xport_parse(const char *s, bool listen, struct xport_addr *a)
 
 		a->kind = XPORT_TCP;
 		if (!colon) {
-			/* "tcp:PORT": listen on any address; connect to this host */
-			if (!listen)
-				strcpy(a->host, "127.0.0.1");
+			/* "tcp:PORT": this host only, for listening as for connecting; other hosts are reached
+			 * only by naming an address (tcp:0.0.0.0:PORT), which then needs --auth-key */
+			strcpy(a->host, "127.0.0.1");
 			return xport_parse_port(rest, &a->port);
 		}
 		if (colon == rest || (size_t)(colon - rest) >= sizeof(a->host))
@@ -63,4 +64,15 @@ const char *xport_format(const struct xport_addr *a, char *buf, size_t len)
 		break;
 	}
 	return buf;
+}
+
+bool xport_is_loopback(const struct xport_addr *a)
+{
+	struct in_addr in;
+
+	if (a->kind != XPORT_TCP)
+		return true; /* unix sockets and socketpairs never leave this host */
+	if (!a->host[0] || inet_pton(AF_INET, a->host, &in) != 1)
+		return false; /* any address, or one we cannot read: treat it as reachable */
+	return (ntohl(in.s_addr) >> 24) == 127;
 }
