@@ -3,7 +3,7 @@
  * libFuzzer target: the destination's reply as `rvmig migrate` reads it (cmd/migrate_send.c
  * mig_handshake, cmd/migrate.c mig_await_resume and mig_await_verdict). The input is what the
  * destination sent: preamble and HEADER (its shape, compared with the source's) or ABORT; then the
- * HASHES records covering every block (the handover, taken by mig/hashes_collect's stream_read_hashes
+ * VERIFIED (the destination resumed), then HASHES records covering every block (the handover, taken by mig/hashes_collect's stream_read_hashes
  * as the source takes them), compared with the source's hashes; then END.
  */
 #include <errno.h>
@@ -40,6 +40,11 @@ static int reply_conversation(struct stream_reader *rd, const uint64_t *mine)
 		fuzz_assert(why[0] != '\0', "a differing shape without the reason");
 		return -EINVAL;
 	}
+	rc = reply_read(rd, &rec); /* VERIFIED: the destination resumed */
+	if (rc)
+		return rc;
+	if (rec.type != STREAM_REC_VERIFIED)
+		return -EBADMSG;
 	rc = stream_read_hashes(rd, MIG_HASH_BLOCK, FUZZ_NBLOCKS, theirs_hashes, NULL);
 	if (rc) {
 		fuzz_check_reader_error(rd, rc);

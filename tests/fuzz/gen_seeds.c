@@ -134,11 +134,12 @@ static void seed_abort_only(const char *target, const char *name)
 	close_seed(&w, fd, stream_write_abort(&w, "refused: RAM size differs"));
 }
 
-/* The destination's reply: its HEADER, the hashes of its (all-zero) RAM, END. */
+/* The destination's reply: its HEADER, VERIFIED (it resumed), the hashes of its (all-zero) RAM, END. */
 static void seed_reply(void)
 {
 	struct stream_header h = fuzz_shape();
 	uint64_t hashes[FUZZ_NBLOCKS];
+	struct stream_verified verified = { .hash_ns = 1000000, .wait_ns = 2000000 };
 	struct stream_writer w;
 	int fd = open_seed("stream_reply", "handover-and-end", &w), rc;
 
@@ -146,12 +147,16 @@ static void seed_reply(void)
 	hash_ram(ram, FUZZ_RAM_SIZE, MIG_HASH_BLOCK, hashes);
 	rc = stream_write_header(&w, &h);
 	if (!rc)
+		rc = stream_write_verified(&w, &verified);
+	if (!rc)
 		rc = stream_write_hashes(&w, MIG_HASH_BLOCK, 0, hashes, FUZZ_NBLOCKS);
 	if (!rc)
 		rc = stream_write_end(&w);
 	close_seed(&w, fd, rc);
 	fd = open_seed("stream_reply", "handover-then-abort", &w);
 	rc = stream_write_header(&w, &h);
+	if (!rc)
+		rc = stream_write_verified(&w, &verified);
 	if (!rc)
 		rc = stream_write_hashes(&w, MIG_HASH_BLOCK, 0, hashes, FUZZ_NBLOCKS);
 	if (!rc)

@@ -114,6 +114,8 @@ struct result {
 	uint64_t hashes[4];
 	int regs_ok;
 	struct stream_totals totals;
+	struct stream_verified verified;
+	uint64_t verified_records;
 };
 
 /* Reads a whole stream from fd, applying batches to dst_ram; stops at END or the first error. */
@@ -157,6 +159,9 @@ static void receive(int fd, pid_t pid, struct result *res)
 			res->hash_records++;
 			for (uint32_t i = 0; i < rec.u.hashes.count && rec.u.hashes.first + i < 4; i++)
 				res->hashes[rec.u.hashes.first + i] = rec.u.hashes.hashes[i];
+		} else if (rec.type == STREAM_REC_VERIFIED) {
+			res->verified = rec.u.verified;
+			res->verified_records++;
 		} else if (rec.type == STREAM_REC_END) {
 			res->totals = rec.u.end;
 			res->end_seq = rec.seq;
@@ -859,6 +864,34 @@ static void test_wire_bytes(void)
 	close(fd);
 }
 
+/* --verify none travels as a HEADER flag; the destination's VERIFIED carries its two figures. */
+static void s_no_verify(struct stream_writer *w)
+{
+	struct stream_header h = shape;
+	struct stream_verified v = { .hash_ns = 123456789, .wait_ns = 987654321 };
+
+	h.flags = STREAM_HDR_NO_VERIFY;
+	stream_write_header(w, &h);
+	stream_write_verified(w, &v);
+	stream_write_end(w);
+}
+
+static void test_verify_flag_and_record(void)
+{
+	struct result res;
+
+	run(s_no_verify, &res);
+	CHECK(res.rc == 0 && res.hdr.flags == STREAM_HDR_NO_VERIFY,
+	      "NO_VERIFY header flag read back (rc %d, flags 0x%llx, %s)", res.rc, (unsigned long long)res.hdr.flags,
+	      res.err);
+	CHECK(res.verified_records == 1 && res.verified.hash_ns == 123456789 && res.verified.wait_ns == 987654321,
+	      "VERIFIED round trip: %llu record(s), hash %llu ns, wait %llu ns",
+	      (unsigned long long)res.verified_records, (unsigned long long)res.verified.hash_ns,
+	      (unsigned long long)res.verified.wait_ns);
+	run(send_small_end, &res);
+	CHECK(res.rc == 0 && res.hdr.flags == 0, "a default header has flags 0 (rc %d)", res.rc);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -875,6 +908,7 @@ int main(void)
 	test_hashes();
 	test_pages();
 	test_wire_bytes();
+	test_verify_flag_and_record();
 	free(src_ram);
 	free(dst_ram);
 	CHECK_DONE();

@@ -75,22 +75,33 @@ static int mig_read_reply(struct mig *g, struct stream_record *rec, const char *
 	return 0;
 }
 
-/* HASHES = the destination checked RAM, restored the vCPUs and resumed: the handover. */
+/*
+ * VERIFIED = the destination checked RAM (unless --verify none), restored the vCPUs and resumed: the
+ * handover. It carries the destination's hash pass and how long its resume waited on the check, which
+ * the downtime compared with --downtime-limit leaves out. Then its RAM hashes, for our own comparison.
+ */
 static int mig_await_resume(struct mig *g)
 {
+	struct stream_record rec;
 	size_t bad[8];
-	int rc = stream_read_hashes(&g->rd, MIG_HASH_BLOCK, g->nblocks, g->dest_hashes, NULL);
+	int rc = mig_read_reply(g, &rec, "to resume the guest");
 
-	if (rc == -ECANCELED) {
-		snprintf(g->dest_msg, sizeof(g->dest_msg), "%s", g->rd.abort_reason);
-		return mig_failf(g, rc, "the destination aborted to resume the guest: %s", g->rd.abort_reason);
-	}
 	if (rc)
-		return mig_failf(g, rc,
-				 "waiting for the destination to resume the guest (its %" PRIu64 " RAM hashes): %s",
-				 g->nblocks, g->rd.err);
+		return rc;
+	if (rec.type != STREAM_REC_VERIFIED)
+		return mig_failf(g, -EBADMSG, "the destination sent a %s record, expected verified (it resumed)",
+				 stream_rec_name(rec.type));
 	g->resumed_ns = machine_now_ns();
 	g->handed_over = true;
+	g->dest_verify = rec.u.verified;
+	if (g->o.verify == MIG_VERIFY_NONE)
+		return 0;
+	rc = stream_read_hashes(&g->rd, MIG_HASH_BLOCK, g->nblocks, g->dest_hashes, NULL);
+	if (rc == -ECANCELED)
+		snprintf(g->dest_msg, sizeof(g->dest_msg), "%s", g->rd.abort_reason);
+	if (rc)
+		return mig_failf(g, rc, "reading the destination's %" PRIu64 " RAM hashes after it resumed: %s",
+				 g->nblocks, rc == -ECANCELED ? g->rd.abort_reason : g->rd.err);
 	g->hash_mismatch = hashes_compare(g->hashes, g->dest_hashes, g->nblocks, bad, 8);
 	if (g->hash_mismatch)
 		return mig_failf(g, -EBADMSG,
@@ -168,6 +179,7 @@ static int mig_connect(struct mig *g)
 	if (g->child == 0) {
 		/* Before any VM or guest memory exists in this process: the child shares none of it. */
 		struct recv_opts ro = { .run = g->o.run, .post_run_ms = g->o.post_run_ms };
+		/* --verify reaches the destination in our header's flags, as it does a remote recv. */
 
 		close(fds[0]);
 		ro.run.json = NULL;

@@ -61,6 +61,8 @@ struct mig {
 	uint64_t harvest_mark; /* d.st.harvested at the last opening harvest                */
 	uint64_t start_ns, pause_ns, resumed_ns, end_ns;
 	uint64_t paused_ns, final_sent_ns, vcpus_sent_ns, hashes_sent_ns; /* downtime breakdown */
+	uint64_t src_hash_ns;                                             /* our RAM hash pass  */
+	struct stream_verified dest_verify; /* the destination's hash pass and its wait on the check */
 	double enable_ms;
 	uint64_t *hashes;      /* source's, per 2M block                                   */
 	uint64_t *dest_hashes; /* the destination's reply, gathered over its HASHES records */

@@ -26,6 +26,11 @@ static int mig_set_max_bandwidth(void *field, const char *val)
 	return 0;
 }
 
+static int mig_verify_parse(const char *val)
+{
+	return !strcmp(val, "hash") ? MIG_VERIFY_HASH : !strcmp(val, "none") ? MIG_VERIFY_NONE : -1;
+}
+
 #define MIG_OPT(field) OPT_FIELD(struct migrate_opts, field)
 
 static const struct opt migrate_opts_list[] = {
@@ -47,6 +52,10 @@ static const struct opt migrate_opts_list[] = {
 	{ "max-bandwidth", "SIZE", OPT_FUNC, MIG_OPT(max_bandwidth), .set = mig_set_max_bandwidth,
 	  .bad = "--max-bandwidth %s: want bytes per second, e.g. 64M",
 	  .help = "link cap in bytes/s, e.g. 64M (default unlimited)" },
+	{ "verify", "MODE", OPT_ENUM, MIG_OPT(verify), .name_to_enum = mig_verify_parse,
+	  .bad = "--verify %s: want hash or none",
+	  .help = "hash: both sides hash RAM per 2M block (at the same time) and the\n"
+		  "destination resumes only on a match (default); none: no check" },
 	OPT_RING_SIZE(struct migrate_opts, ring_entries, MIG_DEFAULT_RING_ENTRIES),
 	OPT_POST_RUN(struct migrate_opts, false),
 	OPT_AUTH_KEY(struct migrate_opts, auth),
@@ -94,6 +103,7 @@ enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o,
 		.stall_rounds = MIG_DEFAULT_STALL_ROUNDS,
 		.ring_entries = MIG_DEFAULT_RING_ENTRIES,
 		.post_run_ms = MIG_DEFAULT_POST_RUN_MS,
+		.verify = MIG_VERIFY_HASH,
 	};
 	enum cli_result r = cli_parse_with_run(&migrate_opt_table, argc, argv, o, argv, 1, &o->run, err, errlen);
 

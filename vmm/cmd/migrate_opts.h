@@ -21,6 +21,12 @@
 #define MIG_DEFAULT_RING_ENTRIES 16384
 #define MIG_MAX_ROUNDS           100
 
+/* --verify: the bit-exact RAM hash check after stop-and-copy, or none (runs that measure downtime only). */
+enum mig_verify {
+	MIG_VERIFY_HASH = 0,
+	MIG_VERIFY_NONE = 1,
+};
+
 struct migrate_opts {
 	struct run_opts run; /* machine shape and workload, as `rvmig run`            */
 	enum dirty_mode dirty;
@@ -33,6 +39,7 @@ struct migrate_opts {
 	uint32_t ring_entries;
 	uint64_t post_run_ms; /* destination: run after resume, before VERIFY          */
 	struct auth_key auth; /* --auth-key: proven to the destination before the stream */
+	enum mig_verify verify;
 };
 
 /* argv[0] is the subcommand. Options not of migrate go through cli_parse_run. */

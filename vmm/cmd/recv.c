@@ -37,7 +37,9 @@ struct recv {
 	uint64_t *hashes, nblocks;
 	struct hashes_collect src_hashes; /* the sender's, over its HASHES records */
 	uint64_t pages, rounds, first_ns, final_ns, resumed_ns;
-	bool hashed; /* our RAM hashes taken: no page may come after           */
+	bool verify;                     /* the sender's header did not say NO_VERIFY             */
+	struct stream_verified verified; /* our hash pass, the resume's wait on the check        */
+	bool hashed; /* the vCPU state came (our RAM hashed when verifying): no page may come after */
 	bool hashes_compared;
 	size_t hash_mismatches;
 	struct vcpu_restore_stats restored;
@@ -81,6 +83,7 @@ static int recv_handshake(struct recv *v)
 	if (stream_check_header(&v->shape, &theirs, why, sizeof(why)))
 		return recv_failf(v, -EINVAL, "refused: record #%" PRIu64 " (header) at byte %" PRIu64 ": %s",
 				  v->rd.seq, v->rd.rec_start, why);
+	v->verify = !(theirs.flags & STREAM_HDR_NO_VERIFY);
 	rc = stream_write_header(&v->w, &v->shape);
 	if (!rc)
 		rc = stream_flush(&v->w);
@@ -114,17 +117,25 @@ static int recv_record(struct recv *v, const struct stream_record *rec)
 					  v->r->opts.vcpus);
 		if (!v->final_ns)
 			v->final_ns = machine_now_ns();
-		/* The last page is in: hash our RAM now, while the source hashes its own (both are downtime). */
-		if (!v->hashed) {
+		/* The last page is in: hash our RAM now, while the source hashes its own (it flushed the
+		 * state before starting): the check costs the longer pass, not both. */
+		if (!v->hashed && v->verify) {
+			uint64_t t = machine_now_ns();
+
 			ramhash_parallel(v->r->m.mem.hva, v->r->opts.mem, MIG_HASH_BLOCK, v->hashes);
-			v->hashed = true;
+			v->verified.hash_ns = machine_now_ns() - t;
 		}
+		v->hashed = true;
 		return vcpu_state_copy(&rec->u.vcpu, &v->states[rec->u.vcpu.id])
 			       ? recv_failf(v, -ENOMEM, "copying vCPU %u state", rec->u.vcpu.id)
 			       : 0;
 	case STREAM_REC_HASHES: {
 		char why[160];
 
+		if (!v->verify)
+			return recv_failf(v, -EBADMSG,
+					  "record #%" PRIu64 " (hashes) in a stream whose header said no verify",
+					  rec->seq);
 		if (hashes_collect_add(&v->src_hashes, &rec->u.hashes, why, sizeof(why)))
 			return recv_failf(v, -EBADMSG, "record #%" PRIu64 " (hashes): %s", rec->seq, why);
 		return 0;
@@ -152,19 +163,30 @@ static int recv_stream(struct recv *v)
 	}
 }
 
-/* The bit-exact check, before anything runs: every 2M block against the sender's hash. */
+/*
+ * The bit-exact check, before anything runs: every 2M block against the sender's hash. The guest
+ * never runs here on RAM that failed it; only a sender's --verify none (header flag) skips it. The
+ * time from the vCPU state's arrival to this verdict is the check's share of the pause (our hash pass
+ * and the wait for the source's, which ran at the same time): the source takes it out of the downtime
+ * it compares with --downtime-limit and reports it next to it.
+ */
 static int recv_check_hashes(struct recv *v)
 {
 	size_t bad[8], n;
 	char list[256] = "";
 
+	if (!v->verify) {
+		recv_say(v, "RAM hash check off (the source migrates with --verify none)");
+		return 0;
+	}
 	if (!hashes_collect_done(&v->src_hashes))
 		return recv_failf(v, -EBADMSG, "the sender hashed %" PRIu64 " of %" PRIu64 " blocks", v->src_hashes.got,
 				  v->nblocks);
-	if (!v->hashed)
+	if (!v->hashed) /* no vCPU state came: recv_restore refuses the stream, but say what RAM held */
 		ramhash_parallel(v->r->m.mem.hva, v->r->opts.mem, MIG_HASH_BLOCK, v->hashes);
 	v->hashed = true;
 	n = hashes_compare(v->src_hashes.out, v->hashes, v->nblocks, bad, 8);
+	v->verified.wait_ns = v->final_ns ? machine_now_ns() - v->final_ns : 0;
 	v->hashes_compared = true;
 	v->hash_mismatches = n;
 	if (!n) {
@@ -213,7 +235,9 @@ static int recv_resume_and_verify(struct recv *v)
 		vcpu_start(&r->m.vcpus[i]);
 	v->resumed_ns = machine_now_ns();
 	v->resumed = true;
-	rc = stream_write_hashes(&v->w, MIG_HASH_BLOCK, 0, v->hashes, v->nblocks);
+	rc = stream_write_verified(&v->w, &v->verified);
+	if (!rc && v->verify)
+		rc = stream_write_hashes(&v->w, MIG_HASH_BLOCK, 0, v->hashes, v->nblocks);
 	if (!rc)
 		rc = stream_flush(&v->w);
 	if (rc)
@@ -319,6 +343,9 @@ static int recv_report_json(const struct recv *v, const char *path, int rc)
 	json_u64(&j, "registers_set", v->restored.set);
 	json_u64(&j, "registers_kept", v->restored.kept);
 	json_obj_end(&j);
+	json_bool(&j, "verify", v->verify);
+	json_double(&j, "verify_hash_ms", (double)v->verified.hash_ns / 1e6);
+	json_double(&j, "verify_wait_ms", (double)v->verified.wait_ns / 1e6);
 	json_u64(&j, "hash_blocks", v->nblocks);
 	json_bool(&j, "hashes_compared", v->hashes_compared);
 	json_u64(&j, "hash_mismatches", v->hash_mismatches);

@@ -8,10 +8,13 @@
  *                          then the dirty pages; the last round is stop-and-copy, vCPUs paused);
  *                          VCPU (ONE_REG state + MP state) per vCPU; HASHES (one XXH64 per 2M block);
  *                          END. No page follows the first VCPU record: the destination hashes its RAM
- *                          as soon as it arrives, while the source hashes its own.
+ *                          as soon as it arrives, while the source hashes its own. With --verify none
+ *                          the HEADER says NO_VERIFY and no HASHES come (nobody hashes).
  *   destination -> source  preamble, HEADER (its shape) or ABORT (shape refused: no page written);
- *                          after END: ABORT (hash mismatch, restore failure) or HASHES (its RAM, sent
- *                          right after it resumed the guest: the source's "resumed" mark); then END
+ *                          after END: ABORT (hash mismatch, restore failure) or VERIFIED (sent right
+ *                          after it resumed the guest: the source's "resumed" mark, with its hash pass
+ *                          and the resume's wait on the check) and HASHES (its RAM, unless NO_VERIFY);
+ *                          then END
  *                          once the guest ran --post-run and verified its stamps, or ABORT saying why.
  * The source resumes its own guest on any failure before the destination's HASHES; after them the
  * destination owns the guest and the source only reports.

@@ -43,9 +43,10 @@ int stream_backing_parse(const char *name, uint32_t *backing)
 
 const char *stream_rec_name(uint32_t type)
 {
-	static const char *const names[] = { NULL, "header", "batch", "vcpu", "hashes", "round-end", "end", "abort" };
+	static const char *const names[] = { NULL,        "header", "batch", "vcpu",    "hashes",
+					     "round-end", "end",    "abort", "verified" };
 
-	return type >= 1 && type <= STREAM_REC_ABORT ? names[type] : "unknown";
+	return type >= 1 && type <= STREAM_REC_LAST ? names[type] : "unknown";
 }
 
 /* ---- header checks -------------------------------------------------------------------------- */

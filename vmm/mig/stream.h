@@ -12,7 +12,8 @@
  *              tag = STREAM_TAG_BASE | type, so a desynchronised reader says so at once
  *
  *   HEADER     u32 page_size | u32 nr_vcpus | u64 ram_base | u64 ram_size | u32 backing
- *              | u32 abi_version | u64 backing_page_size | u64 flags (0)               48 bytes
+ *              | u32 abi_version | u64 backing_page_size | u64 flags                   48 bytes
+ *              flags: bit 0 NO_VERIFY (the source sends no HASHES: --verify none), every other bit 0
  *   BATCH      u64 round | u32 count | u32 reserved (0)
  *              | count x { u64 page index | u32 flags | page_size data bytes unless ZERO }
  *              page flags: bit 0 ZERO, every other bit 0
@@ -21,6 +22,8 @@
  *   ROUND_END  u64 round | u64 pages sent in the round
  *   END        u64 pages | u64 zero pages | u64 stream bytes before this record
  *   ABORT      reason bytes (no NUL)
+ *   VERIFIED   u64 destination hash pass ns | u64 verification wait ns (vCPU state in -> check done);
+ *              the destination's reply, sent right after it resumed the guest (its "resumed" mark)
  *
  * Version 1 had a u32 zlib crc32 where version 2 has the u64 XXH64, and left the reserved fields
  * unchecked; a version-1 stream is refused by name. Every reserved field and flag bit must be 0: the
@@ -80,7 +83,10 @@ enum stream_rec_type {
 	STREAM_REC_ROUND_END = 5,
 	STREAM_REC_END = 6,
 	STREAM_REC_ABORT = 7,
+	STREAM_REC_VERIFIED = 8,
 };
+#define STREAM_REC_LAST      STREAM_REC_VERIFIED
+#define STREAM_HDR_NO_VERIFY 1ull /* HEADER flag: no RAM hash check (--verify none) */
 
 enum stream_backing {
 	STREAM_BACKING_ANON = 0,
@@ -98,6 +104,7 @@ struct stream_header {
 	uint32_t backing; /* enum stream_backing: informational, may differ  */
 	uint64_t backing_page_size;
 	uint32_t abi_version; /* RVMIG_ABI_VERSION of the guest                   */
+	uint64_t flags;       /* STREAM_HDR_*; not part of the shape              */
 };
 
 /* One ONE_REG value. Encoding: value points at the caller's bytes; decoding: into the reader. */
@@ -133,6 +140,12 @@ struct stream_hashes {
 	const uint64_t *hashes;
 };
 
+/* The destination's verification figures (VERIFIED), 0 when it did not verify. */
+struct stream_verified {
+	uint64_t hash_ns; /* its RAM hash pass                                            */
+	uint64_t wait_ns; /* vCPU state arrived -> comparison done: the check's share of the pause */
+};
+
 struct stream_totals {
 	uint64_t pages; /* pages in all batches, zero pages included */
 	uint64_t zero_pages;
@@ -151,6 +164,7 @@ struct stream_record {
 			uint64_t round, pages;
 		} round_end;
 		struct stream_totals end;
+		struct stream_verified verified;
 	} u;
 };
 
@@ -286,6 +300,8 @@ int stream_write_hashes(struct stream_writer *w, uint64_t block_size, uint64_t f
 			size_t count);
 /* END with this writer's totals; flushes. */
 int stream_write_end(struct stream_writer *w);
+/* The destination's verification figures (reply stream, after it resumed the guest). Buffered. */
+int stream_write_verified(struct stream_writer *w, const struct stream_verified *v);
 /* ABORT with a reason (truncated to STREAM_REASON_MAX); writes the preamble first if needed; flushes. */
 int stream_write_abort(struct stream_writer *w, const char *reason);
 /* The record checksum: XXH64 (seed 0) over the 8-byte tag and length, then the payload. */

@@ -38,6 +38,9 @@ static void len_bounds(const struct stream_reader *r, uint32_t type, uint64_t *m
 	case STREAM_REC_END:
 		*min = *max = 24;
 		break;
+	case STREAM_REC_VERIFIED:
+		*min = *max = 16;
+		break;
 	case STREAM_REC_ABORT:
 		*max = STREAM_REASON_MAX;
 		break;
@@ -66,7 +69,7 @@ static int r_record(struct stream_reader *r, uint32_t *type, uint32_t *len)
 	tag = stream_get_le32(h);
 	*len = stream_get_le32(h + 4);
 	*type = tag & 0xffff;
-	if ((tag & 0xffff0000u) != STREAM_TAG_BASE || *type < 1 || *type > STREAM_REC_ABORT)
+	if ((tag & 0xffff0000u) != STREAM_TAG_BASE || *type < 1 || *type > STREAM_REC_LAST)
 		return stream_r_err(r, -EBADMSG,
 				    "%s: bad tag 0x%08x (unknown record type, or the stream is out of sync)", what,
 				    tag);
@@ -172,10 +175,12 @@ int stream_read_header(struct stream_reader *r, struct stream_header *h)
 	h->backing = stream_get_le32(r->rec + 24);
 	h->abi_version = stream_get_le32(r->rec + 28);
 	h->backing_page_size = stream_get_le64(r->rec + 32);
-	if (stream_get_le64(r->rec + 40))
+	h->flags = stream_get_le64(r->rec + 40);
+	if (h->flags & ~STREAM_HDR_NO_VERIFY)
 		return stream_r_err(r, -EBADMSG,
-				    "record #%" PRIu64 " (header) at byte %" PRIu64 ": flags 0x%" PRIx64 ", must be 0",
-				    r->seq, r->rec_start, stream_get_le64(r->rec + 40));
+				    "record #%" PRIu64 " (header) at byte %" PRIu64 ": flags 0x%" PRIx64
+				    ", only bit 0 (no verify) is defined",
+				    r->seq, r->rec_start, h->flags);
 	rc = stream_header_sane(h, why, sizeof(why));
 	if (rc)
 		return stream_r_err(r, rc, "record #%" PRIu64 " (header) at byte %" PRIu64 ": %s", r->seq, r->rec_start,
@@ -366,6 +371,10 @@ int stream_next(struct stream_reader *r, struct stream_record *rec)
 		return r_round_end(r, type, rec);
 	case STREAM_REC_END:
 		return r_end(r, type, &rec->u.end);
+	case STREAM_REC_VERIFIED:
+		rec->u.verified.hash_ns = stream_get_le64(r->rec);
+		rec->u.verified.wait_ns = stream_get_le64(r->rec + 8);
+		return 0;
 	default:
 		return r_abort(r, len);
 	}

@@ -93,6 +93,7 @@ int stream_write_header(struct stream_writer *w, const struct stream_header *h)
 	stream_put_le32(p + 24, h->backing);
 	stream_put_le32(p + 28, h->abi_version);
 	stream_put_le64(p + 32, h->backing_page_size);
+	stream_put_le64(p + 40, h->flags);
 	rc = stream_write_record(w, STREAM_REC_HEADER, p, sizeof(p));
 	if (rc)
 		return rc;
@@ -265,4 +266,16 @@ int stream_write_abort(struct stream_writer *w, const char *reason)
 		return rc;
 	w->ended = true;
 	return stream_flush(w);
+}
+
+int stream_write_verified(struct stream_writer *w, const struct stream_verified *v)
+{
+	uint8_t p[16];
+	int rc = w_ready(w, "verified");
+
+	if (rc)
+		return rc;
+	stream_put_le64(p, v->hash_ns);
+	stream_put_le64(p + 8, v->wait_ns);
+	return stream_write_record(w, STREAM_REC_VERIFIED, p, sizeof(p));
 }
