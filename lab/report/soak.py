@@ -91,7 +91,8 @@ def report_md(s):
 
 
 def run(d, say):
-    """The soak command's report: soak.json and report.md in run dir d; 1 if a hop failed or grew."""
+    """The soak command's report: soak.json and report.md in run dir d. Always 0: the scenario's own
+    exit status says whether a hop failed, and growth is printed (GREW), not turned into a status."""
     p = os.path.join(d, "soak.csv")
     if not os.path.isfile(p):
         return 0

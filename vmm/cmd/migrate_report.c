@@ -55,17 +55,32 @@ static double mig_pause_ms(const struct mig *g)
  * later) and sends it in VERIFIED: exactly that is taken out. With --verify none it is 0 and this is
  * the pause as measured. The vCPU state, the restore and the resume stay in.
  */
+/*
+ * The destination's wait as the source may take it out: the peer's figure, but never more than the
+ * source saw pass between flushing the vCPU state and the VERIFIED record (the wait lies inside that
+ * interval), so a wrong figure cannot make the downtime negative or the verdict "within the limit".
+ */
+static double mig_verify_wait_ms(const struct mig *g)
+{
+	double seen = g->resumed_ns > g->vcpus_sent_ns ? (double)(g->resumed_ns - g->vcpus_sent_ns) / 1e6 : 0;
+	double wait = (double)g->dest_verify.wait_ns / 1e6;
+
+	return wait < seen ? wait : seen;
+}
+
 static double mig_downtime_ms(const struct mig *g)
 {
 	double p = mig_pause_ms(g);
 
-	return p < 0 ? -1 : p - (double)g->dest_verify.wait_ns / 1e6;
+	return p < 0 ? -1 : p - mig_verify_wait_ms(g);
 }
 
 /* Time from the vCPU state flushed to the destination's resume, less its wait on the check. */
 static double mig_restore_ms(const struct mig *g)
 {
-	return (double)(g->resumed_ns - g->vcpus_sent_ns - g->dest_verify.wait_ns) / 1e6;
+	double seen = g->resumed_ns > g->vcpus_sent_ns ? (double)(g->resumed_ns - g->vcpus_sent_ns) / 1e6 : 0;
+
+	return seen - mig_verify_wait_ms(g);
 }
 
 static unsigned mig_precopy_rounds(const struct mig *g)
@@ -130,7 +145,7 @@ void migrate_report_print(const struct mig *g)
 			printf("verification: source hash %.1f ms and destination hash %.1f ms at the same time; the "
 			       "resume waited %.1f ms on it (guest paused %.1f ms in all)\n",
 			       (double)g->src_hash_ns / 1e6, (double)g->dest_verify.hash_ns / 1e6,
-			       (double)g->dest_verify.wait_ns / 1e6, mig_pause_ms(g));
+			       mig_verify_wait_ms(g), mig_pause_ms(g));
 		else
 			printf("verification: none (--verify none): RAM was not checked bit-exact\n");
 	}
@@ -229,7 +244,7 @@ int migrate_report_json(const struct mig *g, const char *path)
 	json_u64(&j, "downtime_limit_ms", g->o.downtime_ms);
 	json_double(&j, "verify_src_ms", (double)g->src_hash_ns / 1e6);
 	json_double(&j, "verify_dst_ms", (double)g->dest_verify.hash_ns / 1e6);
-	json_double(&j, "verify_wait_ms", (double)g->dest_verify.wait_ns / 1e6);
+	json_double(&j, "verify_wait_ms", mig_verify_wait_ms(g));
 	json_u64(&j, "hash_blocks", g->nblocks);
 	json_u64(&j, "hash_mismatches", g->hash_mismatch);
 	json_bool(&j, "handed_over", g->handed_over);

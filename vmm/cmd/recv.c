@@ -243,9 +243,11 @@ static int recv_resume_and_verify(struct recv *v)
 	if (rc)
 		recv_say(v, "could not tell the source we resumed: %s (going on: the guest is ours now)", v->w.err);
 	recv_say(v,
-		 "guest resumed %.1f ms after the vCPU state arrived (hash check, restore); running it %" PRIu64
-		 " ms (epoch %" PRIu64 ")",
-		 v->final_ns ? (double)(v->resumed_ns - v->final_ns) / 1e6 : 0.0, v->o->post_run_ms, ctl->epoch + 1);
+		 "guest resumed %.1f ms after the vCPU state arrived (%s); running it %" PRIu64 " ms (epoch %" PRIu64
+		 ")",
+		 v->final_ns ? (double)(v->resumed_ns - v->final_ns) / 1e6 : 0.0,
+		 v->verify ? "hash check, restore" : "restore; no hash check: --verify none", v->o->post_run_ms,
+		 ctl->epoch + 1);
 	__atomic_store_n(&ctl->epoch, ctl->epoch + 1, __ATOMIC_RELEASE);
 	session_set_cmd(r, RVMIG_CMD_RUN);
 	if (session_until(r, NULL, machine_now_ns() + v->o->post_run_ms * NS_PER_MS, NULL))

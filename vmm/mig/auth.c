@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -85,7 +86,29 @@ void auth_key_forget(struct auth_key *k)
 	k->set = false;
 }
 
-static int auth_send(int fd, const void *buf, size_t len, int timeout_ms)
+/*
+ * One deadline for the whole handshake, not one per wait: a peer that trickles a byte now and then
+ * must not hold the one-shot listener for longer than timeout_ms in all.
+ */
+static uint64_t auth_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* What is left of the handshake's time, at least 1 ms, or -ETIMEDOUT once it has run out. */
+static int auth_wait(int fd, short ev, uint64_t deadline_ms)
+{
+	uint64_t now = auth_now_ms();
+
+	if (now >= deadline_ms)
+		return -ETIMEDOUT;
+	return fd_wait(fd, ev, (int)(deadline_ms - now));
+}
+
+static int auth_send(int fd, const void *buf, size_t len, uint64_t deadline_ms)
 {
 	const unsigned char *p = buf;
 
@@ -93,7 +116,7 @@ static int auth_send(int fd, const void *buf, size_t len, int timeout_ms)
 		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EAGAIN) {
-			int rc = fd_wait(fd, POLLOUT, timeout_ms);
+			int rc = auth_wait(fd, POLLOUT, deadline_ms);
 
 			if (rc)
 				return rc;
@@ -109,13 +132,13 @@ static int auth_send(int fd, const void *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
-/* All of len bytes within timeout_ms each wait; -ENODATA when the peer closed first. */
-static int auth_recv(int fd, void *buf, size_t len, int timeout_ms)
+/* All of len bytes before deadline_ms; -ENODATA when the peer closed first. */
+static int auth_recv(int fd, void *buf, size_t len, uint64_t deadline_ms)
 {
 	unsigned char *p = buf;
 
 	while (len) {
-		int rc = fd_wait(fd, POLLIN, timeout_ms);
+		int rc = auth_wait(fd, POLLIN, deadline_ms);
 		ssize_t n;
 
 		if (rc)
@@ -162,6 +185,7 @@ int auth_handshake(int fd, const struct auth_key *k, enum auth_role role, int ti
 	unsigned char hello[sizeof(auth_magic) + AUTH_NONCE_BYTES], theirs[sizeof(hello)];
 	unsigned char ours_mac[AUTH_MAC_BYTES], their_mac[AUTH_MAC_BYTES], msg[1 + 2 * AUTH_NONCE_BYTES];
 	const unsigned char *src_nonce, *dst_nonce;
+	uint64_t deadline = auth_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : AUTH_TIMEOUT_MS);
 	int rc;
 
 	if (sodium_init() < 0) {
@@ -170,10 +194,10 @@ int auth_handshake(int fd, const struct auth_key *k, enum auth_role role, int ti
 	}
 	memcpy(hello, auth_magic, sizeof(auth_magic));
 	randombytes_buf(hello + sizeof(auth_magic), AUTH_NONCE_BYTES);
-	rc = auth_send(fd, hello, sizeof(hello), timeout_ms);
+	rc = auth_send(fd, hello, sizeof(hello), deadline);
 	if (rc)
 		return auth_io_fail(rc, "sending our challenge to", peer, timeout_ms, err, errlen);
-	rc = auth_recv(fd, theirs, sizeof(theirs), timeout_ms);
+	rc = auth_recv(fd, theirs, sizeof(theirs), deadline);
 	if (rc)
 		return auth_io_fail(rc, "challenge", peer, timeout_ms, err, errlen);
 	if (memcmp(theirs, auth_magic, sizeof(auth_magic))) {
@@ -190,11 +214,11 @@ int auth_handshake(int fd, const struct auth_key *k, enum auth_role role, int ti
 	dst_nonce = (role == AUTH_SOURCE ? theirs : hello) + sizeof(auth_magic);
 	auth_message(role, src_nonce, dst_nonce, msg);
 	crypto_auth(ours_mac, msg, sizeof(msg), k->key);
-	rc = auth_send(fd, ours_mac, sizeof(ours_mac), timeout_ms);
+	rc = auth_send(fd, ours_mac, sizeof(ours_mac), deadline);
 	sodium_memzero(ours_mac, sizeof(ours_mac));
 	if (rc)
 		return auth_io_fail(rc, "sending our answer to", peer, timeout_ms, err, errlen);
-	rc = auth_recv(fd, their_mac, sizeof(their_mac), timeout_ms);
+	rc = auth_recv(fd, their_mac, sizeof(their_mac), deadline);
 	if (rc)
 		return auth_io_fail(rc, "answer", peer, timeout_ms, err, errlen);
 	auth_message(peer, src_nonce, dst_nonce, msg);

@@ -21,7 +21,7 @@
 #define AUTH_KEY_MAX_BYTES 4096 /* and a longer one is not a key file                     */
 #define AUTH_NONCE_BYTES   32
 #define AUTH_MAC_BYTES     32    /* crypto_auth_BYTES                                      */
-#define AUTH_TIMEOUT_MS    10000 /* the peer's hello and answer, each                      */
+#define AUTH_TIMEOUT_MS    10000 /* the whole handshake, both of the peer's messages          */
 
 enum auth_role { AUTH_SOURCE, AUTH_DESTINATION };
 
@@ -41,9 +41,14 @@ int auth_key_load(const char *path, struct auth_key *k, char *err, size_t errlen
 void auth_key_forget(struct auth_key *k);
 
 /*
- * Runs the handshake on fd as `role`, waiting at most timeout_ms for each message of the peer.
+ * Runs the handshake on fd as `role`, within timeout_ms in all (<= 0: AUTH_TIMEOUT_MS).
  * 0 when the peer proved it holds the same key; -errno with a one-line reason in err otherwise
- * (-EACCES: a wrong answer or no handshake at all; -ETIMEDOUT; -EPIPE/-ECONNRESET: the peer left).
+ * (-EACCES: a wrong answer or no handshake at all; -ETIMEDOUT; -ENODATA: the peer closed the
+ * connection; another -errno from send/recv/poll, e.g. -ECONNRESET).
+ *
+ * It authenticates the two ends to each other, not the stream that follows: the records after it
+ * carry an unkeyed XXH64, so someone who can rewrite the connection in flight could relay the
+ * handshake and then change records. Across an untrusted network run the migration in a tunnel.
  */
 int auth_handshake(int fd, const struct auth_key *k, enum auth_role role, int timeout_ms, char *err, size_t errlen);
 
