@@ -64,19 +64,11 @@ int fuzz_input_fd(const uint8_t *data, size_t size)
 
 void fuzz_reader_reuse(struct stream_reader *r, int fd)
 {
-	static struct stream_reader fresh;
-	static int have;
-	uint8_t *rec = r->rec;
-	size_t rec_cap = r->rec_cap;
-
-	if (!have) {
-		fuzz_assert(stream_reader_init(&fresh, -1) == 0, "stream_reader_init");
-		have = 1;
+	if (!r->buf) {
+		fuzz_assert(stream_reader_init(r, fd) == 0, "stream_reader_init");
+		return;
 	}
-	*r = fresh;
-	r->fd = fd;
-	r->rec = rec;
-	r->rec_cap = rec_cap;
+	stream_reader_reset(r, fd);
 }
 
 void fuzz_check_reader_error(const struct stream_reader *r, int rc)
