@@ -68,8 +68,9 @@ $(BUILD)/guest/guest.bin: $(BUILD)/guest/guest.elf
 # What builds and runs on the host, under ASan and UBSan, by folder rule rather than by a list: vmm/lib
 # (never touches KVM), vmm/mig (reaches KVM only through core/kvm.h's calls and machine_now_ns, which
 # tests/unit/fake_kvm.c stands in for at link time), the commands' option parsers (vmm/cmd/*_opts.c)
-# and the device tree builder (libfdt only).
-HOST_SRCS := $(sort $(wildcard vmm/lib/*.c vmm/mig/*.c vmm/cmd/*_opts.c) vmm/core/fdt.c)
+# the device tree builders (libfdt only) and the Linux Image loader (files and a buffer).
+HOST_SRCS := $(sort $(wildcard vmm/lib/*.c vmm/mig/*.c vmm/cmd/*_opts.c) vmm/core/fdt.c vmm/core/fdt_linux.c \
+	vmm/core/linux_image.c vmm/core/console_in.c)
 HOST_FAKES := $(sort $(wildcard tests/unit/fake_*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/host/%)

@@ -49,40 +49,49 @@ static void session_setup_vcpus(struct session *r, bool boot)
 		/* A migration destination gets every register and the MP state from the stream. */
 		if (!boot)
 			continue;
-		if (i == 0)
+		/* A Linux guest's entry is known once its Image is placed (session_setup_linux). */
+		if (i > 0)
+			vcpu_setup_secondary(&m->vcpus[i]);
+		else if (!r->opts.kernel)
 			vcpu_setup_boot(&m->vcpus[i], RVMIG_RAM_BASE + RVMIG_IMAGE_OFFSET,
 					RVMIG_RAM_BASE + RVMIG_FDT_OFFSET);
-		else
-			vcpu_setup_secondary(&m->vcpus[i]);
 	}
 	if (!r->dbcn)
 		warn_msg("this KVM has no SBI DBCN: guest console only through legacy putchar");
 }
 
-static void session_setup_fdt(struct session *r)
+void session_hart_desc(struct session *r, struct fdt_desc *d)
 {
 	struct machine *m = &r->m;
-	struct fdt_desc d = {
+
+	*d = (struct fdt_desc){
 		.nr_cpus = r->opts.vcpus,
 		.mem_base = RVMIG_RAM_BASE,
 		.mem_size = r->opts.mem,
 		.isa_base = "rv64i",
-		.ctl_gpa = RVMIG_RAM_BASE + RVMIG_CTL_OFFSET,
-		.stats_gpa = RVMIG_RAM_BASE + RVMIG_STATS_OFFSET,
-		.work_gpa = RVMIG_RAM_BASE + RVMIG_WORK_OFFSET,
-		.work_size = r->opts.mem - RVMIG_WORK_OFFSET,
-		.abi_version = RVMIG_ABI_VERSION,
 	};
-
 	m->timebase_hz = vcpu_timebase(&m->vcpus[0]);
 	if (!m->timebase_hz)
 		die("cannot read the timebase frequency (KVM_GET_ONE_REG KVM_REG_RISCV_TIMER frequency) of vCPU 0");
-	d.timebase_hz = m->timebase_hz;
-	d.nr_isa_exts = vcpu_isa_exts(&m->vcpus[0], d.isa_exts, FDT_MAX_ISA_EXTS);
-	d.mmu_type = vcpu_mmu_type(&m->vcpus[0]);
-	if (fdt_isa_string(d.isa_exts, d.nr_isa_exts, r->isa, sizeof(r->isa)))
+	d->timebase_hz = m->timebase_hz;
+	d->nr_isa_exts = vcpu_isa_exts(&m->vcpus[0], d->isa_exts, FDT_MAX_ISA_EXTS);
+	d->mmu_type = vcpu_mmu_type(&m->vcpus[0]);
+	if (fdt_isa_string(d->isa_exts, d->nr_isa_exts, r->isa, sizeof(r->isa)))
 		die("riscv,isa string longer than %zu bytes", sizeof(r->isa));
-	d.isa = r->isa;
+	d->isa = r->isa;
+}
+
+static void session_setup_fdt(struct session *r)
+{
+	struct machine *m = &r->m;
+	struct fdt_desc d;
+
+	session_hart_desc(r, &d);
+	d.ctl_gpa = RVMIG_RAM_BASE + RVMIG_CTL_OFFSET;
+	d.stats_gpa = RVMIG_RAM_BASE + RVMIG_STATS_OFFSET;
+	d.work_gpa = RVMIG_RAM_BASE + RVMIG_WORK_OFFSET;
+	d.work_size = r->opts.mem - RVMIG_WORK_OFFSET;
+	d.abi_version = RVMIG_ABI_VERSION;
 	r->fdt_size = fdt_build(&d, (uint8_t *)m->mem.hva + RVMIG_FDT_OFFSET, RVMIG_FDT_MAX);
 	if (r->fdt_size < 0)
 		die("building the device tree (%llu bytes at most): libfdt error %d", (unsigned long long)RVMIG_FDT_MAX,
@@ -126,7 +135,9 @@ void session_setup(struct session *r, bool boot)
 	vm_add_memslot(&m->vm, 0, RVMIG_RAM_BASE, r->opts.mem, m->mem.hva);
 	session_setup_vcpus(r, boot);
 	session_read_eager_split(r);
-	if (boot) {
+	if (boot && r->opts.kernel) {
+		session_setup_linux(r);
+	} else if (boot) {
 		session_setup_fdt(r);
 		r->image_size = guest_load(r->opts.guest, &m->mem);
 		session_setup_ctl(r);
@@ -190,6 +201,9 @@ static void session_tick(struct session *r, uint64_t now)
 	struct rvmig_vcpu_stats s[RVMIG_MAX_VCPUS];
 	bool ok[RVMIG_MAX_VCPUS];
 
+	/* A Linux guest keeps no rvmig stats: nothing to show or to watch. */
+	if (!m->stats)
+		return;
 	for (unsigned i = 0; i < r->opts.vcpus; i++) {
 		struct vcpu *v = &m->vcpus[i];
 		bool watched;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cmd/run_opts.h"
+#include "core/linux_image.h"
 #include "core/machine.h"
 #include "core/privs.h"
 #include "lib/json.h"
@@ -49,6 +50,7 @@ struct session {
 	void *hook_arg;
 	struct machine m;
 	size_t image_size;
+	struct linux_layout linux_at; /* --kernel: where the Image, initrd and device tree went */
 	int fdt_size;
 	char isa[512];
 	bool dbcn;
@@ -85,6 +87,21 @@ void session_init(struct session *r, const struct run_opts *o);
  * migration destination: no image, device tree or control block init, no boot registers.
  */
 void session_setup(struct session *r, bool boot);
+/* /cpus and /memory of the device tree as KVM describes vCPU 0 (sets m.timebase_hz); exits on failure. */
+struct fdt_desc;
+void session_hart_desc(struct session *r, struct fdt_desc *d);
+/*
+ * A Linux guest (--kernel): Image and initrd loaded and placed, its device tree built, vCPU 0 at the
+ * kernel's entry (session_linux.c). Exits on failure: status 2 when the user's files or --mem are the
+ * reason.
+ */
+void session_setup_linux(struct session *r);
+/*
+ * Runs a Linux guest until it shuts down (SBI SRST) or the VMM fails, the terminal its keyboard.
+ * The exit status, with the reason printed: 0 powered off or asked for a reboot (not done), 1 a
+ * system failure or a VMM failure.
+ */
+int session_run_linux(struct session *r);
 /* Writes the guest's command and gives every hart a fresh stall allowance (a new phase). */
 void session_set_cmd(struct session *r, uint32_t cmd);
 /* Gives hart i a fresh stall allowance: it was held still on purpose (parked, paused) until now. */

@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "core/fdt_build.h"
+#include "core/linux_image.h"
 #include "rvmig_abi.h"
 
 static uint64_t get_u64(const void *fdt, int node, const char *name, int idx)
@@ -142,10 +143,65 @@ static void test_limits(void)
 	      "mmu-type optional");
 }
 
+/* A Linux guest's tree: the same harts and memory, a /chosen for Linux, nothing of rvmig's. */
+static void test_linux_tree(void)
+{
+	static uint8_t buf[LINUX_FDT_MAX];
+	struct fdt_desc d;
+	struct fdt_linux_chosen c = { .bootargs = "console=hvc0 rdinit=/init quiet",
+				      .initrd_start = RVMIG_RAM_BASE + 0x7c72000,
+				      .initrd_end = RVMIG_RAM_BASE + 0x7e00000 };
+	char isa[256];
+	int size, node, n = 0, len;
+
+	fill(&d, isa, sizeof(isa));
+	d.nr_cpus = 2;
+	d.timebase_hz = 1000000;
+	size = fdt_build_linux(&d, &c, buf, sizeof(buf));
+	CHECK(size > 0 && fdt_check_header(buf) == 0 && (int)fdt_totalsize(buf) == size, "Linux tree built, %d bytes",
+	      size);
+	node = fdt_path_offset(buf, "/cpus");
+	CHECK(get_u32(buf, node, "timebase-frequency") == 1000000, "timebase-frequency from the desc (KVM's timer)");
+	fdt_for_each_subnode(node, buf, fdt_path_offset(buf, "/cpus")) n++;
+	CHECK(n == 2, "one cpu node per vCPU: %d", n);
+	node = fdt_path_offset(buf, "/cpus/cpu@1");
+	CHECK(!strcmp(get_str(buf, node, "riscv,isa"), "rv64imac_zicsr_zifencei_sstc_zicntr") &&
+		      fdt_stringlist_count(buf, node, "riscv,isa-extensions") == 8,
+	      "cpu@1 riscv,isa and its 8 extensions as KVM lists them");
+	node = fdt_path_offset(buf, "/cpus/cpu@1/interrupt-controller");
+	CHECK(node >= 0 && !strcmp(get_str(buf, node, "compatible"), "riscv,cpu-intc") &&
+		      fdt_getprop(buf, node, "interrupt-controller", NULL) != NULL,
+	      "cpu@1 has its riscv,cpu-intc");
+	node = fdt_path_offset(buf, "/memory@80000000");
+	CHECK(get_u64(buf, node, "reg", 0) == RVMIG_RAM_BASE && get_u64(buf, node, "reg", 1) == 256ULL << 20,
+	      "memory reg = base, size");
+	node = fdt_path_offset(buf, "/chosen");
+	CHECK(!strcmp(get_str(buf, node, "bootargs"), c.bootargs), "bootargs as given: %s",
+	      get_str(buf, node, "bootargs"));
+	CHECK(get_u64(buf, node, "linux,initrd-start", 0) == c.initrd_start &&
+		      get_u64(buf, node, "linux,initrd-end", 0) == c.initrd_end,
+	      "linux,initrd-start/-end: the initrd's range");
+	CHECK(fdt_getprop(buf, node, "rvmig,ctl", &len) == NULL && fdt_getprop(buf, node, "rvmig,work", &len) == NULL,
+	      "none of the bare-metal guest's rvmig,* properties");
+	CHECK(fdt_getprop(buf, node, "stdout-path", &len) == NULL, "no stdout-path (the SBI console has no node)");
+	CHECK(fdt_path_offset(buf, "/soc") < 0 && fdt_path_offset(buf, "/cpus/cpu@2") < 0, "no devices, no third hart");
+
+	c = (struct fdt_linux_chosen){ 0 };
+	size = fdt_build_linux(&d, &c, buf, sizeof(buf));
+	node = fdt_path_offset(buf, "/chosen");
+	CHECK(size > 0 && !strcmp(get_str(buf, node, "bootargs"), FDT_LINUX_DEFAULT_BOOTARGS),
+	      "no --append: bootargs \"%s\"", get_str(buf, node, "bootargs"));
+	CHECK(fdt_getprop(buf, node, "linux,initrd-start", &len) == NULL, "no --initrd: no initrd range");
+	d.nr_cpus = RVMIG_MAX_VCPUS;
+	CHECK(fdt_build_linux(&d, &c, buf, sizeof(buf)) > 0, "RVMIG_MAX_VCPUS harts fit in LINUX_FDT_MAX");
+	CHECK(fdt_build_linux(&d, &c, buf, 512) == -FDT_ERR_NOSPACE, "too small a buffer gives -FDT_ERR_NOSPACE");
+}
+
 int main(void)
 {
 	test_isa_string();
 	test_tree();
 	test_limits();
+	test_linux_tree();
 	CHECK_DONE();
 }

@@ -97,6 +97,9 @@ enum cli_result bench_parse(int argc, char **argv, struct bench_opts *o, char *e
 	r = cli_parse_with_run(&bench_opt_table, argc, argv, o, pre, 2, &o->run, err, errlen);
 	if (r == CLI_USAGE && !strncmp(err, "unknown option", 14))
 		strncat(err, " (or rvmig bench --help)", errlen - strlen(err) - 1);
+	if (r == CLI_OK)
+		r = cli_refuse_linux(&o->run, "the bench measures the bare-metal guest's stamped pages; leave it out",
+				     err, errlen);
 	if (r == CLI_OK && o->json_only) {
 		o->run.quiet = true;
 		if (!o->json)

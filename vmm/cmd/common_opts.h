@@ -9,6 +9,7 @@
 #ifndef RVMIG_COMMON_OPTS_H
 #define RVMIG_COMMON_OPTS_H
 
+#include "core/fdt_build.h"
 #include "lib/opt.h"
 #include "mig/auth.h"
 #include "mig/dirty_mode.h"
@@ -76,6 +77,29 @@ int opt_set_clear_chunk(void *field, const char *val);
 			.bad = "--post-run %s: want a time such as 500ms or 2s",                             \
 			.help = "destination: guest runs this long after resume before VERIFY (default 1s)", \
 			.hidden = (hide)                                                                     \
+	}
+
+/*
+ * A Linux guest instead of the bare-metal one (every command that boots a guest; the table is run's,
+ * which every command hands its other options to). The checks across them are cli_parse_run's.
+ */
+#define OPT_KERNEL(type, field)                                                                              \
+	{                                                                                                    \
+		"kernel", "IMAGE", OPT_STRING, OPT_FIELD(type, field),                                       \
+			.help = "boot this RISC-V Linux Image (arch/riscv/boot/Image) instead of --guest:\n" \
+				"loaded at RAM + its text_offset, a0 = hart id, a1 = device tree"            \
+	}
+#define OPT_INITRD(type, field)                                                                              \
+	{                                                                                                    \
+		"initrd", "FILE", OPT_STRING, OPT_FIELD(type, field),                                        \
+			.help = "with --kernel: initramfs (cpio, gzip ok) placed high in RAM, 4K aligned,\n" \
+				"right below the device tree (linux,initrd-start/end)"                       \
+	}
+#define OPT_APPEND(type, field)                                                                              \
+	{                                                                                                    \
+		"append", "ARGS", OPT_STRING, OPT_FIELD(type, field),                                        \
+			.help = "with --kernel: the kernel command line (/chosen bootargs), replacing the\n" \
+				"default \"" FDT_LINUX_DEFAULT_BOOTARGS "\""                                 \
 	}
 
 /* --auth-key FILE (migrate, recv) into a struct auth_key: the path now, the key by opt_check_auth_key. */

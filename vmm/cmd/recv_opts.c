@@ -67,6 +67,10 @@ enum cli_result cli_parse_recv(int argc, char **argv, struct recv_opts *o, char 
 				 .accept_timeout_ms = RECV_DEFAULT_ACCEPT_TIMEOUT_MS };
 	o->listen.kind = XPORT_LOCAL;
 	r = cli_parse_with_run(&recv_opt_table, argc, argv, o, argv, 1, &o->run, err, errlen);
+	if (r == CLI_OK)
+		r = cli_refuse_linux(&o->run,
+				     "the destination boots nothing, the guest comes in the stream; leave it out", err,
+				     errlen);
 	if (r == CLI_OK && o->listen.kind == XPORT_LOCAL)
 		return cli_fail(err, errlen, "recv needs --listen unix:PATH or --listen tcp:PORT");
 	if (r == CLI_OK)

@@ -132,6 +132,12 @@ int run_main(int argc, char **argv)
 	}
 	session_init(r, &o);
 	session_setup(r, true);
+	if (o.kernel) {
+		rc = session_run_linux(r);
+		machine_destroy(&r->m);
+		free(r);
+		return rc;
+	}
 
 	rc = run_drive(r);
 	session_stop_and_join(r);

@@ -6,7 +6,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cmd/common_opts.h"
 #include "rvmig_abi.h"
+
+/* The default --guest, one object: a guest pointer elsewhere came from the command line. */
+static const char cli_default_guest[] = CLI_DEFAULT_GUEST;
 
 void cli_run_defaults(struct run_opts *o)
 {
@@ -20,7 +24,7 @@ void cli_run_defaults(struct run_opts *o)
 		.rate = 0,
 		.duration_ms = 2000,
 		.seed = 0x5256,
-		.guest = CLI_DEFAULT_GUEST,
+		.guest = cli_default_guest,
 	};
 }
 
@@ -41,6 +45,35 @@ int cli_pattern_parse(const char *s)
 const char *cli_pattern_name(unsigned p)
 {
 	return p < sizeof(cli_patterns) / sizeof(cli_patterns[0]) ? cli_patterns[p] : "?";
+}
+
+/* --kernel, --initrd, --append: which go together, and what a Linux guest does not take. */
+static enum cli_result cli_validate_linux(const struct run_opts *o, char *err, size_t errlen)
+{
+	if (!o->kernel) {
+		if (o->initrd)
+			return cli_fail(
+				err, errlen,
+				"--initrd is for a Linux guest: give --kernel IMAGE with it (see rvmig run --help)");
+		if (o->append)
+			return cli_fail(
+				err, errlen,
+				"--append is for a Linux guest: give --kernel IMAGE with it (see rvmig run --help)");
+		return CLI_OK;
+	}
+	if (!o->kernel[0])
+		return cli_fail(err, errlen, "--kernel needs the path of a RISC-V Linux Image; see rvmig run --help");
+	if (o->initrd && !o->initrd[0])
+		return cli_fail(err, errlen, "--initrd needs the path of an initramfs; see rvmig run --help");
+	if (o->guest != cli_default_guest)
+		return cli_fail(
+			err, errlen,
+			"--kernel and --guest both name the guest to boot: give one of them (see rvmig run --help)");
+	if (o->dirty_log)
+		return cli_fail(err, errlen,
+				"--dirty-log is for the bare-metal guest (it waits for its first pass over its slice): "
+				"leave it out with --kernel");
+	return CLI_OK;
 }
 
 /* Checks across options, once all are known. */
@@ -65,6 +98,8 @@ static enum cli_result cli_validate(const struct run_opts *o, char *err, size_t 
 	if (o->mem > (256ULL << 30))
 		return cli_fail(err, errlen, "--mem %s is more than this VMM maps (256G)",
 				format_size(o->mem, a, sizeof(a)));
+	if (o->kernel || o->initrd || o->append)
+		return cli_validate_linux(o, err, errlen);
 	work_pages = (o->mem - RVMIG_WORK_OFFSET) / RVMIG_PAGE_SIZE;
 	/* Each slice needs a gen-table page and at least one data page. */
 	if (work_pages / o->vcpus < 2)
@@ -119,6 +154,9 @@ static const struct opt run_opts_list[] = {
 	{ "guest", "PATH", OPT_STRING, RUN_OPT(guest),
 	  .help = "guest image, a flat binary loaded at 0x%llx (default " CLI_DEFAULT_GUEST ")",
 	  .help_val = RVMIG_RAM_BASE },
+	OPT_KERNEL(struct run_opts, kernel),
+	OPT_INITRD(struct run_opts, initrd),
+	OPT_APPEND(struct run_opts, append),
 	{ "quiet", NULL, OPT_FLAG, RUN_OPT(quiet),
 	  .help = "no progress lines and no guest console, only the summary and errors" },
 	{ "-h, --help", NULL, OPT_NOTE, .help = "this text" },
@@ -155,11 +193,26 @@ void cli_run_help(FILE *f)
 		"First-write latency: guest `time` ticks from before the store to after it, for the first write to a\n"
 		"page in the epoch; log2 histogram, reported as p50/p90/p99/p99.9/max in microseconds.\n"
 		"\n"
+		"Linux guests (--kernel IMAGE [--initrd FILE] [--append ARGS]): the Image's header is checked (magic\n"
+		"\"RISCV\" at 0x30, \"RSC\\x05\" at 0x38) and it is loaded at 0x%llx + its text_offset (2M aligned); the\n"
+		"initrd goes right below the device tree, which sits in the last 2M block of RAM. The device tree has\n"
+		"/cpus (timebase-frequency from KVM's timer, one cpu@N per vCPU with riscv,isa, riscv,isa-base and\n"
+		"riscv,isa-extensions as KVM reports them, mmu-type from KVM's satp_mode, a riscv,cpu-intc), /memory,\n"
+		"and /chosen (bootargs, default \"" FDT_LINUX_DEFAULT_BOOTARGS
+		"\", linux,initrd-start/end). No devices and\n"
+		"no external interrupt controller: timer and IPIs come through SBI in KVM; the console is SBI's debug\n"
+		"console (hvc0), each output line prefixed [vcpuN]; a terminal on stdin is the guest's keyboard (raw\n"
+		"mode; Ctrl-C still ends rvmig). The pattern, rate and dirty-log options are the bare-metal guest's.\n"
+		"Exit status with --kernel: 0 the guest powered off (SBI SRST shutdown) or asked for a reboot (not\n"
+		"done: rvmig says so and exits), 1 it shut down for a system failure or the VMM failed, 2 bad command\n"
+		"line, --kernel/--initrd files or a --mem they do not fit in.\n"
+		"\n"
 		"Exit status: 0 every hart verified its slice, 1 run-time failure (KVM, memory, guest fault, watchdog,\n"
 		"verify errors), 2 bad command line.\n",
 		(unsigned long long)RVMIG_RAM_BASE, (unsigned long long)RVMIG_FDT_OFFSET,
 		(unsigned long long)RVMIG_CTL_OFFSET, (unsigned long long)RVMIG_STATS_OFFSET,
-		(unsigned long long)RVMIG_WORK_OFFSET, (unsigned long)RVMIG_SBI_EXT);
+		(unsigned long long)RVMIG_WORK_OFFSET, (unsigned long)RVMIG_SBI_EXT,
+		(unsigned long long)RVMIG_RAM_BASE);
 }
 
 enum cli_result cli_parse_run(int argc, char **argv, struct run_opts *o, char *err, size_t errlen)
@@ -169,6 +222,17 @@ enum cli_result cli_parse_run(int argc, char **argv, struct run_opts *o, char *e
 	cli_run_defaults(o);
 	r = opt_parse(&run_opt_table, argc, argv, o, err, errlen);
 	return r == CLI_OK ? cli_validate(o, err, errlen) : r;
+}
+
+enum cli_result cli_refuse_linux(const struct run_opts *o, const char *why, char *err, size_t errlen)
+{
+	if (!o->kernel && !o->initrd && !o->append)
+		return CLI_OK;
+	return cli_fail(err, errlen, "--%s is for rvmig run (a Linux guest): %s",
+			o->kernel   ? "kernel"
+			: o->initrd ? "initrd"
+				    : "append",
+			why);
 }
 
 enum cli_result cli_parse_with_run(const struct opt_table *t, int argc, char **argv, void *opts, char *const *pre,

@@ -32,6 +32,8 @@ struct run_opts {
 	bool quiet;
 	const char *json; /* NULL = no JSON                                        */
 	const char *guest;
+	/* A Linux guest (--kernel): NULL = the bare-metal guest. initrd and append need kernel. */
+	const char *kernel, *initrd, *append;
 };
 
 void cli_run_defaults(struct run_opts *o);
@@ -48,6 +50,11 @@ void cli_run_help(FILE *f);
 enum cli_result cli_parse_with_run(const struct opt_table *t, int argc, char **argv, void *opts, char *const *pre,
 				   int npre, struct run_opts *run, char *err, size_t errlen);
 extern const struct opt_table run_opt_table;
+/*
+ * A command that cannot take a Linux guest (yet) refuses --kernel/--initrd/--append with one line:
+ * "--kernel is for ...: why". CLI_OK when none was given.
+ */
+enum cli_result cli_refuse_linux(const struct run_opts *o, const char *why, char *err, size_t errlen);
 
 /* "sequential" | "random" | "hotcold"; -1 when unknown. */
 int cli_pattern_parse(const char *s);

@@ -6,6 +6,8 @@
 #include "core/fdt_build.h"
 
 #include <libfdt.h>
+
+#include "core/fdt_nodes.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -38,13 +40,6 @@ int fdt_isa_string(const char *const *exts, unsigned nr, char *out, size_t len)
 	}
 	return 0;
 }
-
-/* Stops at the first libfdt error; every step below is "if (!err) err = ...". */
-#define FDT_TRY(expr)                 \
-	do {                          \
-		if (!err)             \
-			err = (expr); \
-	} while (0)
 
 static int fdt_prop_u64_pair(void *fdt, const char *name, uint64_t a, uint64_t b)
 {
@@ -136,7 +131,7 @@ static int fdt_add_chosen(void *fdt, const struct fdt_desc *d)
 	return err;
 }
 
-int fdt_build(const struct fdt_desc *d, void *buf, size_t buflen)
+int fdt_begin_machine(void *buf, size_t buflen, const struct fdt_desc *d)
 {
 	int err = 0;
 
@@ -153,11 +148,23 @@ int fdt_build(const struct fdt_desc *d, void *buf, size_t buflen)
 		err = fdt_add_cpus(buf, d);
 	if (!err)
 		err = fdt_add_memory(buf, d);
-	if (!err)
-		err = fdt_add_chosen(buf, d);
+	return err;
+}
+
+int fdt_end_root(void *buf, int err)
+{
 	FDT_TRY(fdt_end_node(buf));
 	FDT_TRY(fdt_finish(buf));
 	if (err)
 		return err;
 	return (int)fdt_totalsize(buf);
+}
+
+int fdt_build(const struct fdt_desc *d, void *buf, size_t buflen)
+{
+	int err = fdt_begin_machine(buf, buflen, d);
+
+	if (!err)
+		err = fdt_add_chosen(buf, d);
+	return fdt_end_root(buf, err);
 }

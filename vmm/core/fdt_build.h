@@ -28,6 +28,19 @@ struct fdt_desc {
  */
 int fdt_build(const struct fdt_desc *d, void *buf, size_t buflen);
 
+/* Linux's /chosen (fdt_linux.c). */
+#define FDT_LINUX_DEFAULT_BOOTARGS "console=hvc0 earlycon=sbi"
+struct fdt_linux_chosen {
+	const char *bootargs;              /* bootargs as given                                    */
+	uint64_t initrd_start, initrd_end; /* linux,initrd-start/-end; start == end: no initrd     */
+};
+
+/*
+ * The tree a Linux guest boots with: d's /cpus and /memory (its rvmig,* fields are not used) and c's
+ * /chosen. No devices: the console is SBI's, timer and IPIs come through SBI. As fdt_build returns.
+ */
+int fdt_build_linux(const struct fdt_desc *d, const struct fdt_linux_chosen *c, void *buf, size_t buflen);
+
 /*
  * riscv,isa string from the base and the extension list: single letters in canonical order after
  * "rv64", multi-letter ones after, '_'-separated. Returns 0, or -1 when out is too small.

@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/console_in.h"
 #include "core/machine.h"
 
 #define SBI_EXT_0_1_CONSOLE_PUTCHAR 0x1
+#define SBI_EXT_0_1_CONSOLE_GETCHAR 0x2
 #define SBI_EXT_DBCN                0x4442434E
 #define SBI_DBCN_WRITE              0
 #define SBI_DBCN_READ               1
@@ -27,12 +29,34 @@
 
 void sbi_console_flush(struct vcpu *v)
 {
-	if (!v->line_len)
+	if (!v->line_len && !v->line_shown)
 		return;
-	if (!v->m->quiet)
+	if (!v->m->quiet) {
 		/* One printf per line: lines of different vCPUs never interleave. */
-		printf("[vcpu%u] %.*s\n", v->id, (int)v->line_len, v->line);
+		if (v->line_shown)
+			printf("%.*s\n", (int)v->line_len, v->line);
+		else
+			printf("[vcpu%u] %.*s\n", v->id, (int)v->line_len, v->line);
+	}
 	v->line_len = 0;
+	v->line_shown = false;
+}
+
+/*
+ * The guest waits for a key: show what it wrote of the current line (a shell prompt, the echo of what
+ * was typed) now rather than at its newline. Only with a keyboard: output to a file stays whole lines.
+ */
+static void sbi_console_show_partial(struct vcpu *v)
+{
+	if (!v->line_len || v->m->quiet || !console_in_interactive())
+		return;
+	if (v->line_shown)
+		printf("%.*s", (int)v->line_len, v->line);
+	else
+		printf("[vcpu%u] %.*s", v->id, (int)v->line_len, v->line);
+	fflush(stdout);
+	v->line_len = 0;
+	v->line_shown = true;
 }
 
 static void sbi_console_putc(struct vcpu *v, char c)
@@ -80,9 +104,19 @@ static void sbi_dbcn(struct vcpu *v)
 		sbi_console_putc(v, (char)a[0]);
 		sbi_ret(v, SBI_SUCCESS, 0);
 		return;
-	case SBI_DBCN_READ:
-		sbi_ret(v, SBI_SUCCESS, 0); /* no input, ever */
+	case SBI_DBCN_READ: {
+		/* a0 = room in bytes, a1/a2 = address low/high. Only what was typed already: never blocks. */
+		uint64_t len = a[0] > SBI_STR_MAX ? SBI_STR_MAX : a[0];
+		char *p = mem_gpa_ptr(&v->m->mem, RVMIG_RAM_BASE, a[1], len);
+
+		if (a[2] || !p) {
+			sbi_ret(v, SBI_ERR_INVALID_PARAM, 0);
+			return;
+		}
+		sbi_console_show_partial(v);
+		sbi_ret(v, SBI_SUCCESS, console_in_read(p, len));
 		return;
+	}
 	default:
 		sbi_ret(v, SBI_ERR_NOT_SUPPORTED, 0);
 	}
@@ -173,6 +207,14 @@ void sbi_handle(struct vcpu *v)
 		sbi_console_putc(v, (char)run->riscv_sbi.args[0]);
 		sbi_ret(v, SBI_SUCCESS, 0);
 		break;
+	case SBI_EXT_0_1_CONSOLE_GETCHAR: {
+		/* Legacy: the byte in a0, or -1 when none was typed. */
+		char c;
+
+		sbi_console_show_partial(v);
+		run->riscv_sbi.ret[0] = console_in_read(&c, 1) ? (unsigned long)(unsigned char)c : (unsigned long)-1L;
+		break;
+	}
 	case RVMIG_SBI_EXT:
 		sbi_rvmig(v);
 		break;

@@ -25,6 +25,7 @@ struct vcpu {
 	/* Console bytes until a newline; only this vCPU's thread touches them. */
 	char line[VCPU_LINE_MAX];
 	unsigned line_len;
+	bool line_shown; /* the line's start is on stdout already (shown while the guest waited for a key) */
 	/* Pause protocol (m->lock): the migration loop sets pause_req, the thread parks, says paused. */
 	bool pause_req, paused;
 	/* Guest events, written under m->lock by the thread, read by the monitor. */
