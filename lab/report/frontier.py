@@ -133,7 +133,9 @@ def answer(cells, params):
             "eager split %s" % (at_least, _num(best["frontier_mib_s"]),
                                 "; the source harvested %s MiB/s there" % _num(measured) if measured is not None else "",
                                 best["mode"], best["eager"]))
-    if len(cells) > 1:
+    if len(cells) > 1 and worst["frontier_mib_s"] == best["frontier_mib_s"]:
+        line += "; the same with every setting tried"
+    elif len(cells) > 1:
         line += "; the lowest setting: %s MiB/s (--dirty %s, eager %s)" % (
             _num(worst["frontier_mib_s"]), worst["mode"], worst["eager"])
     if best["stop"] == "max":

@@ -148,6 +148,8 @@ class FrontierTest(unittest.TestCase):
                 "frontier_measured_dirty_mib_s": None}
         self.assertIn("migrated no probe within the downtime limit (300ms): its frontier is below 2 MiB/s",
                       frontier.answer([cell], params))
+        tie = [dict(cell, frontier_mib_s=32.0, stop="probes"), dict(cell, eager="Y", frontier_mib_s=32.0, stop="probes")]
+        self.assertTrue(frontier.answer(tie, params).endswith("eager split N; the same with every setting tried."))
         cell.update(frontier_mib_s=128.0, stop="max", frontier_measured_dirty_mib_s=40.0)
         a = frontier.answer([cell], params)
         self.assertIn("up to at least 128 MiB/s", a)
