@@ -13,6 +13,13 @@ Commands:
   (none)      the main job: a demo guest on hugetlb-2M with dirty logging, then a live migration
   demo        rvmig run: a guest dirtying hugetlb-2M memory, its write-fault latencies, verify
   migrate     precopy live migration of a running guest to a second VM, verified bit-exact
+  migrate --frontier
+              the convergence frontier: per --dirty mode and eager split Y/N, the highest guest
+              dirty rate (MiB/s) at which precopy of a 1G hugetlb-2M guest converges within the
+              downtime limit, by bisection; report.md, frontier.csv, frontier.png. Quick variant:
+              migrate --frontier --mem 128M --modes manual --eager Y --probes 3 (all options:
+              --mem --vcpus --modes --eager --probes --resolution --start --max --downtime-limit
+              --post-run --duration; raises LAB_HUGEPAGES_2M to hold two guests)
   bench       eager page split on/off A/B (preset from configs/bench-<preset>.conf)
   selftests   the kernel's own dirty_log_perf_test: anon, hugetlb 2M and 1G, eager split Y and N
   soak        100 migrations in a row between two rvmig processes (roles swapping), every backing and
@@ -59,6 +66,18 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ "$cmd" = shell ] || [ -z "$shell_cmd" ] || { echo "rvmig: -c only goes with the shell command" >&2; exit 2; }
+# migrate --frontier is a scenario of its own (lab/scenarios/frontier.sh, lab/report/frontier.py).
+if [ "$cmd" = migrate ]; then
+	rest=()
+	for a in "${args[@]}"; do
+		if [ "$a" = --frontier ]; then cmd=frontier; else rest+=("$a"); fi
+	done
+	args=("${rest[@]}")
+	if [ "$cmd" = frontier ]; then
+		. "$RVMIG_ROOT/lab/frontier-env.sh"
+		frontier_lab_env "${args[@]}"
+	fi
+fi
 
 native=0
 [ "$(uname -m)" = riscv64 ] && [ -e /dev/kvm ] && native=1

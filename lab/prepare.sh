@@ -62,7 +62,7 @@ lab_write_job() {
 		if [ "$cmd" = shell ]; then
 			printf '%s\n' "$shell_cmd"
 		else
-			case $cmd in selftests|bench) require_eager_split ;; esac
+			case $cmd in selftests|bench|frontier) require_eager_split ;; esac
 			# The bench scenario reads its presets from the run directory (the lab sees only that).
 			[ "$cmd" = bench ] && cp "$RVMIG_ROOT"/configs/bench-*.conf "$RVMIG_ROOT/lab/ktrace.sh" "$dir/"
 			printf 'set --'

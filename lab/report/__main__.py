@@ -85,13 +85,18 @@ def run_soak(d, say):
     return soak.run(d, say)
 
 
+def run_frontier(d, say):
+    from . import frontier
+    return frontier.run(d, say)
+
+
 def run_bench(d, say):
     from . import bench_files
     return bench_files.run(d, say)
 
 
 COMMANDS = {"selftests": run_selftests, "migrate": run_migrate, "bench": run_bench, "demo": run_demo,
-            "default": run_default, "soak": run_soak}
+            "default": run_default, "soak": run_soak, "frontier": run_frontier}
 
 
 def main(argv):
