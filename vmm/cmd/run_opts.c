@@ -153,7 +153,9 @@ void cli_run_help(FILE *f)
 		"\n"
 		"What KVM does on the dirty-log enable is chosen by /sys/module/kvm/parameters/eager_page_split (Y/N).\n"
 		"First-write latency: guest `time` ticks from before the store to after it, for the first write to a\n"
-		"page in the epoch; log2 histogram, reported as p50/p90/p99/p99.9/max in microseconds.\n"
+		"page in the epoch; log-linear histograms (32 sub-buckets per power of two, percentiles within 1.6 %%),\n"
+		"reported as p50/p90/p99/p99.9/max in microseconds, for every first write and apart for the first\n"
+		"write into each 2M region (the one that splits a huge mapping when eager splitting is off).\n"
 		"\n"
 		"Exit status: 0 every hart verified its slice, 1 run-time failure (KVM, memory, guest fault, watchdog,\n"
 		"verify errors), 2 bad command line.\n",
