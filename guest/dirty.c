@@ -133,7 +133,7 @@ static void page_write(struct hart *h, uint64_t k, uint64_t epoch)
 		uint64_t t0 = rdtime();
 		w[1] = gen;
 		uint64_t t1 = rdtime();
-		stats_add_first_write(h, t1 - t0);
+		stats_add_first_write(h, regions_first_write((uint64_t)(uintptr_t)w, epoch), t1 - t0);
 		/* Every page written once this epoch; the worker announces it (0 means "not yet"). */
 		if (h->st.first_writes == h->data_pages && !h->st.slice_done_ticks)
 			h->st.slice_done_ticks = t1 - h->st.epoch_start ? t1 - h->st.epoch_start : 1;

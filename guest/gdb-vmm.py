@@ -17,11 +17,13 @@ TIMEBASE = 10_000_000          # QEMU virt
 # Copied from include/rvmig_abi.h; tests/gdb_abi.sh checks every one against the header.
 CTL_OFFSET = 0x110000          # RVMIG_CTL_OFFSET
 STATS_OFFSET = 0x111000        # RVMIG_STATS_OFFSET
+WORK_OFFSET = 0x200000         # RVMIG_WORK_OFFSET
+PAGE_SIZE = 4096               # RVMIG_PAGE_SIZE
 CTL = RAM_BASE + CTL_OFFSET
 STATS = RAM_BASE + STATS_OFFSET
-STATS_SIZE = 528               # sizeof(struct rvmig_vcpu_stats)
+STATS_SIZE = 24840             # sizeof(struct rvmig_vcpu_stats)
 CTL_MAGIC = 0x52564D4947435430
-ABI_VERSION = 1
+ABI_VERSION = 2
 CMD_RUN, CMD_VERIFY, CMD_EXIT = 1, 2, 3
 SEQ, RANDOM, HOTCOLD = 0, 1, 2
 VERIFY_OK = 1
@@ -30,14 +32,17 @@ CTL_FIELDS = {"magic": (0, "<Q"), "abi_version": (8, "<I"), "nr_vcpus": (12, "<I
               "cmd": (16, "<I"), "pattern": (20, "<I"), "write_pct": (24, "<I"),
               "hot_pct": (28, "<I"), "rate_limit": (32, "<Q"), "seed": (40, "<Q"),
               "epoch": (48, "<Q")}
-# struct rvmig_vcpu_stats, all uint64_t: the first fields in order from offset 0, then hist[] and the
-# verify fields from the word index (offset / 8) given.
+# struct rvmig_vcpu_stats, all uint64_t: the first fields in order from offset 0, then the verify
+# fields and fw[] (struct rvmig_hist per first-write class) from the word index (offset / 8) given.
 STATS_FIELDS = ("seq hartid slice_first_page slice_pages slice_table_pages accesses writes epoch "
-                "epoch_start epoch_writes first_writes first_write_ticks first_write_max "
-                "slice_done_ticks").split()
-HIST_WORD, HIST_BUCKETS = 14, 40
-VERIFY_WORD = 54
+                "epoch_start epoch_writes first_writes slice_done_ticks").split()
+VERIFY_WORD = 12
 VERIFY_FIELDS = ("verify_status", "verify_pages", "verify_errors", "verify_first_bad")
+# struct rvmig_hist: count, sum_ticks, max_ticks, then bucket[HIST_BUCKETS]; fw[] in enum rvmig_fw_class order.
+FW_WORD, HIST_BUCKETS = 24, 1024
+HIST_FIELDS = ("count", "sum_ticks", "max_ticks")
+FW_CLASSES = ("other", "first_in_2m", "first_in_1g")  # RVMIG_FW_OTHER, _FIRST_IN_2M, _FIRST_IN_1G
+HIST_WORDS = len(HIST_FIELDS) + HIST_BUCKETS
 failed = False
 
 
@@ -96,7 +101,9 @@ class Gdb:
         self.running = True
 
     def read(self, addr, n):
-        return bytes.fromhex(self.cmd("m%x,%x" % (addr, n)))
+        # In pieces: QEMU's gdbstub answers at most a few KiB per packet.
+        return b"".join(bytes.fromhex(self.cmd("m%x,%x" % (a, min(1024, addr + n - a))))
+                        for a in range(addr, addr + n, 1024))
 
     def write(self, addr, data):
         assert self.cmd("M%x,%x:%s" % (addr, len(data), data.hex())) == "OK"
@@ -138,8 +145,12 @@ class Vmm:
         finally:
             self.gdb.cont()
         s = dict(zip(STATS_FIELDS, words))
-        s["hist"] = list(words[HIST_WORD:HIST_WORD + HIST_BUCKETS])
         s.update(zip(VERIFY_FIELDS, words[VERIFY_WORD:VERIFY_WORD + len(VERIFY_FIELDS)]))
+        for c, name in enumerate(FW_CLASSES):
+            w = FW_WORD + c * HIST_WORDS
+            h = dict(zip(HIST_FIELDS, words[w:w + len(HIST_FIELDS)]))
+            h["buckets"] = list(words[w + len(HIST_FIELDS):w + HIST_WORDS])
+            s[name] = h
         return s
 
     def wait(self, what, pred, timeout=60):
@@ -153,11 +164,24 @@ class Vmm:
         return None
 
 
+def regions(snaps, shift):
+    """The 2M (shift 21) or 1G (30) regions of guest-physical space holding the harts' data pages."""
+    work = RAM_BASE + WORK_OFFSET
+    return {r for s in snaps for r in range((work + s["slice_first_page"] * PAGE_SIZE) >> shift,
+                                            ((work + (s["slice_first_page"] + s["slice_pages"]) * PAGE_SIZE - 1) >> shift) + 1)}
+
+
 def check_epoch(snaps, epoch, what):
     good = all(s["epoch"] == epoch and s["first_writes"] == s["slice_pages"] and
-               sum(s["hist"]) == s["first_writes"] and s["slice_done_ticks"] > 0 and
-               s["first_write_max"] <= s["first_write_ticks"] for s in snaps)
-    ok(good, "%s: every hart first-wrote its whole slice in epoch %d, histogram adds up" % (what, epoch))
+               s["other"]["count"] + s["first_in_2m"]["count"] == s["first_writes"] and
+               all(sum(s[c]["buckets"]) == s[c]["count"] and s[c]["max_ticks"] <= s[c]["sum_ticks"]
+                   for c in FW_CLASSES) and s["slice_done_ticks"] > 0 for s in snaps)
+    ok(good, "%s: every hart first-wrote its whole slice in epoch %d, histograms add up" % (what, epoch))
+    # Each region holding data pages had exactly one first write (its first) among all harts.
+    n2m, n1g = (sum(s[c]["count"] for s in snaps) for c in ("first_in_2m", "first_in_1g"))
+    ok(n2m == len(regions(snaps, 21)) and n1g == len(regions(snaps, 30)),
+       "%s: first writes in a 2M region %d (data pages span %d), in a 1G region %d (span %d)"
+       % (what, n2m, len(regions(snaps, 21)), n1g, len(regions(snaps, 30))))
 
 
 def main():

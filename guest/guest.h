@@ -68,6 +68,10 @@ struct hart {
 	bool prng_seeded;
 	uint64_t seq_cursor;
 	bool epoch_seen; /* the hart has adopted an epoch (set on the first RUN) */
+	/* Per first-write class (stats.c): the bucket ranges [lo, hi) that may differ from the shared
+	 * copy, and those used this epoch. An empty range has lo >= hi. */
+	uint16_t pub_lo[RVMIG_FW_CLASSES], pub_hi[RVMIG_FW_CLASSES];
+	uint16_t used_lo[RVMIG_FW_CLASSES], used_hi[RVMIG_FW_CLASSES];
 	bool slice_done;
 	uint64_t last_publish;
 
@@ -103,10 +107,17 @@ bool dirty_write_due(struct hart *h, uint64_t now);
 /* stats.c */
 void stats_init(struct hart *h);
 void stats_new_epoch(struct hart *h, uint64_t epoch, uint64_t now);
-void stats_add_first_write(struct hart *h, uint64_t ticks);
+/* regions: what regions_first_write() said of the write. */
+void stats_add_first_write(struct hart *h, unsigned regions, uint64_t ticks);
 void stats_publish(struct hart *h);
 void stats_maybe_publish(struct hart *h, uint64_t now);
-unsigned stats_hist_bucket(uint64_t ticks);
+
+/* regions.c: was this first write (at guest-physical gpa) the first of its 2M / 1G region this epoch? */
+#define REGION_FIRST_IN_2M 1u
+#define REGION_FIRST_IN_1G 2u
+unsigned regions_first_write(uint64_t gpa, uint64_t epoch);
+/* Whether the region tags reach RAM's end (the tag tables cover 256 GiB of 2M regions). */
+bool regions_cover(uint64_t ram_end);
 
 /* verify.c: checks every data page of the slice, fills st.verify_*; returns true if all good. */
 bool verify_slice(struct hart *h);

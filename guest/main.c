@@ -88,6 +88,9 @@ static void plan_work_area(void)
 	 * tree, which QEMU puts at the end of RAM. */
 	if (g.selftest)
 		work_end = work_base + (uint64_t)g.nr_vcpus * SELFTEST_SLICE_PAGES * PAGE_SIZE;
+	if (!regions_cover(work_end))
+		guest_panic("RAM ends at 0x%lx, beyond what the region tags at 0x%lx cover", (unsigned long)work_end,
+			    (unsigned long)(g.ram_base + RVMIG_TAG2M_OFFSET));
 	if (!layout_compute(&g.layout, work_base, work_end, g.nr_vcpus))
 		guest_panic("no room for a work area: RAM ends at 0x%lx, work area starts at 0x%lx",
 			    (unsigned long)work_end, (unsigned long)work_base);

@@ -61,6 +61,8 @@ def field(py_name, tag, name, off, size):
 
 same("CTL_OFFSET", g.CTL_OFFSET, "RVMIG_CTL_OFFSET")
 same("STATS_OFFSET", g.STATS_OFFSET, "RVMIG_STATS_OFFSET")
+same("WORK_OFFSET", g.WORK_OFFSET, "RVMIG_WORK_OFFSET")
+same("PAGE_SIZE", g.PAGE_SIZE, "RVMIG_PAGE_SIZE")
 same("STATS_SIZE", g.STATS_SIZE, "sizeof.rvmig_vcpu_stats")
 same("CTL_MAGIC", g.CTL_MAGIC, "RVMIG_CTL_MAGIC")
 same("ABI_VERSION", g.ABI_VERSION, "RVMIG_ABI_VERSION")
@@ -72,11 +74,18 @@ same("RANDOM", g.RANDOM, "RVMIG_PATTERN_RANDOM")
 same("HOTCOLD", g.HOTCOLD, "RVMIG_PATTERN_HOTCOLD")
 same("VERIFY_OK", g.VERIFY_OK, "RVMIG_VERIFY_OK")
 same("HIST_BUCKETS", g.HIST_BUCKETS, "RVMIG_HIST_BUCKETS")
+same("len(FW_CLASSES)", len(g.FW_CLASSES), "RVMIG_FW_CLASSES")
+for i, name in enumerate(("RVMIG_FW_OTHER", "RVMIG_FW_FIRST_IN_2M", "RVMIG_FW_FIRST_IN_1G")):
+    same("FW_CLASSES.index(%r)" % g.FW_CLASSES[i], i, name)
+same("8 * HIST_WORDS", 8 * g.HIST_WORDS, "sizeof.rvmig_hist")
 for name, (off, fmt) in g.CTL_FIELDS.items():
     field("CTL_FIELDS", "ctl", name, off, struct.calcsize(fmt))
 for i, name in enumerate(g.STATS_FIELDS):
     field("STATS_FIELDS[%d]" % i, "stats", name, 8 * i, 8)
-field("HIST_WORD", "stats", "hist", 8 * g.HIST_WORD, 8 * g.HIST_BUCKETS)
+field("FW_WORD", "stats", "fw", 8 * g.FW_WORD, 8 * g.HIST_WORDS * len(g.FW_CLASSES))
+for i, name in enumerate(g.HIST_FIELDS):
+    field("HIST_FIELDS[%d]" % i, "hist", name, 8 * i, 8)
+field("HIST_FIELDS + buckets", "hist", "bucket", 8 * len(g.HIST_FIELDS), 8 * g.HIST_BUCKETS)
 for i, name in enumerate(g.VERIFY_FIELDS):
     field("VERIFY_WORD + %d" % i, "stats", name, 8 * (g.VERIFY_WORD + i), 8)
 sys.exit(1 if failed else 0)

@@ -416,6 +416,7 @@ int session_verify_and_exit(struct session *r, const char *who)
 void session_collect(struct session *r)
 {
 	uint64_t window = r->window_end_ns > r->window_start_ns ? r->window_end_ns - r->window_start_ns : 0;
+	struct rvmig_hist all;
 
 	r->all_verified = true;
 	for (unsigned i = 0; i < r->opts.vcpus; i++) {
@@ -427,7 +428,8 @@ void session_collect(struct session *r)
 					   ? writes_at_end - r->window_start_writes[i]
 					   : 0;
 		v->writes_per_s = stats_rate(v->window_writes, window);
-		stats_latency(&v->stats, r->m.timebase_hz, &v->lat);
+		stats_first_writes_all(&v->stats, &all);
+		stats_latency(&all, r->m.timebase_hz, &v->lat);
 		if (!v->have_stats || v->stats.verify_status != RVMIG_VERIFY_OK)
 			r->all_verified = false;
 	}

@@ -93,6 +93,39 @@ def figures(r):
     }
 
 
+# First writes by region class (rvmig guest ABI 2): "first_in_2m" is the first write of each 2M region
+# (the one that splits a huge mapping when eager splitting is off), "other" every other first write.
+REGION_FIGS = ("pass1_first2m_n", "pass1_first2m_p50_us", "pass1_first2m_p99_us", "pass1_first2m_max_us",
+               "pass1_other_p50_us", "pass1_other_p99_us", "pass1_other_max_us", "pass1_first2m_over_other_p50",
+               "pass1_first1g_n", "pass1_first1g_p50_us", "pass1_first1g_max_us", "later_first2m_over_other_p50")
+
+
+def region_figures(r):
+    """The first-write-per-region figures of one run; {} for a run made before the guest classed its
+    first writes (no first_write_classes), so that older reports keep their figures."""
+    p = alt(get(r, "passes"), [])
+    if get(p, 0, "first_write_classes") is None:
+        return {}
+    c = lambda i, cls, k: get(p, i, "first_write_classes", cls, k)
+    over = lambda i: ratio(c(i, "first_in_2m", "p50"), c(i, "other", "p50")) if jq.lt(0, c(i, "first_in_2m", "count")) else None
+    return {
+        "pass1_first2m_n": c(0, "first_in_2m", "count"),
+        "pass1_first2m_p50_us": c(0, "first_in_2m", "p50"),
+        "pass1_first2m_p99_us": c(0, "first_in_2m", "p99"),
+        "pass1_first2m_max_us": c(0, "first_in_2m", "max"),
+        "pass1_other_p50_us": c(0, "other", "p50"),
+        "pass1_other_p99_us": c(0, "other", "p99"),
+        "pass1_other_max_us": c(0, "other", "max"),
+        "pass1_first2m_over_other_p50": over(0),
+        "pass1_first1g_n": c(0, "first_in_1g", "count"),
+        "pass1_first1g_p50_us": c(0, "first_in_1g", "p50") if jq.lt(0, c(0, "first_in_1g", "count")) else None,
+        "pass1_first1g_max_us": c(0, "first_in_1g", "max") if jq.lt(0, c(0, "first_in_1g", "count")) else None,
+        # In later passes the slot is 4K-mapped either way: the first write of a 2M region is an
+        # ordinary fault there, which makes this the control for the pass-1 ratio.
+        "later_first2m_over_other_p50": median([over(i) for i in range(1, len(p))]),
+    }
+
+
 def with_figures(raw):
     """Each run with its figures and whether it was contended: its memcpy probe (64 MiB, taken right
     before its passes, the same in every case) ran at under half the median probe of this boot; under
@@ -100,7 +133,7 @@ def with_figures(raw):
     runs = []
     for r in raw:
         r = dict(r)
-        r["figures"] = figures(r)
+        r["figures"] = dict(figures(r), **region_figures(r))
         runs.append(r)
     med = median([get(r, "figures", "calib_gib_s") for r in runs])
     for r in runs:

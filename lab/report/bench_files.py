@@ -100,7 +100,14 @@ def render(d, tmp, raw, summ_, mig, say, fault_us=None):
         for e in ("Y", "N"):
             dat[e] = os.path.join(tmp, "cdf.%s.%s.dat" % (b, e))
             _write(dat[e], plots.cdf_data(raw, b, e))
-        plot("latency-cdf-%s" % b, plots.cdf_script(b, dat["Y"], dat["N"]))
+        plot("latency-cdf-%s" % b, plots.cdf_script(b, dat["Y"], dat["N"], plots.cdf_is_log_linear(raw)))
+        rdat = {}
+        for e in ("Y", "N"):
+            for cls in ("first_in_2m", "other"):
+                rdat[(e, cls)] = os.path.join(tmp, "rcdf.%s.%s.%s.dat" % (b, e, cls))
+                _write(rdat[(e, cls)], plots.region_cdf_data(raw, b, e, cls))
+        if all(os.path.getsize(f) for f in rdat.values()):
+            plot("region-cdf-%s" % b, plots.region_cdf_script(b, rdat))
     bars = plots.bars_data(summ_)
     if bars:
         _write(os.path.join(tmp, "bars.dat"), bars)

@@ -3,7 +3,7 @@ env. The noise band (0.67x..1.5x) and the verdict prose live in bench_verdicts; 
 the sections."""
 import re
 
-from . import jq
+from . import bench_regions, jq
 from .bench_verdicts import FIG_TITLE, Verdicts, cell, fmt, rfmt
 from .stats import median
 
@@ -168,11 +168,12 @@ def report_md(summ_, ratios, compare, lab, env, migration, runs, lab_env, plots,
     out += _table(v, ["enable_ms", "first_clear_ms", "first_clear_chunk_max_ms"])
     out += sec("## 2. What it buys the vCPUs: the first dirty pass after logging starts",
                "Wall time from the new epoch until every vCPU wrote its whole slice once; the guest times each page's first",
-               "write (log2 histogram, all vCPUs merged). Without eager split, the first write into each huge mapping splits it",
+               "write (all vCPUs merged). Without eager split, the first write into each huge mapping splits it",
                "in the fault path: one slow fault per 2M region, a tail (p99.9, max) rather than a median effect.", "")
     out += _table(v, ["pass1_ms", "slot_written_once_ms", "pass1_pages_per_s", "pass1_p50_us", "pass1_p90_us", "pass1_p99_us",
                       "pass1_p999_us", "pass1_max_us", "vcpu_exits_pass1", "remote_tlb_flush_pass1"])
     out += ktrace_md or []
+    out += bench_regions.markdown(summ_)
     out += sec("## 3. Later passes (the slot is 4K-mapped either way by now)")
     out += _table(v, ["later_pass_ms", "later_pages_per_s", "later_p99_us", "later_p999_us", "later_max_us", "vcpu_exits_later"])
     out += sec("## 4. Harvest cost: GET, CLEAR, ring; clean slot vs memcpy")
@@ -185,6 +186,6 @@ def report_md(summ_, ratios, compare, lab, env, migration, runs, lab_env, plots,
                "n counts runs times modes; its figures are medians over them.", "") + _compare(compare)
     out += sec("## 7. One migration") + _migration(summ_, migration)
     out += sec("## Plots") + _plots(plots)
-    out += sec("## What this shows") + v.what_this_shows(runs)
+    out += sec("## What this shows") + v.what_this_shows(runs) + bench_regions.what_this_shows(summ_)
     # jq -r printed a null result as "null"; the old writer's sed blanked such lines.
     return "\n".join("" if l == "null" else l for l in "\n".join(out).split("\n")) + "\n"

@@ -47,7 +47,13 @@ FIG_TITLE = {
     "later_p999_us": "later p99.9 (us)", "later_max_us": "later max (us)", "clean_harvest_ms": "clean-slot harvest (ms)",
     "clean_get_ms": "clean-slot GET (ms)", "clean_clear_ms": "clean-slot CLEAR (ms)", "memcpy_ms": "memcpy of guest RAM (ms)",
     "memcpy_gib_s": "memcpy GiB/s", "vcpu_exits_pass1": "vCPU exits, pass 1 (KVM stats)",
-    "vcpu_exits_later": "vCPU exits, later passes", "remote_tlb_flush_pass1": "remote TLB flushes, pass 1 (KVM stats)"}
+    "vcpu_exits_later": "vCPU exits, later passes", "remote_tlb_flush_pass1": "remote TLB flushes, pass 1 (KVM stats)",
+    "pass1_first2m_n": "pass 1 first writes into a 2M region", "pass1_first2m_p50_us": "pass 1 first write into a 2M region p50 (us)",
+    "pass1_first2m_p99_us": "pass 1 first write into a 2M region p99 (us)", "pass1_first2m_max_us": "pass 1 first write into a 2M region max (us)",
+    "pass1_other_p50_us": "pass 1 other first writes p50 (us)", "pass1_other_p99_us": "pass 1 other first writes p99 (us)",
+    "pass1_other_max_us": "pass 1 other first writes max (us)", "pass1_first2m_over_other_p50": "pass 1 2M-first p50 / other p50",
+    "pass1_first1g_n": "pass 1 first writes into a 1G region", "pass1_first1g_p50_us": "pass 1 first write into a 1G region p50 (us)",
+    "pass1_first1g_max_us": "pass 1 first write into a 1G region max (us)", "later_first2m_over_other_p50": "later passes 2M-first p50 / other p50"}
 
 
 def verdict(r):

@@ -17,15 +17,45 @@ def cdf_backings(raw):
     return jq.unique([jq.get(r, "params", "backing") for r in raw if _no_sweep(r["case"])])
 
 
+def _pass1_runs(raw, backing, eager):
+    return [r for r in raw if jq.get(r, "params", "backing") == backing and r["eager"] == eager and _no_sweep(r["case"])
+            and jq.get(r, "passes", 0) is not None]
+
+
+def _bucket_cdf(bucket_lists, hz):
+    """Log-linear buckets ([lo, hi, count], ticks) of several runs summed: "hi (us) fraction" per
+    non-empty bucket, hi being the bucket's exclusive upper edge."""
+    counts = {}
+    for bl in bucket_lists:
+        for lo, hi, n in bl or []:
+            counts[(lo, hi)] = counts.get((lo, hi), 0) + n
+    t = sum(counts.values())
+    lines, acc = [], 0
+    for (lo, hi), n in sorted(counts.items()):
+        acc += n
+        lines.append("%s %s\n" % (jq.num(hi * 1e6 / hz), jq.num(acc / t)))
+    return "".join(lines)
+
+
+def _hz(raw):
+    return jq.alt(jq.get(raw, 0, "host", "timebase_hz"), 10000000)
+
+
+def cdf_is_log_linear(raw):
+    """Whether the runs carry log-linear histograms (guest ABI 2) rather than log2 ones."""
+    return any(jq.get(r, "passes", 0, "first_write_hist") is not None for r in raw)
+
+
 def cdf_data(raw, backing, eager):
     """First-write latency CDF of pass 1, all runs of a backing and setting summed: "upper edge (us)
-    fraction" per non-empty log2 bucket."""
-    hists = [jq.get(r, "passes", 0, "hist_log2_ticks") for r in raw
-             if jq.get(r, "params", "backing") == backing and r["eager"] == eager and _no_sweep(r["case"])
-             and jq.get(r, "passes", 0) is not None]
+    fraction" per non-empty bucket (log-linear buckets, or the log2 buckets of older runs)."""
+    runs = _pass1_runs(raw, backing, eager)
+    if cdf_is_log_linear(raw):
+        return _bucket_cdf([jq.get(r, "passes", 0, "first_write_hist", "buckets") for r in runs], _hz(raw))
+    hists = [jq.get(r, "passes", 0, "hist_log2_ticks") for r in runs]
     if not hists:
         return ""
-    hz = jq.alt(jq.get(raw, 0, "host", "timebase_hz"), 10000000)
+    hz = _hz(raw)
     width = max(len(h) for h in hists)
     h = [jq.total([x[i] if i < len(x) else None for x in hists]) for i in range(width)]
     t = jq.total(h)
@@ -37,13 +67,37 @@ def cdf_data(raw, backing, eager):
     return "".join(lines)
 
 
-def cdf_script(backing, ydat, ndat):
+def cdf_script(backing, ydat, ndat, log_linear=False):
+    if log_linear:
+        return ("set title 'First-write latency, first dirty pass, %s (all modes/runs summed)';\n"
+                "\t\tset xlabel 'latency (us, log-linear bucket upper edge)'; set ylabel 'fraction of first writes'; "
+                "set logscale x 10; set format x '%%g';\n"
+                "\t\tset key bottom right; set grid; set yrange [0:1.02];\n"
+                "\t\tplot '%s' w l lw 2 t 'eager split Y', '%s' w l lw 2 dt 2 t 'eager split N'"
+                % (backing, ydat, ndat))
     return ("set title 'First-write latency, first dirty pass, %s (all modes/runs summed)';\n"
             "\t\tset xlabel 'latency (us, log2 bucket upper edge)'; set ylabel 'fraction of first writes'; "
             "set logscale x 10; set format x '%%g';\n"
             "\t\tset key bottom right; set grid; set yrange [0:1.02];\n"
             "\t\tplot '%s' w steps lw 2 t 'eager split Y', '%s' w steps lw 2 dt 2 t 'eager split N'"
             % (backing, ydat, ndat))
+
+
+def region_cdf_data(raw, backing, eager, cls):
+    """Pass-1 CDF of one first-write class ("first_in_2m" or "other"), runs of a backing and setting summed."""
+    return _bucket_cdf([jq.get(r, "passes", 0, "first_write_classes", cls, "buckets")
+                        for r in _pass1_runs(raw, backing, eager)], _hz(raw))
+
+
+def region_cdf_script(backing, dats):
+    """dats: {(eager, cls): path} for eager Y/N and cls first_in_2m/other."""
+    return ("set title 'First dirty pass, %s: the first write into each 2M region vs the other first writes';\n"
+            "\t\tset xlabel 'latency (us, log-linear bucket upper edge)'; set ylabel 'fraction of those first writes'; "
+            "set logscale x 10; set format x '%%g';\n"
+            "\t\tset key bottom right; set grid; set yrange [0:1.02];\n"
+            "\t\tplot '%s' w l lw 2 t 'first in a 2M region, Y', '%s' w l lw 2 dt 2 t 'first in a 2M region, N', "
+            "'%s' w l lw 1 t 'other first writes, Y', '%s' w l lw 1 dt 2 t 'other first writes, N'"
+            % (backing, dats[("Y", "first_in_2m")], dats[("N", "first_in_2m")], dats[("Y", "other")], dats[("N", "other")]))
 
 
 def bars_data(summ_):

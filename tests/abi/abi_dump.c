@@ -16,6 +16,8 @@ int main(void)
 	CONST(RVMIG_ABI_VERSION);
 	CONST(RVMIG_CTL_OFFSET);
 	CONST(RVMIG_STATS_OFFSET);
+	CONST(RVMIG_WORK_OFFSET);
+	CONST(RVMIG_PAGE_SIZE);
 	CONST(RVMIG_CTL_MAGIC);
 	CONST(RVMIG_CMD_RUN);
 	CONST(RVMIG_CMD_VERIFY);
@@ -25,7 +27,12 @@ int main(void)
 	CONST(RVMIG_PATTERN_HOTCOLD);
 	CONST(RVMIG_VERIFY_OK);
 	CONST(RVMIG_HIST_BUCKETS);
+	CONST(RVMIG_FW_CLASSES);
+	CONST(RVMIG_FW_OTHER);
+	CONST(RVMIG_FW_FIRST_IN_2M);
+	CONST(RVMIG_FW_FIRST_IN_1G);
 	printf("sizeof.rvmig_vcpu_stats %zu\n", sizeof(struct rvmig_vcpu_stats));
+	printf("sizeof.rvmig_hist %zu\n", sizeof(struct rvmig_hist));
 
 	FIELD("ctl", rvmig_ctl, magic);
 	FIELD("ctl", rvmig_ctl, abi_version);
@@ -49,13 +56,16 @@ int main(void)
 	FIELD("stats", rvmig_vcpu_stats, epoch_start);
 	FIELD("stats", rvmig_vcpu_stats, epoch_writes);
 	FIELD("stats", rvmig_vcpu_stats, first_writes);
-	FIELD("stats", rvmig_vcpu_stats, first_write_ticks);
-	FIELD("stats", rvmig_vcpu_stats, first_write_max);
 	FIELD("stats", rvmig_vcpu_stats, slice_done_ticks);
-	FIELD("stats", rvmig_vcpu_stats, hist);
 	FIELD("stats", rvmig_vcpu_stats, verify_status);
 	FIELD("stats", rvmig_vcpu_stats, verify_pages);
 	FIELD("stats", rvmig_vcpu_stats, verify_errors);
 	FIELD("stats", rvmig_vcpu_stats, verify_first_bad);
+	FIELD("stats", rvmig_vcpu_stats, fw);
+
+	FIELD("hist", rvmig_hist, count);
+	FIELD("hist", rvmig_hist, sum_ticks);
+	FIELD("hist", rvmig_hist, max_ticks);
+	FIELD("hist", rvmig_hist, bucket);
 	return 0;
 }

@@ -3,6 +3,7 @@
 # ./run.sh bench end to end on the quick preset's smallest case (hugetlb-2M, manual-init-set, with
 # its dirty_log_perf_test), eager split Y and N, one repetition: the files exist and are well formed
 # and the counts agree. Timings are never asserted (TCG), only that they were measured.
+# shellcheck disable=SC2016 # $names in single quotes are jq's variables
 . "$(dirname "$0")/lib.sh"
 
 id=$(test_run_id bench)
@@ -22,8 +23,19 @@ expect "every rvmig run verified, on 2M pages, with one pass and 3 clean harvest
 	jqe '(.raw.rvmig | length) == 2 and all(.raw.rvmig[]; .all_verified == true and .rc == 0 and
 		.backing.kernel_page_kb == 2048 and (.passes | length) == 1 and (.clean_harvests | length) == 3)' "$dir/bench.json"
 expect "histogram totals == first writes == the slices' data pages, per pass" \
-	jqe 'all(.raw.rvmig[].passes[]; (.hist_log2_ticks | add) == .first_writes and .first_writes == .slice_pages and
+	jqe 'all(.raw.rvmig[].passes[]; ([.first_write_hist.buckets[][2]] | add) == .first_writes and .first_writes == .slice_pages and
 		.first_write_latency_us.count == .first_writes and ([.vcpus[].first_writes] | add) == .first_writes)' "$dir/bench.json"
+# The first write per region (guest ABI 2): every data page is written in each pass, so each 2M (1G)
+# region holding data pages has exactly one first write that was its first. Regions of guest-physical
+# space from the work area (RAM base 0x80000000 + 2M = 2149580800) and each vCPU's slice.
+regions='def regions($s): [.vcpus[] | ((2149580800 + .slice_first_page * 4096) / $s | floor) as $a |
+	((2149580800 + (.slice_first_page + .slice_pages) * 4096 - 1) / $s | floor) as $b | range($a; $b + 1)] | unique | length;'
+expect "first writes by region class: other + first-in-2M == all first writes; each class's buckets add up to its count" \
+	jqe 'all(.raw.rvmig[].passes[]; .first_write_classes as $c | $c.other.count + $c.first_in_2m.count == .first_writes and
+		all($c[]; ([.buckets[][2]] | add // 0) == .count) and $c.first_in_1g.count <= $c.first_in_2m.count)' "$dir/bench.json"
+expect "first writes in a 2M region == the 2M regions the pass wrote (and the same for 1G), per pass" \
+	jqe "$regions"' all(.raw.rvmig[].passes[]; .first_write_classes.first_in_2m.count == regions(2097152) and
+		.first_write_classes.first_in_1g.count == regions(1073741824))' "$dir/bench.json"
 # shellcheck disable=SC2016 # $s is jq's variable
 expect "each harvest holds at least the pages written, at most the slot" \
 	jqe 'all(.raw.rvmig[]; .params.slot_pages as $s | all(.passes[]; .harvest.pages >= .first_writes and .harvest.pages <= $s))' \
@@ -54,10 +66,10 @@ expect "ktrace: every run valid (no lost events); N splits every 2M region in th
 expect "bench.csv: header and a row per figure" \
 	bash -c "head -n1 '$dir/bench.csv' | grep -q '^case,dirty,backing,vcpus,mem_mib,clear_chunk_mib,eager_page_split,figure,n,median,min,max$' &&
 		[ \$(grep -c ',\"enable_ms\",' '$dir/bench.csv') = 2 ] && [ \$(wc -l <'$dir/bench.csv') -gt 40 ]"
-for p in latency-cdf-hugetlb-2M enable-clear; do
+for p in latency-cdf-hugetlb-2M region-cdf-hugetlb-2M enable-clear; do
 	expect "$p.png is a PNG" bash -c "head -c 8 '$dir/$p.png' | od -An -tx1 | tr -d ' \n' | grep -q '^89504e470d0a1a0a$'"
 done
 expect "report.md has its sections" \
-	bash -c "for s in '## Setup' '## 1. ' '## 2. ' '## 2b. ' '## 3. ' '## 4. ' '## 5. ' '## 6. ' '## What this shows' 'Caveat'; do
+	bash -c "for s in '## Setup' '## 1. ' '## 2. ' '## 2b. ' '## 2d. ' '## 3. ' '## 4. ' '## 5. ' '## 6. ' '## What this shows' 'Caveat'; do
 		grep -q \"\$s\" '$dir/report.md' || { echo \"missing \$s\"; exit 1; }; done"
 expect "the module parameter is back to Y after the run" grep -q 'eager_page_split=Y again' "$dir/console.log"

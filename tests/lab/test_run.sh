@@ -26,9 +26,15 @@ bad-pattern|--pattern zigzag
 no-hugepages|--mem 3G --backing hugetlb-1G
 bad-guest|--guest /nonexistent
 zero-guest|--guest /tmp/zero.bin --mem 16M --backing anon
+old-guest|--guest /tmp/noheader.bin --mem 16M --backing anon
 '
 # shellcheck disable=SC2016 # the job runs in the lab's shell
-job='dd if=/dev/zero of=/tmp/zero.bin bs=4096 count=4 2>/dev/null
+# zero.bin: a valid image header (struct rvmig_image_header: j +32, "RVMIGIMG", ABI 2, size 32), then
+# zeros (illegal instructions): a guest that never reports. noheader.bin: zeros only, as an image of
+# guest ABI 1 (no header) looks to the VMM.
+job='hdr="\157\000\000\002\000\000\000\000RVMIGIMG\002\000\000\000\040\000\000\000\000\000\000\000\000\000\000\000"
+{ printf "$hdr"; dd if=/dev/zero bs=4096 count=4 2>/dev/null; } >/tmp/zero.bin
+dd if=/dev/zero of=/tmp/noheader.bin bs=4096 count=4 2>/dev/null
 echo "$CASES" | while IFS="|" read -r name opts; do
 	[ -n "$name" ] || continue
 	echo "== $name: rvmig run $opts"
@@ -58,7 +64,8 @@ expect "anon: 4K pages" jqe '.backing.kernel_page_kb == 4' "$dir/anon-2.json"
 expect "dirty log: the memslot update is timed and the first writes are counted" \
 	jqe '.dirty_log.enabled == true and .dirty_log.enable_ms > 0 and (.vcpus[0].first_write_latency_us.count > 0)' "$dir/h2m-2.json"
 expect "histogram total equals the first-write count" \
-	jqe 'all(.vcpus[]; (.hist_log2_ticks | add) == .first_write_latency_us.count)' "$dir/h2m-2.json"
+	jqe 'all(.vcpus[]; ([.first_write_hist.buckets[][2]] | add) == .first_write_latency_us.count and
+		.first_write_classes.other.count + .first_write_classes.first_in_2m.count == .first_write_latency_us.count)' "$dir/h2m-2.json"
 expect "privileges: no capabilities left, no_new_privs set" \
 	jqe '.privileges | (.NoNewPrivs == 1 or .NoNewPrivs == "1") and ((.CapEff | tostring) | test("^0+$"))' "$dir/h2m-2.json"
 
@@ -71,3 +78,5 @@ expect "no /dev/kvm: exit 1 with one line naming /dev/kvm" \
 	bash -c "[ '$(rc_of no-kvm)' = 1 ] && [ \$(grep -c . '$dir/no-kvm.out') = 1 ] && grep -q /dev/kvm '$dir/no-kvm.out'"
 expect "missing guest image: exit 1" [ "$(rc_of bad-guest)" = 1 ]
 expect "a guest that never reports: exit 1 (watchdog), no hang" [ "$(rc_of zero-guest)" = 1 ]
+expect "a guest image without the ABI 2 header: exit 2, one line naming the ABI" \
+	bash -c "[ '$(rc_of old-guest)' = 2 ] && [ \$(grep -c . '$dir/old-guest.out') = 1 ] && grep -q 'ABI 2' '$dir/old-guest.out'"

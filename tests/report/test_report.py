@@ -18,13 +18,15 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "..", "lab"))
 
 from report import __main__ as cli  # noqa: E402
-from report import bench_data, bench_verdicts, demo, jq, ktrace, ktrace_faults, migrate, perflog, plots, selftests, stats  # noqa: E402
+from report import bench_data, bench_regions, bench_verdicts, demo, jq, ktrace, ktrace_faults, migrate, perflog, plots, selftests, stats  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures")
 # fixture -> the report command it was made by
 FIXTURE_CMD = {"selftests": "selftests", "migrate": "migrate", "migrate-failures": "migrate",
-               "bench": "bench", "bench-composed": "bench", "default": "default", "demo": "demo"}
+               "bench": "bench", "bench-composed": "bench", "bench-regions": "bench", "default": "default", "demo": "demo"}
 HAVE_GNUPLOT = shutil.which("gnuplot") is not None
+# Fixtures whose expected/ came from lab/report/ itself (sections no shell writer had): regression checks.
+NEW_FIXTURES = ("bench-regions",)
 
 
 def load(path):
@@ -62,7 +64,8 @@ def _same_bytes_test(name, out):
         d, rc, _ = FixtureRun.of(name)
         self.assertFalse(rc)
         self.assertEqual(load(os.path.join(d, out)), load(os.path.join(FIXTURES, name, "expected", out)))
-    test.__doc__ = "%s: %s is byte-identical to the shell writer's" % (name, out)
+    test.__doc__ = "%s: %s is byte-identical to %s" % (
+        name, out, "what lab/report made when the fixture was recorded" if name in NEW_FIXTURES else "the shell writer's")
     return test
 
 
@@ -89,6 +92,10 @@ class Plots(unittest.TestCase):
     def test_bench_plots(self):
         """bench: the same PNG files as the shell writer, listed in report.md"""
         self._check("bench")
+
+    def test_regions_plots(self):
+        """bench-regions (guest ABI 2): the log-linear latency CDF and the first-write-per-2M-region CDF"""
+        self._check("bench-regions")
 
     def test_composed_plots(self):
         """bench-composed: all six kinds of plot (CDF per backing, bars, sweep, migration rounds)"""
@@ -231,6 +238,27 @@ class Pure(unittest.TestCase):
         self.assertTrue(all(len(r) == 12 for r in rows))
         self.assertTrue(any("2 rvmig runs, 2 perf-test runs" in m for m in msgs))
 
+    def test_bench_regions_values(self):
+        """bench-regions (a real lab run, guest ABI 2): 7 first writes into a 2M region per run (the 16M slot's work
+        area), classes adding up to the first writes, the figures in bench.csv, section 2d in report.md"""
+        d, _, _ = FixtureRun.of("bench-regions")
+        doc = json.loads(load(os.path.join(d, "bench.json")))
+        for r in doc["raw"]["rvmig"]:
+            p = r["passes"][0]
+            c = p["first_write_classes"]
+            self.assertEqual(c["first_in_2m"]["count"], 7)
+            self.assertEqual(c["other"]["count"] + c["first_in_2m"]["count"], p["first_writes"])
+            self.assertEqual(sum(b[2] for b in p["first_write_hist"]["buckets"]), p["first_writes"])
+            self.assertTrue(all(b[0] < b[1] for b in p["first_write_hist"]["buckets"]))
+        n = next(c for c in doc["summary"] if c["eager"] == "N")
+        self.assertEqual(n["figures"]["pass1_first2m_n"]["median"], 7)
+        self.assertEqual(n["figures"]["pass1_first2m_p50_us"]["median"], 203.15)
+        rows = list(csv.reader(io.StringIO(load(os.path.join(d, "bench.csv")))))
+        self.assertEqual(len([r for r in rows if r[7] == "pass1_first2m_p50_us"]), 2)
+        md = load(os.path.join(d, "report.md"))
+        self.assertIn("## 2d. The first write into each 2M / 1G region", md)
+        self.assertIn("from a single run of a setting: not conclusive", md)
+
     def test_bench_failed_contended(self):
         """bench-composed: the failed run is counted apart, the contended one is flagged"""
         d, _, _ = FixtureRun.of("bench-composed")
@@ -338,6 +366,55 @@ class Pure(unittest.TestCase):
             cli.run_demo(d, [].append)
             cli.run_default(d, [].append)
             self.assertEqual(os.listdir(d), [])
+
+    def _classed_run(self, label, p50_2m, p50_other, n2m=8, later=1.0):
+        """A bench run of guest ABI 2: pass 1 and a later pass with classed first-write percentiles."""
+        cls = lambda n, p50: {"count": n, "p50": p50, "p99": p50 * 1.2, "max": p50 * 2,
+                              "buckets": [[p50 * 10, p50 * 10 + 32, n]]}
+        passes = [{"first_write_classes": {"first_in_2m": cls(n2m, p50_2m), "other": cls(4088, p50_other),
+                                           "first_in_1g": cls(1, p50_2m)},
+                   "first_write_hist": {"buckets": [[p50_other * 10, p50_other * 10 + 32, 4088], [p50_2m * 10, p50_2m * 10 + 32, n2m]]}},
+                  {"first_write_classes": {"first_in_2m": cls(n2m, 100 * later), "other": cls(4088, 100.0),
+                                           "first_in_1g": cls(1, 100.0)}}]
+        case, eager, rep = bench_data.split_label(label)
+        return {"params": {"label": label, "dirty": "manual", "backing": "hugetlb-2M", "vcpus": 2, "mem_bytes": 16777216,
+                           "clear_chunk_bytes": 16777216, "passes": 2},
+                "host": {"eager_page_split": eager, "timebase_hz": 10000000}, "backing": {"report": "2M"},
+                "passes": passes, "rc": 0, "case": case, "eager": eager, "rep": rep}
+
+    def test_region_figures(self):
+        """first write per 2M region: figures from the classed histograms; none for runs of the log2 guest"""
+        f = bench_data.region_figures(self._classed_run("h2m.N.1", 180.0, 100.0))
+        self.assertEqual((f["pass1_first2m_n"], f["pass1_first2m_p50_us"], f["pass1_other_p50_us"]), (8, 180.0, 100.0))
+        self.assertAlmostEqual(f["pass1_first2m_over_other_p50"], 1.8)
+        self.assertAlmostEqual(f["later_first2m_over_other_p50"], 1.0)
+        self.assertEqual(f["pass1_first1g_n"], 1)
+        self.assertEqual(bench_data.region_figures({"passes": [{"hist_log2_ticks": [1, 2]}]}), {})
+
+    def test_region_section(self):
+        """report section 2d: an effect is named when N's ratio is high and Y's is not; 'NO effect' said plainly otherwise"""
+        def md(ny, yy):
+            runs = bench_data.with_figures([self._classed_run("h2m.N.%d" % i, ny, 100.0) for i in (1, 2)] +
+                                           [self._classed_run("h2m.Y.%d" % i, yy, 100.0) for i in (1, 2)])
+            return "\n".join(bench_regions.markdown(bench_data.summary(runs)))
+        seen = md(250.0, 101.0)
+        self.assertIn("## 2d. The first write into each 2M / 1G region", seen)
+        self.assertIn("2.5x the other first writes' p50 with eager N, 1.01x with Y", seen)
+        self.assertIn("eager splitting removes it.", seen)
+        self.assertIn("| h2m | manual | hugetlb-2M | N | 8 [8..8] n=2 | 250 [250..250] n=2 |", seen)
+        none = md(104.0, 103.0)
+        self.assertIn("NO effect visible at the guest's clock", none)
+        self.assertEqual(bench_regions.markdown(bench_data.summary(bench_data.with_figures(
+            [dict(self._classed_run("h2m.N.1", 1.0, 1.0), passes=[{"hist_log2_ticks": [1]}])]))), [])
+
+    def test_region_cdf(self):
+        """log-linear CDFs: one point per non-empty bucket at its upper edge, runs summed, ending at 1"""
+        raw = [self._classed_run("h2m.N.%d" % i, 180.0, 100.0) for i in (1, 2)]
+        self.assertTrue(plots.cdf_is_log_linear(raw))
+        cdf = plots.cdf_data(raw, "hugetlb-2M", "N").splitlines()
+        self.assertEqual(cdf, ["103.2 " + jq.num(4088 / 4096), "183.2 1"])
+        self.assertEqual(plots.region_cdf_data(raw, "hugetlb-2M", "N", "first_in_2m"), "183.2 1\n")
+        self.assertEqual(plots.region_cdf_data(raw, "hugetlb-2M", "Y", "first_in_2m"), "")
 
     def test_labels(self):
         """bench labels NAME.E.REP, names with dots and sweep cases"""

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* rvmig bench maths: median/min/max, ratios, time-left estimates, histogram merging. */
+/* rvmig bench maths: median/min/max, ratios, time-left estimates. */
 #include <math.h>
 #include <string.h>
 
@@ -50,20 +50,10 @@ static void test_eta(void)
 	CHECK(!strcmp(bstat_format_eta(-1, buf, sizeof(buf)), "?"), "unknown: %s", buf);
 }
 
-static void test_hist(void)
-{
-	uint64_t a[4] = { 1, 2, 0, 0 }, b[4] = { 0, 3, 0, 5 };
-	uint64_t total = bstat_hist_add(a, b, 4); /* CHECK evaluates its condition twice */
-
-	CHECK(total == 11, "merged total");
-	CHECK(a[0] == 1 && a[1] == 5 && a[2] == 0 && a[3] == 5, "bucket-wise sum");
-}
-
 int main(void)
 {
 	test_summary();
 	test_ratio();
 	test_eta();
-	test_hist();
 	CHECK_DONE();
 }

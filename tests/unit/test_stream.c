@@ -548,6 +548,7 @@ static void test_header_checks(void)
 		const char *field, *msg;
 		struct stream_header got;
 	} cases[6];
+	char abi_msg[80];
 	char why[512];
 	int n = 0, rc;
 
@@ -570,7 +571,8 @@ static void test_header_checks(void)
 	cases[n++].msg = "vCPU count differs: sender 4, receiver 2";
 	cases[n].field = "ABI";
 	cases[n].got.abi_version = 9;
-	cases[n++].msg = "guest ABI version differs: sender 9, receiver 1";
+	snprintf(abi_msg, sizeof(abi_msg), "guest ABI version differs: sender 9, receiver %d", RVMIG_ABI_VERSION);
+	cases[n++].msg = abi_msg;
 	for (int i = 0; i < n; i++) {
 		rc = stream_check_header(&shape, &cases[i].got, why, sizeof(why));
 		CHECK(rc == -EINVAL && !strcmp(why, cases[i].msg), "%s mismatch refused: \"%s\"", cases[i].field, why);

@@ -59,11 +59,12 @@ struct bench_pass {
 	double wall_ms;                   /* VMM: epoch bump -> every vCPU announced SLICE_DONE         */
 	double slice_ms[RVMIG_MAX_VCPUS]; /* guest: epoch seen -> whole slice written once         */
 	uint64_t first_writes[RVMIG_MAX_VCPUS], slice_pages[RVMIG_MAX_VCPUS];
+	uint64_t slice_first_page[RVMIG_MAX_VCPUS]; /* work-area page index of the slice's first data page */
 	double slice_ms_max;
 	uint64_t first_writes_total, slice_pages_total;
-	double pages_per_s;             /* first writes of all vCPUs / slowest vCPU's slice time       */
-	struct rvmig_vcpu_stats merged; /* hist, first_write_ticks, first_write_max over vCPUs     */
-	struct stats_latency lat;
+	double pages_per_s;                     /* first writes of all vCPUs / slowest vCPU's slice time       */
+	struct rvmig_hist fw[RVMIG_FW_CLASSES]; /* the first-write histograms, merged over vCPUs   */
+	struct stats_latency lat;               /* every first write (fw[OTHER] + fw[FIRST_IN_2M]) */
 	/* Ring: harvests the vCPUs forced during the pass (ring full). */
 	uint64_t ring_full_harvests;
 	double ring_during_ms;

@@ -52,7 +52,9 @@ void bench_pass_collect(struct bench *b, struct bench_pass *p)
 {
 	struct session *r = b->r;
 
-	memset(&p->merged, 0, sizeof(p->merged));
+	struct rvmig_hist all = { 0 };
+
+	memset(p->fw, 0, sizeof(p->fw));
 	for (unsigned i = 0; i < r->opts.vcpus; i++) {
 		struct rvmig_vcpu_stats s = { 0 };
 
@@ -61,15 +63,16 @@ void bench_pass_collect(struct bench *b, struct bench_pass *p)
 		p->slice_ms[i] = stats_ticks_to_us((double)s.slice_done_ticks, r->m.timebase_hz) / 1000;
 		p->first_writes[i] = s.first_writes;
 		p->slice_pages[i] = s.slice_pages;
+		p->slice_first_page[i] = s.slice_first_page;
 		p->first_writes_total += s.first_writes;
 		p->slice_pages_total += s.slice_pages;
 		if (p->slice_ms[i] > p->slice_ms_max)
 			p->slice_ms_max = p->slice_ms[i];
-		bstat_hist_add(p->merged.hist, s.hist, RVMIG_HIST_BUCKETS);
-		p->merged.first_write_ticks += s.first_write_ticks;
-		if (s.first_write_max > p->merged.first_write_max)
-			p->merged.first_write_max = s.first_write_max;
+		for (unsigned c = 0; c < RVMIG_FW_CLASSES; c++)
+			stats_hist_merge(&p->fw[c], &s.fw[c]);
 	}
+	stats_hist_merge(&all, &p->fw[RVMIG_FW_OTHER]);
+	stats_hist_merge(&all, &p->fw[RVMIG_FW_FIRST_IN_2M]);
 	p->pages_per_s = p->slice_ms_max > 0 ? (double)p->first_writes_total / (p->slice_ms_max / 1000) : 0;
-	stats_latency(&p->merged, r->m.timebase_hz, &p->lat);
+	stats_latency(&all, r->m.timebase_hz, &p->lat);
 }

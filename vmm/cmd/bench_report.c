@@ -6,6 +6,7 @@
 
 #include "cmd/bench.h"
 #include "lib/json.h"
+#include "lib/stats_json.h"
 #include "session.h"
 
 void bench_summary(const struct bench *b)
@@ -64,19 +65,6 @@ static void bench_json_enable(struct json *j, const struct bench_enable *on)
 		json_str(j, "first_clear", NULL);
 }
 
-static void bench_json_latency(struct json *j, const struct stats_latency *l)
-{
-	json_obj_begin(j, "first_write_latency_us");
-	json_u64(j, "count", l->count);
-	json_double(j, "mean", l->mean_us);
-	json_double(j, "p50", l->p50_us);
-	json_double(j, "p90", l->p90_us);
-	json_double(j, "p99", l->p99_us);
-	json_double(j, "p99_9", l->p999_us);
-	json_double(j, "max", l->max_us);
-	json_obj_end(j);
-}
-
 static void bench_json_pass(struct json *j, const struct bench *b, unsigned idx)
 {
 	const struct bench_pass *p = &b->passes[idx];
@@ -89,12 +77,7 @@ static void bench_json_pass(struct json *j, const struct bench *b, unsigned idx)
 	json_u64(j, "first_writes", p->first_writes_total);
 	json_u64(j, "slice_pages", p->slice_pages_total);
 	json_double(j, "pages_per_s", p->pages_per_s);
-	bench_json_latency(j, &p->lat);
-	json_u64(j, "first_write_max_ticks", p->merged.first_write_max);
-	json_arr_begin(j, "hist_log2_ticks");
-	for (unsigned k = 0; k < RVMIG_HIST_BUCKETS; k++)
-		json_u64(j, NULL, p->merged.hist[k]);
-	json_arr_end(j);
+	stats_json_first_writes(j, p->fw, b->r->m.timebase_hz);
 	json_arr_begin(j, "vcpus");
 	for (unsigned i = 0; i < b->o.run.vcpus; i++) {
 		json_obj_begin(j, NULL);
@@ -102,6 +85,7 @@ static void bench_json_pass(struct json *j, const struct bench *b, unsigned idx)
 		json_double(j, "slice_ms", p->slice_ms[i]);
 		json_u64(j, "first_writes", p->first_writes[i]);
 		json_u64(j, "slice_pages", p->slice_pages[i]);
+		json_u64(j, "slice_first_page", p->slice_first_page[i]);
 		json_obj_end(j);
 	}
 	json_arr_end(j);

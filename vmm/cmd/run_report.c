@@ -7,6 +7,7 @@
 #include "cmd/run.h"
 #include "lib/err.h"
 #include "lib/json.h"
+#include "lib/stats_json.h"
 
 static const char *report_verify_name(uint64_t v)
 {
@@ -23,6 +24,26 @@ static const char *report_verify_name(uint64_t v)
 static double report_ticks_ms(const struct session *r, uint64_t ticks)
 {
 	return stats_ticks_to_us((double)ticks, r->m.timebase_hz) / 1000.0;
+}
+
+/* The first write of each 2M region (the split faults without eager splitting) against the others. */
+static void report_print_regions(const struct session *r)
+{
+	struct rvmig_hist fw[RVMIG_FW_CLASSES]; /* 24 KiB, on the main thread's stack */
+	static const char *const names[RVMIG_FW_CLASSES] = { "other first writes", "first in a 2M region",
+							     "first in a 1G region" };
+
+	memset(fw, 0, sizeof(fw));
+	for (unsigned i = 0; i < r->opts.vcpus; i++)
+		for (unsigned c = 0; c < RVMIG_FW_CLASSES; c++)
+			stats_hist_merge(&fw[c], &r->res[i].stats.fw[c]);
+	for (unsigned c = 0; c < RVMIG_FW_CLASSES; c++) {
+		struct stats_latency l;
+
+		stats_latency(&fw[c], r->m.timebase_hz, &l);
+		printf("%-21s n=%-9" PRIu64 " p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f us\n", names[c],
+		       l.count, l.p50_us, l.p90_us, l.p99_us, l.p999_us, l.max_us);
+	}
 }
 
 void report_print(const struct session *r)
@@ -61,6 +82,7 @@ void report_print(const struct session *r)
 			printf(" (%" PRIu64 " pages)", v->stats.verify_pages);
 		putchar('\n');
 	}
+	report_print_regions(r);
 	printf("privileges: CapEff %s CapBnd %s CapAmb %s NoNewPrivs %d%s\n", r->privs.cap_eff, r->privs.cap_bnd,
 	       r->privs.cap_amb, r->privs.no_new_privs,
 	       r->privs.bounding_dropped ? "" : " (bounding set kept: no CAP_SETPCAP)");
@@ -85,21 +107,7 @@ static void report_json_vcpu(struct json *j, const struct session *r, unsigned i
 	json_double(j, "writes_per_s", v->writes_per_s);
 	json_u64(j, "epoch", s->epoch);
 	json_u64(j, "epoch_writes", s->epoch_writes);
-	json_obj_begin(j, "first_write_latency_us");
-	json_u64(j, "count", v->lat.count);
-	json_double(j, "mean", v->lat.mean_us);
-	json_double(j, "p50", v->lat.p50_us);
-	json_double(j, "p90", v->lat.p90_us);
-	json_double(j, "p99", v->lat.p99_us);
-	json_double(j, "p99_9", v->lat.p999_us);
-	json_double(j, "max", v->lat.max_us);
-	json_obj_end(j);
-	json_u64(j, "first_write_ticks", s->first_write_ticks);
-	json_u64(j, "first_write_max_ticks", s->first_write_max);
-	json_arr_begin(j, "hist_log2_ticks");
-	for (unsigned b = 0; b < RVMIG_HIST_BUCKETS; b++)
-		json_u64(j, NULL, s->hist[b]);
-	json_arr_end(j);
+	stats_json_first_writes(j, s->fw, r->m.timebase_hz);
 	json_u64(j, "slice_done_ticks", s->slice_done_ticks);
 	json_double(j, "slice_done_ms", s->slice_done_ticks ? report_ticks_ms(r, s->slice_done_ticks) : -1);
 	json_str(j, "verify", report_verify_name(s->verify_status));

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/guest_image.h"
 #include "rvmig_abi.h"
 
 size_t guest_load(const char *path, struct mem *m)
@@ -15,6 +16,7 @@ size_t guest_load(const char *path, struct mem *m)
 	struct stat st;
 	uint8_t *dst = (uint8_t *)m->hva + RVMIG_IMAGE_OFFSET;
 	size_t done = 0;
+	char why[256];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
@@ -40,5 +42,8 @@ size_t guest_load(const char *path, struct mem *m)
 		done += (size_t)n;
 	}
 	close(fd);
+	/* Before a single instruction runs: a guest of another ABI would write its stats elsewhere. */
+	if (guest_image_check(dst, done, why, sizeof(why)))
+		die_status(RVMIG_EXIT_USAGE, "guest image %s %s", path, why);
 	return done;
 }

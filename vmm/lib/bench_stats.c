@@ -66,14 +66,3 @@ const char *bstat_format_eta(double s, char *buf, size_t len)
 		snprintf(buf, len, "%lus", t);
 	return buf;
 }
-
-uint64_t bstat_hist_add(uint64_t *dst, const uint64_t *src, size_t nbuckets)
-{
-	uint64_t total = 0;
-
-	for (size_t i = 0; i < nbuckets; i++) {
-		dst[i] += src[i];
-		total += dst[i];
-	}
-	return total;
-}

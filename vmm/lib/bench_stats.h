@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The small statistics `rvmig bench` needs (pure: no KVM, unit-tested on the host): median/min/max
- * of a set of samples, a guarded ratio, a time-left estimate, and merging per-vCPU log2 histograms.
+ * of a set of samples, a guarded ratio, and a time-left estimate (histograms
+ * are merged by lib/stats.c).
  */
 #ifndef RVMIG_BENCH_STATS_H
 #define RVMIG_BENCH_STATS_H
@@ -25,7 +26,5 @@ double bstat_ratio(double a, double b);
 double bstat_eta_s(double elapsed_s, double done, double total);
 /* "1m05s", "42s", "1h02m", "?" for a negative estimate. */
 const char *bstat_format_eta(double s, char *buf, size_t len);
-/* dst[i] += src[i]; returns the new total of dst. */
-uint64_t bstat_hist_add(uint64_t *dst, const uint64_t *src, size_t nbuckets);
 
 #endif

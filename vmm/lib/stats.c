@@ -23,23 +23,33 @@ int stats_snapshot(const volatile struct rvmig_vcpu_stats *src, struct rvmig_vcp
 	return -EAGAIN;
 }
 
-uint64_t stats_hist_total(const uint64_t *hist, size_t nbuckets)
+void stats_hist_merge(struct rvmig_hist *dst, const struct rvmig_hist *src)
 {
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < nbuckets; i++)
-		n += hist[i];
-	return n;
+	dst->count += src->count;
+	dst->sum_ticks += src->sum_ticks;
+	if (src->max_ticks > dst->max_ticks)
+		dst->max_ticks = src->max_ticks;
+	for (unsigned i = 0; i < RVMIG_HIST_BUCKETS; i++)
+		dst->bucket[i] += src->bucket[i];
 }
 
-double stats_hist_quantile(const uint64_t *hist, size_t nbuckets, uint64_t max_ticks, double q)
+void stats_first_writes_all(const struct rvmig_vcpu_stats *s, struct rvmig_hist *out)
 {
-	uint64_t total = stats_hist_total(hist, nbuckets), cum = 0, rank;
+	memset(out, 0, sizeof(*out));
+	stats_hist_merge(out, &s->fw[RVMIG_FW_OTHER]);
+	stats_hist_merge(out, &s->fw[RVMIG_FW_FIRST_IN_2M]);
+}
 
+double stats_hist_quantile(const struct rvmig_hist *h, double q)
+{
+	uint64_t total = 0, cum = 0, rank;
+
+	for (unsigned i = 0; i < RVMIG_HIST_BUCKETS; i++)
+		total += h->bucket[i];
 	if (!total)
 		return 0;
-	if (q >= 1.0 && max_ticks)
-		return (double)max_ticks;
+	if (q >= 1.0)
+		return (double)h->max_ticks;
 	/* Rank of the sample the quantile names, 1-based (nearest rank, ceil(q * n)); the slack keeps
 	 * 0.99 * 1000 = 990.0000000000001 from becoming rank 991. */
 	double want = q * (double)total - 1e-9 * (double)total;
@@ -51,20 +61,16 @@ double stats_hist_quantile(const uint64_t *hist, size_t nbuckets, uint64_t max_t
 		rank = 1;
 	if (rank > total)
 		rank = total;
-	for (size_t i = 0; i < nbuckets; i++) {
-		if (!hist[i])
-			continue;
-		if (cum + hist[i] >= rank) {
-			double lo = i ? (double)(1ULL << i) : 0, hi = (double)(2ULL << i);
-			double v = lo + (hi - lo) * (double)(rank - cum) / (double)hist[i];
+	for (unsigned i = 0; i < RVMIG_HIST_BUCKETS; i++) {
+		cum += h->bucket[i];
+		if (cum >= rank) {
+			/* Values lo .. lo + width - 1 land in bucket i: their midpoint. */
+			double v = (double)rvmig_hist_bucket_lo(i) + (double)(rvmig_hist_bucket_width(i) - 1) / 2;
 
-			if (max_ticks && v > (double)max_ticks)
-				v = (double)max_ticks;
-			return v;
+			return h->max_ticks && v > (double)h->max_ticks ? (double)h->max_ticks : v;
 		}
-		cum += hist[i];
 	}
-	return max_ticks ? (double)max_ticks : 0;
+	return (double)h->max_ticks;
 }
 
 double stats_ticks_to_us(double ticks, uint64_t timebase_hz)
@@ -77,18 +83,13 @@ double stats_rate(uint64_t count, uint64_t interval_ns)
 	return interval_ns ? (double)count * 1e9 / (double)interval_ns : 0;
 }
 
-void stats_latency(const struct rvmig_vcpu_stats *s, uint64_t timebase_hz, struct stats_latency *out)
+void stats_latency(const struct rvmig_hist *h, uint64_t timebase_hz, struct stats_latency *out)
 {
-	const uint64_t *h = s->hist;
-	const size_t n = RVMIG_HIST_BUCKETS;
-	uint64_t max = s->first_write_max;
-
-	out->count = stats_hist_total(h, n);
-	out->mean_us = out->count ? stats_ticks_to_us((double)s->first_write_ticks / (double)out->count, timebase_hz)
-				  : 0;
-	out->p50_us = stats_ticks_to_us(stats_hist_quantile(h, n, max, 0.50), timebase_hz);
-	out->p90_us = stats_ticks_to_us(stats_hist_quantile(h, n, max, 0.90), timebase_hz);
-	out->p99_us = stats_ticks_to_us(stats_hist_quantile(h, n, max, 0.99), timebase_hz);
-	out->p999_us = stats_ticks_to_us(stats_hist_quantile(h, n, max, 0.999), timebase_hz);
-	out->max_us = out->count ? stats_ticks_to_us((double)max, timebase_hz) : 0;
+	out->count = h->count;
+	out->mean_us = h->count ? stats_ticks_to_us((double)h->sum_ticks / (double)h->count, timebase_hz) : 0;
+	out->p50_us = stats_ticks_to_us(stats_hist_quantile(h, 0.50), timebase_hz);
+	out->p90_us = stats_ticks_to_us(stats_hist_quantile(h, 0.90), timebase_hz);
+	out->p99_us = stats_ticks_to_us(stats_hist_quantile(h, 0.99), timebase_hz);
+	out->p999_us = stats_ticks_to_us(stats_hist_quantile(h, 0.999), timebase_hz);
+	out->max_us = h->count ? stats_ticks_to_us((double)h->max_ticks, timebase_hz) : 0;
 }
