@@ -45,6 +45,8 @@ struct migrate_opts {
 /* argv[0] is the subcommand. Options not of migrate go through cli_parse_run. */
 enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o, char *err, size_t errlen);
 void cli_migrate_help(FILE *f);
+/* migrate's defaults (--dirty manual, --to local, ...); the run options are left zero. */
+void migrate_opts_defaults(struct migrate_opts *o);
 extern const struct opt_table migrate_opt_table;
 
 #endif
