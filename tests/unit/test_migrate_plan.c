@@ -159,6 +159,7 @@ static void test_recv_onward(void)
 		CHECK(cli_parse_recv(5, a, &r, err, sizeof(err)) == CLI_OK && r.onward.dirty == DIRTY_MANUAL &&
 			      r.onward.run.duration_ms == RECV_DEFAULT_MIGRATE_AFTER_MS,
 		      "--then-migrate-to alone: --dirty manual, --migrate-after 500ms");
+		CHECK(r.onward.connect_ms == MIG_CONNECT_MS, "a destination not listening is retried 10 s by default");
 	}
 	{
 		char *a[] = { "recv", "--listen", "tcp:1" };

@@ -136,6 +136,14 @@ enum cli_result opt_check_auth_key(const struct xport_addr *a, struct auth_key *
 	}
 /* --to (migrate), --then-migrate-to (recv): unix:PATH or tcp:HOST:PORT, or local. */
 int opt_set_migrate_to(void *field, const char *val);
+/* A destination that is not listening yet (refused, no socket file) is retried this long: a chain's next
+ * recv may still be starting. A deadline (parse_duration: 1ms..24h), never forever. */
+#define OPT_CONNECT_TIMEOUT(type, field)                                                                   \
+	{                                                                                                  \
+		"connect-timeout", "T", OPT_DURATION, OPT_FIELD(type, field),                              \
+			.bad = "--connect-timeout %s: want a time such as 10s or 1m",                      \
+			.help = "keep trying to reach a destination not listening yet for T (default 10s)" \
+	}
 /*
  * The whole precopy plan, as one list of table entries: migrate's table and recv's onward table
  * both hold it, over a struct migrate_opts (MIG_DEFAULT_RING_ENTRIES: migrate_opts.h).
@@ -145,7 +153,8 @@ int opt_set_migrate_to(void *field, const char *val);
 		OPT_DOWNTIME_LIMIT(struct migrate_opts, downtime_ms), OPT_MAX_ROUNDS(struct migrate_opts, max_rounds), \
 		OPT_STALL_ROUNDS(struct migrate_opts, stall_rounds),                                                   \
 		OPT_MAX_BANDWIDTH(struct migrate_opts, max_bandwidth), OPT_VERIFY(struct migrate_opts, verify),        \
-		OPT_RING_SIZE(struct migrate_opts, ring_entries, MIG_DEFAULT_RING_ENTRIES)
+		OPT_RING_SIZE(struct migrate_opts, ring_entries, MIG_DEFAULT_RING_ENTRIES),                            \
+		OPT_CONNECT_TIMEOUT(struct migrate_opts, connect_ms)
 /* --max-bandwidth: bytes/s of at least a page (below that is a typo, not a link). */
 int opt_set_max_bandwidth(void *field, const char *val);
 /* --verify: hash or none (enum mig_verify), -1 otherwise. */

@@ -157,7 +157,7 @@ static int mig_connect(struct mig *g)
 	if (g->o.to.kind != XPORT_LOCAL) {
 		char why[512];
 
-		g->fd = xport_connect(&g->o.to, MIG_CONNECT_MS);
+		g->fd = xport_connect(&g->o.to, (int)g->o.connect_ms);
 		if (g->fd < 0)
 			return mig_failf(g, g->fd, "connecting to the destination %s failed: %s",
 					 xport_format(&g->o.to, why, sizeof(why)), strerror(-g->fd));

@@ -61,6 +61,7 @@ void migrate_opts_defaults(struct migrate_opts *o)
 		.stall_rounds = MIG_DEFAULT_STALL_ROUNDS,
 		.ring_entries = MIG_DEFAULT_RING_ENTRIES,
 		.post_run_ms = MIG_DEFAULT_POST_RUN_MS,
+		.connect_ms = MIG_CONNECT_MS,
 		.verify = MIG_VERIFY_HASH,
 	};
 }

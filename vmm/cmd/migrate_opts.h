@@ -38,6 +38,7 @@ struct migrate_opts {
 	uint64_t max_bandwidth; /* bytes/s, 0 = unlimited                                */
 	uint32_t ring_entries;
 	uint64_t post_run_ms; /* destination: run after resume, before VERIFY          */
+	uint64_t connect_ms;  /* --connect-timeout: retry a destination not listening yet */
 	struct auth_key auth; /* --auth-key: proven to the destination before the stream */
 	enum mig_verify verify;
 };
