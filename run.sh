@@ -22,8 +22,9 @@ Commands:
               --post-run --duration; raises LAB_HUGEPAGES_2M to hold two guests)
   bench       eager page split on/off A/B (preset from configs/bench-<preset>.conf)
   selftests   the kernel's own dirty_log_perf_test: anon, hugetlb 2M and 1G, eager split Y and N
-  soak        100 migrations in a row between two rvmig processes (roles swapping), every backing and
-              --dirty mode; bit-exact and verified each hop, RSS and fds sampled (-- --hops N --mem SIZE)
+  soak        one guest live-migrated back and forth 100 times (each recv sends it on), backings and
+              --dirty modes in turn; bit-exact and verified each hop, RSS and fds sampled
+              (-- --hops N --mem SIZE --backings "LIST")
   shell       an interactive shell inside the lab; `shell -c 'CMD'` runs CMD and returns its status
   build       only build everything (kernel, initramfs, rvmig, guest)
 

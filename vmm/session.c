@@ -389,7 +389,7 @@ int session_boot(struct session *r, uint64_t stall_ns)
 	return 0;
 }
 
-int session_verify_and_exit(struct session *r, const char *who)
+int session_verify(struct session *r, const char *who)
 {
 	char msg[256];
 	int rc;
@@ -401,7 +401,27 @@ int session_verify_and_exit(struct session *r, const char *who)
 	rc = session_until(r, session_all_reported, machine_now_ns() + r->stall_ns, msg);
 	if (rc == -ETIMEDOUT)
 		session_blame(r, true);
-	if (rc)
+	return rc ? -1 : 0;
+}
+
+void session_rerun(struct session *r)
+{
+	volatile struct rvmig_ctl *ctl = r->m.ctl;
+
+	pthread_mutex_lock(&r->m.lock);
+	for (unsigned i = 0; i < r->opts.vcpus; i++)
+		r->m.vcpus[i].reported = false;
+	pthread_mutex_unlock(&r->m.lock);
+	r->stall_ns = (uint64_t)SESSION_STALL_S * NS_PER_S;
+	__atomic_store_n(&ctl->epoch, ctl->epoch + 1, __ATOMIC_RELEASE);
+	session_set_cmd(r, RVMIG_CMD_RUN);
+}
+
+int session_verify_and_exit(struct session *r, const char *who)
+{
+	char msg[256];
+
+	if (session_verify(r, who))
 		return -1;
 	session_set_cmd(r, RVMIG_CMD_EXIT);
 	snprintf(msg, sizeof(msg),

@@ -136,6 +136,14 @@ int session_boot(struct session *r, uint64_t stall_ns);
  * m.fail_msg.
  */
 int session_verify_and_exit(struct session *r, const char *who);
+/* Its first half: cmd VERIFY and every hart's REPORT; the guest then idles until the next command. */
+int session_verify(struct session *r, const char *who);
+/*
+ * After session_verify, the guest goes back to dirtying (a guest that verified here and travels on,
+ * recv --then-migrate-to): the harts' REPORT flags cleared (a later VERIFY waits for new ones), the
+ * run's stall limit, a new epoch, cmd RUN.
+ */
+void session_rerun(struct session *r);
 void session_blame(struct session *r, bool reported_only);
 void session_collect(struct session *r);
 

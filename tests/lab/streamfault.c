@@ -13,14 +13,19 @@
  *   version:V         rewrite the preamble's version word to V
  *   hold:TYPE         stop forwarding once the first record of TYPE begins (its tag and length have
  *                     gone through) and say so: the test kills a side while the stream stands there
+ *   silent            a peer that never answers: accept, read and drop everything, write nothing
+ *                     (TARGET is not used); exits when the source hangs up
  *
  * It parses only the record framing (u32 tag | u32 len | payload | u64 checksum, after a 16-byte
  * preamble), so it finds a record type without knowing the payloads. It prints to stderr the stream
  * offset it damaged, so the test can check the receiver names the same record.
- * Usage: streamfault LISTEN_PATH TARGET_PATH ACTION
+ * LISTEN and TARGET are unix socket paths, or tcp:PORT (127.0.0.1) where the transport's own faults
+ * matter: a reset there is a TCP RST (SO_LINGER 0 on both sides).
+ * Usage: streamfault LISTEN TARGET ACTION
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -31,7 +36,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-enum action { PASS, TRUNCATE, RESET, FLIP, VERSION, HOLD };
+enum action { PASS, TRUNCATE, RESET, FLIP, VERSION, HOLD, SILENT };
 
 static enum action act;
 static unsigned long long act_n; /* truncate/reset byte count, or flip payload byte      */
@@ -97,42 +102,79 @@ static unsigned char inspect(unsigned char b)
 	return b;
 }
 
-/* A unix stream socket and the address of path in a. */
-static int unix_socket(const char *path, struct sockaddr_un *a)
+/* A stream socket for path (a unix path, or tcp:PORT on 127.0.0.1) and its address in a. */
+static int addr_socket(const char *path, struct sockaddr_storage *a, socklen_t *len)
 {
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	int fd;
 
+	memset(a, 0, sizeof(*a));
+	if (!strncmp(path, "tcp:", 4)) {
+		struct sockaddr_in *in = (struct sockaddr_in *)a;
+		int one = 1;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)atoi(path + 4));
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*len = sizeof(*in);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd >= 0)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	} else {
+		struct sockaddr_un *un = (struct sockaddr_un *)a;
+
+		un->sun_family = AF_UNIX;
+		snprintf(un->sun_path, sizeof(un->sun_path), "%s", path);
+		*len = sizeof(*un);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	}
 	if (fd < 0)
 		die("socket");
-	*a = (struct sockaddr_un){ .sun_family = AF_UNIX };
-	snprintf(a->sun_path, sizeof(a->sun_path), "%s", path);
 	return fd;
 }
 
 static int listen_on(const char *path)
 {
-	struct sockaddr_un a;
-	int fd = unix_socket(path, &a);
+	struct sockaddr_storage a;
+	socklen_t len;
+	int fd = addr_socket(path, &a, &len);
 
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 1))
+	if (strncmp(path, "tcp:", 4))
+		unlink(path);
+	if (bind(fd, (struct sockaddr *)&a, len) || listen(fd, 1))
 		die(path);
 	return fd;
 }
 
 static int connect_to(const char *path)
 {
-	struct sockaddr_un a;
-	int fd = unix_socket(path, &a);
+	struct sockaddr_storage a;
+	socklen_t len;
+	int fd = addr_socket(path, &a, &len);
 
-	/* The receiver may still be starting: try for a while. */
+	/* The receiver may still be starting: try for a while (a refused TCP connect spoils the socket). */
 	for (int i = 0; i < 600; i++) {
-		if (!connect(fd, (struct sockaddr *)&a, sizeof(a)))
+		if (!connect(fd, (struct sockaddr *)&a, len))
 			return fd;
+		close(fd);
 		usleep(100000);
+		fd = addr_socket(path, &a, &len);
 	}
 	die(path);
 	return -1;
+}
+
+/* silent: the source's bytes go nowhere and nothing comes back, until it hangs up. */
+static int be_silent(int src)
+{
+	static unsigned char buf[1 << 16];
+	ssize_t n;
+
+	fprintf(stderr, "streamfault: accepted, answering nothing\n");
+	while ((n = read(src, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		;
+	fprintf(stderr, "streamfault: the source hung up\n");
+	close(src);
+	return 0;
 }
 
 static void write_all(int fd, const unsigned char *p, size_t n)
@@ -161,6 +203,8 @@ static void parse_action(const char *s)
 		act = VERSION;
 	else if (sscanf(s, "hold:%u", &act_type) == 1)
 		act = HOLD;
+	else if (!strcmp(s, "silent"))
+		act = SILENT;
 	else {
 		fprintf(stderr, "streamfault: unknown action %s\n", s);
 		exit(2);
@@ -170,7 +214,7 @@ static void parse_action(const char *s)
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
-		fprintf(stderr, "usage: streamfault LISTEN_PATH TARGET_PATH ACTION\n");
+		fprintf(stderr, "usage: streamfault LISTEN TARGET ACTION\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -179,6 +223,8 @@ int main(int argc, char **argv)
 	int src = accept(lfd, NULL, NULL);
 	if (src < 0)
 		die("accept");
+	if (act == SILENT)
+		return be_silent(src);
 	int dst = connect_to(argv[2]);
 	unsigned long long limit = (act == TRUNCATE || act == RESET) ? act_n : ~0ull;
 	int fwd_open = 1, back_open = 1;
@@ -214,7 +260,9 @@ int main(int argc, char **argv)
 					off, rec_nr, rec_type, rec_start);
 				if (act == RESET) {
 					struct linger l = { 1, 0 };
+					/* Over TCP both peers see a reset (RST); a unix socket knows only close. */
 					setsockopt(src, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+					setsockopt(dst, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 					close(src);
 					close(dst);
 					return 0;

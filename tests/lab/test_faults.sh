@@ -4,7 +4,8 @@
 # socket: the destination killed in round 0, in a later round, during stop-and-copy and after it
 # resumed; the socket closed by the source's side (the stream truncated at a random byte) and reset
 # from the destination's; a byte flipped in a page batch, the header and the vCPU state; a stream of
-# another version and of another shape; the source killed mid-way. The stream damage comes from
+# another version and of another shape; the source killed mid-way. Then over TCP (loopback), where
+# the transport differs: connection refused, a reset (RST) mid-stream, a peer that never answers. The stream damage comes from
 # tests/lab/streamfault.c, a relay between migrate and recv built here with the lab's cross compiler.
 # Asserted every time: the receiver (when alive) rejects naming the record and offset, the source exits
 # 1 and, if it had not handed over, resumes its guest and verifies it; no rvmig or relay process is
@@ -36,10 +37,14 @@ echo "# truncation at byte $cut"
 			--accept-timeout 60s "$@" >$n-recv.txt 2>$n-recv.err &
 		r=$!
 	}
-	# relay NAME ACTION: streamfault between /tmp/NAME.sock (the source) and the receiver
-	relay() { ./streamfault /tmp/$1.sock /tmp/$1-r.sock "$2" 2>$1-relay.txt & p=$!; }
-	# send NAME TARGET [migrate options]: the source, in the foreground
-	send() { n=$1 t=$2; shift 2; $src --to unix:$t --json $n.json "$@" >$n.txt 2>&1; echo $? >$n.rc; }
+	# relay NAME ACTION [IN OUT]: streamfault between /tmp/NAME.sock (the source) and the receiver
+	relay() { ./streamfault "${3:-/tmp/$1.sock}" "${4:-/tmp/$1-r.sock}" "$2" 2>$1-relay.txt & p=$!; }
+	# send NAME TARGET [migrate options]: the source, in the foreground (TARGET a unix path or tcp:H:P)
+	send() {
+		n=$1 t=$2; shift 2
+		case $t in tcp:*) ;; *) t=unix:$t ;; esac
+		$src --to $t --json $n.json "$@" >$n.txt 2>&1; echo $? >$n.rc
+	}
 	# settle NAME: wait for every process of the case, then count what is left
 	settle() {
 		wait
@@ -109,6 +114,23 @@ echo "# truncation at byte $cut"
 	( when srckill.txt "precopy to the destination" && sleep 1; kill -9 $s ) >/dev/null 2>&1 &
 	wait $r; echo $? >srckill-recv.rc
 	settle srckill
+
+	# ---- Over TCP (loopback), where the transport differs from a unix socket.
+	# Nobody listening: every connect refused for the 10 s migrate allows.
+	send tcprefused tcp:127.0.0.1:47110 --rate 0
+	settle tcprefused
+	# A reset (RST, SO_LINGER 0) to both peers after 1 MiB.
+	rvmig recv --listen tcp:47112 --vcpus 2 --mem 32M --backing hugetlb-2M --post-run 500ms --accept-timeout 60s \
+		>tcpreset-recv.txt 2>tcpreset-recv.err &
+	r=$!
+	relay tcpreset reset:1048576 tcp:47111 tcp:47112
+	send tcpreset tcp:127.0.0.1:47111 --rate 0 --max-bandwidth 16M
+	wait $r; echo $? >tcpreset-recv.rc
+	settle tcpreset
+	# A peer that accepts and never answers: the source gives up at its deadline.
+	relay tcpsilent silent tcp:47113 none
+	send tcpsilent tcp:127.0.0.1:47113 --rate 0
+	settle tcpsilent
 ' >/dev/null 2>&1
 
 rc_is() { [ "$(cat "$d/$1.rc" 2>/dev/null)" = "$2" ]; }
@@ -157,3 +179,18 @@ expect "version 1 and 3: the receiver names the version" \
 expect "source killed mid-way: the destination gives up, exit 1" rc_is srckill-recv 1
 expect "source killed mid-way: the destination names the record and offset" names_offset srckill
 expect "source killed mid-way: no process left, no hugetlb page leaked" clean srckill
+
+source_failed tcprefused "TCP connection refused"
+expect "TCP connection refused: the source names the address and the refusal" \
+	grep -q 'connecting to the destination tcp:127.0.0.1:47110 failed: Connection refused' "$d/tcprefused.txt"
+expect "TCP connection refused: nothing was sent, no handover" \
+	jqe '.total.handed_over == false and .total.pages_sent == 0' tcprefused.json
+source_failed tcpreset "TCP reset after 1 MiB"
+expect "TCP reset: the relay reset both connections after 1 MiB" grep -q 'stream cut at byte 1048576' "$d/tcpreset-relay.txt"
+expect "TCP reset: the destination gives up, exit 1, naming the record and offset" \
+	bash -c "[ \"\$(cat '$d/tcpreset-recv.rc')\" = 1 ] && grep -qE 'record #[0-9]+.* at byte [0-9]+' '$d/tcpreset-recv.err'"
+expect "TCP reset: the source names the broken stream" grep -qiE 'reset|broken pipe|closed' "$d/tcpreset.txt"
+source_failed tcpsilent "TCP peer never answering"
+expect "TCP peer never answering: the source names its wait for the reply header and the deadline" \
+	grep -qE "reading the destination's reply header: .*(timed out|deadline|no data)" "$d/tcpsilent.txt"
+expect "TCP peer never answering: the silent peer saw the source hang up" grep -q 'the source hung up' "$d/tcpsilent-relay.txt"

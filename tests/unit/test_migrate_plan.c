@@ -128,6 +128,63 @@ static void test_cli(void)
 	}
 }
 
+/* recv --then-migrate-to: the plan onward takes migrate's options and defaults, and our shape. */
+static void test_recv_onward(void)
+{
+	struct recv_opts r;
+	char err[512];
+
+	{
+		char *a[] = { "recv",  "--listen",          "unix:/tmp/a", "--mem",
+			      "64M",   "--backing",         "thp",         "--post-run",
+			      "300ms", "--then-migrate-to", "unix:/tmp/b", "--dirty",
+			      "ring",  "--migrate-after",   "200ms",       "--max-bandwidth",
+			      "64M" };
+		CHECK(cli_parse_recv(17, a, &r, err, sizeof(err)) == CLI_OK, "recv with a hop onward: %s", err);
+		CHECK(r.onward.to.kind == XPORT_UNIX && !strcmp(r.onward.to.path, "/tmp/b") &&
+			      r.onward.dirty == DIRTY_RING && r.onward.run.duration_ms == 200 &&
+			      r.onward.max_bandwidth == (64ULL << 20),
+		      "the onward plan holds --then-migrate-to, --dirty, --migrate-after, --max-bandwidth");
+		CHECK(r.onward.run.mem == (64ULL << 20) && r.onward.run.backing == MEM_THP &&
+			      r.onward.post_run_ms == 300 && r.onward.run.json == NULL,
+		      "the hop onward moves our guest: our shape and --post-run, no JSON of its own");
+		CHECK(r.onward.downtime_ms == MIG_DEFAULT_DOWNTIME_MS &&
+			      r.onward.max_rounds == MIG_DEFAULT_MAX_ROUNDS && r.onward.verify == MIG_VERIFY_HASH &&
+			      r.onward.clear_chunk == MIG_DEFAULT_CLEAR_CHUNK,
+		      "the onward plan defaults to migrate's");
+		CHECK(r.listen.kind == XPORT_UNIX && !strcmp(r.listen.path, "/tmp/a"), "--listen kept beside it");
+	}
+	{
+		char *a[] = { "recv", "--listen", "tcp:1", "--then-migrate-to", "tcp:127.0.0.1:2" };
+		CHECK(cli_parse_recv(5, a, &r, err, sizeof(err)) == CLI_OK && r.onward.dirty == DIRTY_MANUAL &&
+			      r.onward.run.duration_ms == RECV_DEFAULT_MIGRATE_AFTER_MS,
+		      "--then-migrate-to alone: --dirty manual, --migrate-after 500ms");
+		CHECK(r.onward.connect_ms == MIG_CONNECT_MS, "a destination not listening is retried 10 s by default");
+	}
+	{
+		char *a[] = { "recv", "--listen", "tcp:1" };
+		CHECK(cli_parse_recv(3, a, &r, err, sizeof(err)) == CLI_OK && r.onward.to.kind == XPORT_LOCAL,
+		      "no --then-migrate-to: no hop onward");
+	}
+	{
+		char *a[] = { "recv", "--listen", "tcp:1", "--migrate-after=1s" };
+		CHECK(cli_parse_recv(4, a, &r, err, sizeof(err)) == CLI_USAGE && strstr(err, "--migrate-after") &&
+			      strstr(err, "--then-migrate-to"),
+		      "an onward option without --then-migrate-to names both: %s", err);
+	}
+	{
+		char *a[] = { "recv", "--listen", "tcp:1", "--then-migrate-to", "local" };
+		CHECK(cli_parse_recv(5, a, &r, err, sizeof(err)) == CLI_USAGE && strstr(err, "--then-migrate-to"),
+		      "--then-migrate-to local refused: %s", err);
+	}
+	{
+		char *a[] = { "recv", "--listen", "tcp:1", "--then-migrate-to", "tcp:10.1.2.3:5" };
+		CHECK(cli_parse_recv(5, a, &r, err, sizeof(err)) == CLI_USAGE && strstr(err, "--auth-key") &&
+			      strstr(err, "--then-migrate-to"),
+		      "a non-loopback hop onward needs --auth-key: %s", err);
+	}
+}
+
 static void test_tbucket(void)
 {
 	struct tbucket t;
@@ -203,6 +260,7 @@ int main(void)
 {
 	test_xport();
 	test_cli();
+	test_recv_onward();
 	test_tbucket();
 	test_conv();
 	test_chunks();

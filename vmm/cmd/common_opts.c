@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/migrate_opts.h"
 #include "lib/units.h"
 
 int opt_set_clear_chunk(void *field, const char *val)
@@ -52,4 +53,24 @@ enum cli_result opt_check_auth_key(const struct xport_addr *a, struct auth_key *
 	if (auth_key_load(path, k, why, sizeof(why)))
 		return cli_fail(err, errlen, "%s", why);
 	return CLI_OK;
+}
+
+int opt_set_max_bandwidth(void *field, const char *val)
+{
+	uint64_t v;
+
+	if (parse_size(val, &v) || v < 4096)
+		return -1;
+	memcpy(field, &v, sizeof(v));
+	return 0;
+}
+
+int opt_verify_parse(const char *val)
+{
+	return !strcmp(val, "hash") ? MIG_VERIFY_HASH : !strcmp(val, "none") ? MIG_VERIFY_NONE : -1;
+}
+
+int opt_set_migrate_to(void *field, const char *val)
+{
+	return xport_parse(val, false, field);
 }

@@ -119,4 +119,69 @@ int opt_set_auth_key(void *field, const char *val);
 enum cli_result opt_check_auth_key(const struct xport_addr *a, struct auth_key *k, const char *addr_opt, char *err,
 				   size_t errlen);
 
+/*
+ * The precopy plan's options: `rvmig migrate`'s, and `rvmig recv --then-migrate-to`'s for the hop
+ * onward (one plan, two commands). type is a struct with the fields of struct migrate_opts.
+ */
+#define OPT_DOWNTIME_LIMIT(type, field)                                                                    \
+	{                                                                                                  \
+		"downtime-limit", "T", OPT_DURATION, OPT_FIELD(type, field),                               \
+			.bad = "--downtime-limit %s: want a time such as 300ms",                           \
+			.help = "switch to stop-and-copy when the rest fits T at the measured bandwidth\n" \
+				"(default 300ms)"                                                          \
+	}
+#define OPT_STR_(x) #x
+#define OPT_STR(x)  OPT_STR_(x)
+/* MIG_MAX_ROUNDS is migrate_opts.h's: the tables that use these include it. */
+#define OPT_MAX_ROUNDS(type, field)                                                                                  \
+	{                                                                                                            \
+		"max-rounds", "N", OPT_UINT, OPT_FIELD(type, field),                                                 \
+			.min = 1, .max = MIG_MAX_ROUNDS, .bad = "--max-rounds %s: want 1.." OPT_STR(MIG_MAX_ROUNDS), \
+			.help = "force the switch after N precopy rounds (default 30)"                               \
+	}
+#define OPT_STALL_ROUNDS(type, field)                                                                                  \
+	{                                                                                                              \
+		"stall-rounds", "N", OPT_UINT, OPT_FIELD(type, field),                                                 \
+			.min = 1, .max = MIG_MAX_ROUNDS, .bad = "--stall-rounds %s: want 1.." OPT_STR(MIG_MAX_ROUNDS), \
+			.help = "force it when N rounds in a row did not shrink the rest (default 3)"                  \
+	}
+#define OPT_MAX_BANDWIDTH(type, field)                                                                              \
+	{                                                                                                           \
+		"max-bandwidth", "SIZE", OPT_FUNC, OPT_FIELD(type, field),                                          \
+			.set = opt_set_max_bandwidth, .bad = "--max-bandwidth %s: want bytes per second, e.g. 64M", \
+			.help = "link cap in bytes/s, e.g. 64M (default unlimited)"                                 \
+	}
+#define OPT_VERIFY(type, field)                                                                       \
+	{                                                                                             \
+		"verify", "MODE", OPT_ENUM, OPT_FIELD(type, field),                                   \
+			.name_to_enum = opt_verify_parse, .bad = "--verify %s: want hash or none",    \
+			.help = "hash: both sides hash RAM per 2M block (at the same time) and the\n" \
+				"destination resumes only on a match (default); none: no check"       \
+	}
+/* --to (migrate), --then-migrate-to (recv): unix:PATH or tcp:HOST:PORT, or local. */
+int opt_set_migrate_to(void *field, const char *val);
+/* A destination that is not listening yet (refused, no socket file) is retried this long: a chain's next
+ * recv may still be starting. A deadline (parse_duration: 1ms..24h), never forever. */
+#define OPT_CONNECT_TIMEOUT(type, field)                                                                   \
+	{                                                                                                  \
+		"connect-timeout", "T", OPT_DURATION, OPT_FIELD(type, field),                              \
+			.bad = "--connect-timeout %s: want a time such as 10s or 1m",                      \
+			.help = "keep trying to reach a destination not listening yet for T (default 10s)" \
+	}
+/*
+ * The whole precopy plan, as one list of table entries: migrate's table and recv's onward table
+ * both hold it, over a struct migrate_opts (MIG_DEFAULT_RING_ENTRIES: migrate_opts.h).
+ */
+#define OPT_PRECOPY_PLAN                                                                                               \
+	OPT_DIRTY(struct migrate_opts, dirty), OPT_CLEAR_CHUNK(struct migrate_opts, clear_chunk, "1G"),                \
+		OPT_DOWNTIME_LIMIT(struct migrate_opts, downtime_ms), OPT_MAX_ROUNDS(struct migrate_opts, max_rounds), \
+		OPT_STALL_ROUNDS(struct migrate_opts, stall_rounds),                                                   \
+		OPT_MAX_BANDWIDTH(struct migrate_opts, max_bandwidth), OPT_VERIFY(struct migrate_opts, verify),        \
+		OPT_RING_SIZE(struct migrate_opts, ring_entries, MIG_DEFAULT_RING_ENTRIES),                            \
+		OPT_CONNECT_TIMEOUT(struct migrate_opts, connect_ms)
+/* --max-bandwidth: bytes/s of at least a page (below that is a typo, not a link). */
+int opt_set_max_bandwidth(void *field, const char *val);
+/* --verify: hash or none (enum mig_verify), -1 otherwise. */
+int opt_verify_parse(const char *val);
+
 #endif

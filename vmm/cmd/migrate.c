@@ -157,9 +157,10 @@ static int mig_connect(struct mig *g)
 	if (g->o.to.kind != XPORT_LOCAL) {
 		char why[512];
 
-		g->fd = xport_connect(&g->o.to, MIG_CONNECT_MS);
+		g->fd = xport_connect(&g->o.to, (int)g->o.connect_ms);
 		if (g->fd < 0)
-			return mig_failf(g, g->fd, "connecting to the destination failed (message above)");
+			return mig_failf(g, g->fd, "connecting to the destination %s failed: %s",
+					 xport_format(&g->o.to, why, sizeof(why)), strerror(-g->fd));
 		/* --auth-key: both ends prove they hold the key before the first record (mig/auth.h). */
 		if (g->o.auth.set &&
 		    (rc = auth_handshake(g->fd, &g->o.auth, AUTH_SOURCE, AUTH_TIMEOUT_MS, why, sizeof(why))))
@@ -200,13 +201,11 @@ static int mig_streams_init(struct mig *g)
 	return 0;
 }
 
-static int mig_run(struct mig *g)
+int mig_send_guest(struct mig *g)
 {
 	char bw[32];
-	int rc = mig_boot_guest(g);
+	int rc = 0;
 
-	if (rc)
-		return mig_failf(g, rc, "the source guest did not come up: %s", g->r->m.fail_msg);
 	if (g->o.to.kind != XPORT_LOCAL && (rc = mig_connect(g)))
 		return rc;
 	rc = mig_streams_init(g);
@@ -232,12 +231,21 @@ static int mig_run(struct mig *g)
 	return rc;
 }
 
-static int mig_setup(struct mig *g)
+static int mig_run(struct mig *g)
 {
-	struct session *r = g->r;
+	int rc = mig_boot_guest(g);
+
+	if (rc)
+		return mig_failf(g, rc, "the source guest did not come up: %s", g->r->m.fail_msg);
+	return mig_send_guest(g);
+}
+
+void mig_attach(struct mig *g, struct session *r)
+{
 	int rc;
 
-	session_init(r, &g->o.run);
+	g->r = r;
+	g->fd = -1;
 	r->hook_vm = mig_hook_vm;
 	r->hook_vcpu = mig_hook_vcpu;
 	r->hook_arg = g;
@@ -248,11 +256,19 @@ static int mig_setup(struct mig *g)
 	if (rc || !g->hashes || !g->dest_hashes)
 		die_errno(ENOMEM, "allocating dirty bitmaps for %" PRIu64 " pages",
 			  (uint64_t)(r->opts.mem / RVMIG_PAGE_SIZE));
-	session_setup(r, true);
-	return 0;
 }
 
-static void mig_finish(struct mig *g, int rc)
+static void mig_setup(struct mig *g)
+{
+	int fd = g->fd; /* --to local: the forked destination's socket, made before the VM */
+
+	session_init(g->r, &g->o.run);
+	mig_attach(g, g->r);
+	g->fd = fd;
+	session_setup(g->r, true);
+}
+
+void mig_finish(struct mig *g, int rc)
 {
 	struct session *r = g->r;
 	int ws;
@@ -279,8 +295,32 @@ static void mig_finish(struct mig *g, int rc)
 	}
 	g->status = rc ? RVMIG_EXIT_FAIL : RVMIG_EXIT_OK;
 	migrate_report_print(g);
-	if (r->opts.json && migrate_report_json(g, r->opts.json))
-		g->status = RVMIG_EXIT_FAIL;
+}
+
+int mig_onward(struct mig *g)
+{
+	struct session *r = g->r;
+	int rc = 0;
+
+	if (session_until(r, NULL, machine_now_ns() + g->o.run.duration_ms * NS_PER_MS, NULL))
+		rc = mig_failf(g, -EIO, "the guest failed before it moved on: %s", r->m.fail_msg);
+	if (!rc)
+		rc = mig_send_guest(g);
+	mig_finish(g, rc);
+	return g->status;
+}
+
+void mig_release(struct mig *g)
+{
+	if (g->w_ok)
+		stream_writer_free(&g->w);
+	if (g->rd_ok)
+		stream_reader_free(&g->rd);
+	g->w_ok = g->rd_ok = false;
+	dirty_free(&g->d);
+	free(g->hashes);
+	free(g->dest_hashes);
+	g->hashes = g->dest_hashes = NULL;
 }
 
 int migrate_main(int argc, char **argv)
@@ -317,15 +357,11 @@ int migrate_main(int argc, char **argv)
 	mig_setup(g);
 	rc = mig_run(g);
 	mig_finish(g, rc);
+	if (g->r->opts.json && migrate_report_json(g, g->r->opts.json))
+		g->status = RVMIG_EXIT_FAIL;
 	status = g->status;
-	if (g->w_ok)
-		stream_writer_free(&g->w);
-	if (g->rd_ok)
-		stream_reader_free(&g->rd);
 	machine_destroy(&g->r->m);
-	dirty_free(&g->d);
-	free(g->hashes);
-	free(g->dest_hashes);
+	mig_release(g);
 	free(g->r);
 	free(g);
 	return status;

@@ -78,6 +78,22 @@ struct mig {
 
 int migrate_main(int argc, char **argv);
 
+/*
+ * The sending half as a library, for a guest booted here (migrate_main) or one received and travelling
+ * on (recv --then-migrate-to). g->o holds the plan (o.run.duration_ms: how long the guest runs before
+ * it moves). mig_attach ties g to session r: dirty-log hooks (call it after session_init, before
+ * session_setup), bitmaps and hashes; exits on ENOMEM.
+ */
+void mig_attach(struct mig *g, struct session *r);
+/* r's guest is running: connect to o.to, precopy, stop-and-copy, handover. 0 or -errno (g->fail). */
+int mig_send_guest(struct mig *g);
+/* After mig_send_guest: on failure resumes and verifies the guest here; stops the VM; prints the report. */
+void mig_finish(struct mig *g, int rc);
+/* A received guest moving on: runs o.run.duration_ms, mig_send_guest, mig_finish. The exit status. */
+int mig_onward(struct mig *g);
+/* Frees what mig_attach and mig_send_guest allocated (not the session nor its machine). */
+void mig_release(struct mig *g);
+
 /* migrate_send.c: the stream to the destination, each 0 or -errno with the reason in g->fail. */
 int mig_handshake(struct mig *g);
 int mig_precopy(struct mig *g);
@@ -87,5 +103,7 @@ int mig_stop_and_copy(struct mig *g);
 void migrate_report_round(const struct mig *g, const struct mig_round *rd);
 void migrate_report_print(const struct mig *g);
 int migrate_report_json(const struct mig *g, const char *path);
+/* The migration's parameters, rounds, totals, ok and error into an open object (recv's "forward"). */
+void migrate_report_json_fields(struct json *j, const struct mig *g);
 
 #endif

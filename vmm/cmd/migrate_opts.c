@@ -7,56 +7,14 @@
 #include "cmd/recv.h"
 #include "lib/util.h"
 
-#define MIG_STR_(x) #x
-#define MIG_STR(x)  MIG_STR_(x)
-
-static int mig_set_to(void *field, const char *val)
-{
-	return xport_parse(val, false, field);
-}
-
-/* Below a page a second is a typo, not a link. */
-static int mig_set_max_bandwidth(void *field, const char *val)
-{
-	uint64_t v;
-
-	if (parse_size(val, &v) || v < 4096)
-		return -1;
-	memcpy(field, &v, sizeof(v));
-	return 0;
-}
-
-static int mig_verify_parse(const char *val)
-{
-	return !strcmp(val, "hash") ? MIG_VERIFY_HASH : !strcmp(val, "none") ? MIG_VERIFY_NONE : -1;
-}
-
 #define MIG_OPT(field) OPT_FIELD(struct migrate_opts, field)
 
 static const struct opt migrate_opts_list[] = {
-	OPT_DIRTY(struct migrate_opts, dirty),
-	{ "to", "ADDR", OPT_FUNC, MIG_OPT(to), .set = mig_set_to,
+	{ "to", "ADDR", OPT_FUNC, MIG_OPT(to), .set = opt_set_migrate_to,
 	  .bad = "--to %s: want local, unix:PATH or tcp:HOST:PORT",
 	  .help = "local (default: a forked destination with its own VM and memory),\n"
 		  "unix:PATH or tcp:HOST:PORT (an `rvmig recv` listening there)" },
-	OPT_CLEAR_CHUNK(struct migrate_opts, clear_chunk, "1G"),
-	{ "downtime-limit", "T", OPT_DURATION, MIG_OPT(downtime_ms),
-	  .bad = "--downtime-limit %s: want a time such as 300ms",
-	  .help = "switch to stop-and-copy when the rest fits T at the measured bandwidth\n(default 300ms)" },
-	{ "max-rounds", "N", OPT_UINT, MIG_OPT(max_rounds), .min = 1, .max = MIG_MAX_ROUNDS,
-	  .bad = "--max-rounds %s: want 1.." MIG_STR(MIG_MAX_ROUNDS),
-	  .help = "force the switch after N precopy rounds (default 30)" },
-	{ "stall-rounds", "N", OPT_UINT, MIG_OPT(stall_rounds), .min = 1, .max = MIG_MAX_ROUNDS,
-	  .bad = "--stall-rounds %s: want 1.." MIG_STR(MIG_MAX_ROUNDS),
-	  .help = "force it when N rounds in a row did not shrink the rest (default 3)" },
-	{ "max-bandwidth", "SIZE", OPT_FUNC, MIG_OPT(max_bandwidth), .set = mig_set_max_bandwidth,
-	  .bad = "--max-bandwidth %s: want bytes per second, e.g. 64M",
-	  .help = "link cap in bytes/s, e.g. 64M (default unlimited)" },
-	{ "verify", "MODE", OPT_ENUM, MIG_OPT(verify), .name_to_enum = mig_verify_parse,
-	  .bad = "--verify %s: want hash or none",
-	  .help = "hash: both sides hash RAM per 2M block (at the same time) and the\n"
-		  "destination resumes only on a match (default); none: no check" },
-	OPT_RING_SIZE(struct migrate_opts, ring_entries, MIG_DEFAULT_RING_ENTRIES),
+	OPT_PRECOPY_PLAN,
 	OPT_POST_RUN(struct migrate_opts, false),
 	OPT_AUTH_KEY(struct migrate_opts, auth),
 	OPT_NO_DIRTY_LOG,
@@ -92,7 +50,7 @@ void cli_migrate_help(FILE *f)
 		   "resumed and verified when the failure came before the destination took over); 2 usage.\n");
 }
 
-enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o, char *err, size_t errlen)
+void migrate_opts_defaults(struct migrate_opts *o)
 {
 	*o = (struct migrate_opts){
 		.dirty = DIRTY_MANUAL,
@@ -103,10 +61,17 @@ enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o,
 		.stall_rounds = MIG_DEFAULT_STALL_ROUNDS,
 		.ring_entries = MIG_DEFAULT_RING_ENTRIES,
 		.post_run_ms = MIG_DEFAULT_POST_RUN_MS,
+		.connect_ms = MIG_CONNECT_MS,
 		.verify = MIG_VERIFY_HASH,
 	};
-	enum cli_result r = cli_parse_with_run(&migrate_opt_table, argc, argv, o, argv, 1, &o->run, err, errlen);
+}
 
+enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o, char *err, size_t errlen)
+{
+	enum cli_result r;
+
+	migrate_opts_defaults(o);
+	r = cli_parse_with_run(&migrate_opt_table, argc, argv, o, argv, 1, &o->run, err, errlen);
 	if (r == CLI_OK)
 		r = cli_refuse_linux(&o->run, "migrate does not move a Linux guest yet; leave it out", err, errlen);
 	if (r == CLI_OK)

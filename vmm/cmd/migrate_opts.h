@@ -38,6 +38,7 @@ struct migrate_opts {
 	uint64_t max_bandwidth; /* bytes/s, 0 = unlimited                                */
 	uint32_t ring_entries;
 	uint64_t post_run_ms; /* destination: run after resume, before VERIFY          */
+	uint64_t connect_ms;  /* --connect-timeout: retry a destination not listening yet */
 	struct auth_key auth; /* --auth-key: proven to the destination before the stream */
 	enum mig_verify verify;
 };
@@ -45,6 +46,8 @@ struct migrate_opts {
 /* argv[0] is the subcommand. Options not of migrate go through cli_parse_run. */
 enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o, char *err, size_t errlen);
 void cli_migrate_help(FILE *f);
+/* migrate's defaults (--dirty manual, --to local, ...); the run options are left zero. */
+void migrate_opts_defaults(struct migrate_opts *o);
 extern const struct opt_table migrate_opt_table;
 
 #endif

@@ -192,67 +192,88 @@ static void mig_json_round(struct json *j, const struct mig_round *rd)
 	json_obj_end(j);
 }
 
+static void mig_json_plan(struct json *j, const struct mig *g)
+{
+	char to[160];
+
+	json_str(j, "dirty", dirty_mode_name(g->o.dirty));
+	json_str(j, "to", xport_format(&g->o.to, to, sizeof(to)));
+	json_u64(j, "clear_chunk_bytes", g->d.chunk_pages * RVMIG_PAGE_SIZE);
+	json_u64(j, "downtime_limit_ms", g->o.downtime_ms);
+	json_str(j, "verify", g->o.verify == MIG_VERIFY_HASH ? "hash" : "none");
+	json_u64(j, "max_rounds", g->o.max_rounds);
+	json_u64(j, "stall_rounds", g->o.stall_rounds);
+	json_u64(j, "max_bandwidth_Bps", g->o.max_bandwidth);
+	json_u64(j, "ring_entries", g->o.ring_entries);
+	json_u64(j, "post_run_ms", g->o.post_run_ms);
+}
+
+static void mig_json_results(struct json *j, const struct mig *g)
+{
+	uint64_t pages, bytes = mig_total_bytes(g, &pages);
+
+	json_double(j, "dirty_enable_ms", g->enable_ms);
+	json_arr_begin(j, "rounds");
+	for (unsigned i = 0; i < g->nrounds; i++)
+		mig_json_round(j, &g->rounds[i]);
+	json_arr_end(j);
+	json_obj_begin(j, "total");
+	json_double(j, "time_s", g->end_ns > g->start_ns ? (double)(g->end_ns - g->start_ns) / 1e9 : 0);
+	json_u64(j, "pages_sent", pages);
+	json_u64(j, "bytes_sent", bytes);
+	json_u64(j, "rounds", g->nrounds); /* stop-and-copy included */
+	json_u64(j, "precopy_rounds", mig_precopy_rounds(g));
+	json_bool(j, "converged", mig_converged(g));
+	json_str(j, "decision", conv_name(g->decision));
+	if (mig_downtime_ms(g) >= 0) {
+		json_double(j, "downtime_ms", mig_downtime_ms(g));
+		json_double(j, "downtime_pause_ms", (double)(g->paused_ns - g->pause_ns) / 1e6);
+		json_double(j, "downtime_last_round_ms", (double)(g->final_sent_ns - g->paused_ns) / 1e6);
+		json_double(j, "downtime_vcpu_state_ms", (double)(g->vcpus_sent_ns - g->final_sent_ns) / 1e6);
+		json_double(j, "downtime_restore_ms", mig_restore_ms(g));
+		json_double(j, "downtime_with_verify_ms", mig_pause_ms(g));
+		json_bool(j, "downtime_within_limit", mig_downtime_ms(g) <= (double)g->o.downtime_ms);
+	} else {
+		json_str(j, "downtime_ms", NULL);
+		json_str(j, "downtime_with_verify_ms", NULL);
+	}
+	json_u64(j, "downtime_limit_ms", g->o.downtime_ms);
+	json_double(j, "verify_src_ms", (double)g->src_hash_ns / 1e6);
+	json_double(j, "verify_dst_ms", (double)g->dest_verify.hash_ns / 1e6);
+	json_double(j, "verify_wait_ms", mig_verify_wait_ms(g));
+	json_u64(j, "hash_blocks", g->nblocks);
+	json_u64(j, "hash_mismatches", g->hash_mismatch);
+	json_bool(j, "handed_over", g->handed_over);
+	json_bool(j, "destination_verified", g->dest_verified);
+	json_bool(j, "source_resumed_verified", g->fallback_verified);
+	json_obj_end(j);
+	json_bool(j, "ok", g->status == 0);
+	json_str(j, "error", g->status ? g->fail : NULL);
+}
+
+void migrate_report_json_fields(struct json *j, const struct mig *g)
+{
+	json_obj_begin(j, "params");
+	mig_json_plan(j, g);
+	json_u64(j, "after_ms", g->o.run.duration_ms); /* the guest ran this long before it moved */
+	json_obj_end(j);
+	mig_json_results(j, g);
+}
+
 int migrate_report_json(const struct mig *g, const char *path)
 {
 	const struct run_opts *o = &g->r->opts;
 	FILE *f;
 	struct json j;
-	char to[160];
-	uint64_t pages, bytes = mig_total_bytes(g, &pages);
 
 	if (json_file_open(path, &f))
 		return -1;
 	session_json_begin(&j, f, "rvmig migrate", o);
 	json_str(&j, "pattern", cli_pattern_name(o->pattern));
 	json_u64(&j, "rate", o->rate);
-	json_str(&j, "dirty", dirty_mode_name(g->o.dirty));
-	json_str(&j, "to", xport_format(&g->o.to, to, sizeof(to)));
-	json_u64(&j, "clear_chunk_bytes", g->d.chunk_pages * RVMIG_PAGE_SIZE);
-	json_u64(&j, "downtime_limit_ms", g->o.downtime_ms);
-	json_str(&j, "verify", g->o.verify == MIG_VERIFY_HASH ? "hash" : "none");
-	json_u64(&j, "max_rounds", g->o.max_rounds);
-	json_u64(&j, "stall_rounds", g->o.stall_rounds);
-	json_u64(&j, "max_bandwidth_Bps", g->o.max_bandwidth);
-	json_u64(&j, "ring_entries", g->o.ring_entries);
-	json_u64(&j, "post_run_ms", g->o.post_run_ms);
+	mig_json_plan(&j, g);
 	json_obj_end(&j);
-	json_double(&j, "dirty_enable_ms", g->enable_ms);
-	json_arr_begin(&j, "rounds");
-	for (unsigned i = 0; i < g->nrounds; i++)
-		mig_json_round(&j, &g->rounds[i]);
-	json_arr_end(&j);
-	json_obj_begin(&j, "total");
-	json_double(&j, "time_s", g->end_ns > g->start_ns ? (double)(g->end_ns - g->start_ns) / 1e9 : 0);
-	json_u64(&j, "pages_sent", pages);
-	json_u64(&j, "bytes_sent", bytes);
-	json_u64(&j, "rounds", g->nrounds); /* stop-and-copy included */
-	json_u64(&j, "precopy_rounds", mig_precopy_rounds(g));
-	json_bool(&j, "converged", mig_converged(g));
-	json_str(&j, "decision", conv_name(g->decision));
-	if (mig_downtime_ms(g) >= 0) {
-		json_double(&j, "downtime_ms", mig_downtime_ms(g));
-		json_double(&j, "downtime_pause_ms", (double)(g->paused_ns - g->pause_ns) / 1e6);
-		json_double(&j, "downtime_last_round_ms", (double)(g->final_sent_ns - g->paused_ns) / 1e6);
-		json_double(&j, "downtime_vcpu_state_ms", (double)(g->vcpus_sent_ns - g->final_sent_ns) / 1e6);
-		json_double(&j, "downtime_restore_ms", mig_restore_ms(g));
-		json_double(&j, "downtime_with_verify_ms", mig_pause_ms(g));
-		json_bool(&j, "downtime_within_limit", mig_downtime_ms(g) <= (double)g->o.downtime_ms);
-	} else {
-		json_str(&j, "downtime_ms", NULL);
-		json_str(&j, "downtime_with_verify_ms", NULL);
-	}
-	json_u64(&j, "downtime_limit_ms", g->o.downtime_ms);
-	json_double(&j, "verify_src_ms", (double)g->src_hash_ns / 1e6);
-	json_double(&j, "verify_dst_ms", (double)g->dest_verify.hash_ns / 1e6);
-	json_double(&j, "verify_wait_ms", mig_verify_wait_ms(g));
-	json_u64(&j, "hash_blocks", g->nblocks);
-	json_u64(&j, "hash_mismatches", g->hash_mismatch);
-	json_bool(&j, "handed_over", g->handed_over);
-	json_bool(&j, "destination_verified", g->dest_verified);
-	json_bool(&j, "source_resumed_verified", g->fallback_verified);
-	json_obj_end(&j);
-	json_bool(&j, "ok", g->status == 0);
-	json_str(&j, "error", g->status ? g->fail : NULL);
+	mig_json_results(&j, g);
 	json_obj_end(&j);
 	json_finish(&j);
 	return json_file_close(f, path);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/migrate.h"
 #include "cmd/recv.h"
 #include "core/vcpu_state.h"
 #include "lib/err.h"
@@ -46,6 +47,8 @@ struct recv {
 	unsigned vcpus_restored;
 	bool resumed, guest_verified;
 	bool authenticated; /* --auth-key: the sender answered our challenge           */
+	struct mig *onward; /* --then-migrate-to: the hop onward, NULL without         */
+	int onward_status;  /* its exit status                                         */
 	char fail[STREAM_REASON_MAX];
 };
 
@@ -252,8 +255,9 @@ static int recv_resume_and_verify(struct recv *v)
 	session_set_cmd(r, RVMIG_CMD_RUN);
 	if (session_until(r, NULL, machine_now_ns() + v->o->post_run_ms * NS_PER_MS, NULL))
 		return recv_failf(v, -EIO, "the guest failed after resume: %s", r->m.fail_msg);
-	if (session_verify_and_exit(r, "the guest"))
-		return recv_failf(v, -EIO, "guest verify and exit: %s", r->m.fail_msg);
+	/* A guest that moves on verifies here and keeps running; otherwise it ends here. */
+	if (v->onward ? session_verify(r, "the guest") : session_verify_and_exit(r, "the guest"))
+		return recv_failf(v, -EIO, "guest verify%s: %s", v->onward ? "" : " and exit", r->m.fail_msg);
 	session_collect(r);
 	for (unsigned i = 0; i < r->opts.vcpus; i++) {
 		const struct rvmig_vcpu_stats *s = &r->res[i].stats;
@@ -264,6 +268,8 @@ static int recv_resume_and_verify(struct recv *v)
 	if (!r->all_verified || r->m.shutdown_reason)
 		return recv_failf(v, -EIO, "the guest's verify pass failed on the destination");
 	v->guest_verified = true;
+	if (v->onward)
+		session_rerun(r);
 	return 0;
 }
 
@@ -359,6 +365,14 @@ static int recv_report_json(const struct recv *v, const char *path, int rc)
 	json_bool(&j, "guest_verified", v->guest_verified);
 	json_bool(&j, "ok", rc == 0);
 	json_str(&j, "error", rc ? v->fail : NULL);
+	/* --then-migrate-to: the hop out, as rvmig migrate reports it (null when the hop in failed). */
+	if (v->onward && v->onward_status >= 0) {
+		json_obj_begin(&j, "forward");
+		migrate_report_json_fields(&j, v->onward);
+		json_obj_end(&j);
+	} else if (v->onward) {
+		json_str(&j, "forward", NULL);
+	}
 	json_obj_end(&j);
 	json_finish(&j);
 	return json_file_close(f, path);
@@ -373,7 +387,15 @@ int recv_serve(const struct recv_opts *o, int fd)
 		die_errno(ENOMEM, "allocating the destination's state");
 	signal(SIGPIPE, SIG_IGN);
 	v->o = o;
+	v->onward_status = -1;
 	session_init(v->r, &o->run);
+	if (o->onward.to.kind != XPORT_LOCAL) {
+		/* Dirty logging (a ring, if asked) is set up with the VM, before a page arrives. */
+		if (!(v->onward = calloc(1, sizeof(*v->onward))))
+			die_errno(ENOMEM, "allocating the onward migration's state");
+		v->onward->o = o->onward;
+		mig_attach(v->onward, v->r);
+	}
 	session_setup(v->r, false);
 	v->shape = mig_shape(o->run.mem, o->run.vcpus, o->run.backing);
 	if (recv_alloc(v))
@@ -411,9 +433,19 @@ int recv_serve(const struct recv_opts *o, int fd)
 			 "migration complete: %" PRIu64 " pages in %" PRIu64
 			 " rounds, guest verified on the destination",
 			 v->pages, v->rounds);
+	/* The guest verified here and runs on: it moves to the next host (or, failing that, ends here). */
+	if (!rc && v->onward) {
+		v->onward_status = mig_onward(v->onward);
+		if (v->onward_status)
+			rc = recv_failf(v, -EIO, "moving the guest on: %s", v->onward->fail);
+	}
 	if (o->run.json && recv_report_json(v, o->run.json, rc) && !rc)
 		rc = -EIO;
 	machine_destroy(&v->r->m);
+	if (v->onward) {
+		mig_release(v->onward);
+		free(v->onward);
+	}
 	stream_writer_free(&v->w);
 	stream_reader_free(&v->rd);
 	for (unsigned i = 0; i < RVMIG_MAX_VCPUS; i++)
