@@ -16,7 +16,7 @@ sys.path.insert(0, HERE)
 
 from report import __main__ as cli  # noqa: E402
 from report import frontier  # noqa: E402
-from test_report import TapResult  # noqa: E402
+from test_report import run_module  # noqa: E402
 
 FIXTURE = os.path.join(HERE, "fixtures", "frontier")
 
@@ -204,12 +204,5 @@ class FrontierTest(unittest.TestCase):
             shutil.rmtree(d)
 
 
-def main():
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
-    result = TapResult()
-    suite.run(result)
-    return 0 if result.wasSuccessful() else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_module(__name__))

@@ -448,14 +448,19 @@ class TapResult(unittest.TestResult):
         self._bad(test, err, "error")
 
 
-def main():
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+def run_module(name):
+    """Runs every test of module `name` with TapResult; 0 when all passed (the report tests' main)."""
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[name])
     result = TapResult()
+    suite.run(result)
+    return 0 if result.wasSuccessful() else 1
+
+
+def main():
     try:
-        suite.run(result)
+        return run_module(__name__)
     finally:
         FixtureRun.cleanup()
-    return 0 if result.wasSuccessful() else 1
 
 
 if __name__ == "__main__":
