@@ -58,6 +58,9 @@ bool verify_slice(struct hart *h)
 		const char *why = check_page(h, k, gen);
 		if (gen)
 			st->verify_pages++;
+		/* Progress for the VMM's stall watchdog: a slow pass is not a stuck one. */
+		if ((k + 1) % RVMIG_VERIFY_PUBLISH_PAGES == 0)
+			stats_publish(h);
 		if (!why)
 			continue;
 		if (st->verify_errors++ == 0) {

@@ -188,6 +188,9 @@ enum rvmig_verify {
 	RVMIG_VERIFY_FAILED = 2,
 };
 
+/* While verifying, a hart publishes its stats (verify_pages so far) after every this many pages. */
+#define RVMIG_VERIFY_PUBLISH_PAGES 256u
+
 /*
  * Per-vCPU statistics, written only by that vCPU's hart. `seq` is odd while the hart updates the
  * struct and even when it is consistent (a seqcount), so the VMM can read a snapshot while the guest

@@ -130,10 +130,10 @@ uint64_t session_verify_budget_ns(const struct session *r);
  */
 int session_boot(struct session *r, uint64_t stall_ns);
 /*
- * The end every tool shares: cmd VERIFY, every hart's REPORT within session_verify_budget_ns (also the
- * watchdog's limit from now on), cmd EXIT, the guest's SBI SRST within SESSION_EXIT_TIMEOUT_S. who names
- * the guest in the timeout messages ("the guest", "the source guest"). 0, or -1 with the reason in
- * m.fail_msg.
+ * The end every tool shares: cmd VERIFY, every hart's REPORT within session_verify_budget_ns (a backstop;
+ * the stall watchdog still ends a pass whose stats stop moving for SESSION_STALL_S), cmd EXIT, the guest's
+ * SBI SRST within SESSION_EXIT_TIMEOUT_S. who names the guest in the timeout messages ("the guest",
+ * "the source guest"). 0, or -1 with the reason in m.fail_msg.
  */
 int session_verify_and_exit(struct session *r, const char *who);
 /* Its first half: cmd VERIFY and every hart's REPORT; the guest then idles until the next command. */

@@ -117,7 +117,7 @@ static int mig_await_verdict(struct mig *g)
 	struct stream_record rec;
 	int rc;
 
-	/* Post-run, then the guest's verify pass (1 ms per page budget under TCG), then shutdown. */
+	/* Post-run, then the guest's verify pass (its whole backstop budget), then shutdown. */
 	g->rd.timeout_ms = (int)(g->o.post_run_ms + session_verify_budget_ns(g->r) / NS_PER_MS) + MIG_IO_TIMEOUT_MS;
 	rc = mig_read_reply(g, &rec, "verdict (post-run and guest verify)");
 	if (rc)
