@@ -18,7 +18,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "..", "lab"))
 
 from report import __main__ as cli  # noqa: E402
-from report import bench_data, bench_regions, bench_verdicts, demo, jq, ktrace, ktrace_faults, migrate, perflog, plots, selftests, stats  # noqa: E402
+from report import bench_data, bench_md, bench_regions, bench_verdicts, demo, jq, ktrace, ktrace_faults, migrate, perflog, plots, selftests, stats  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures")
 # fixture -> the report command it was made by
@@ -248,6 +248,17 @@ class Pure(unittest.TestCase):
         self.assertEqual(rows, ["| hugetlb-2M | manual | 0 | 65536 | 900 | 100 | 300 | 400 | 90 | - | - | - | - | - |",
                                 "| hugetlb-2M | manual | 1 stop-and-copy | 100 | 9 | 1 | 2 | 5 | 0 | - | - | 3 | 1.5 | 0.3 |"])
         self.assertEqual(migrate.stage_md([{"rounds": [{"round": 0.0}]}], [None]), [])
+
+    def test_bench_stream_probe(self):
+        """bench: memcpy, XXH64 and the stream probe side by side, % of memcpy per run; nothing without the probe"""
+        runs = [{"memcpy": {"calib_gib_per_s": 1.0, "xxh64_gib_per_s": 1.5, "stream_gib_per_s": s}} for s in (0.25, 0.5, 0.75)]
+        md = "\n".join(bench_md._stream_probe(runs))
+        self.assertIn("(n=3 runs", md)
+        self.assertIn("| memcpy | 1024 [1024..1024] | 100 |", md)
+        self.assertIn("| 1536 [1536..1536] | 150 [150..150] |", md)
+        self.assertIn("| 512 [256..768] | 50 [25..75] |", md)
+        self.assertIn("(reported, not asserted): met on the median", md)
+        self.assertEqual(bench_md._stream_probe([{"memcpy": {"calib_gib_per_s": 1.0}}]), [])
 
     def test_bench_values(self):
         """bench fixture: known medians and ratios, well-formed bench.json and bench.csv"""

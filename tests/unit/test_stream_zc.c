@@ -15,6 +15,7 @@
 #include "lib/hash.h"
 #include "lib/iov.h"
 #include "mig/stream.h"
+#include "mig/stream_probe.h"
 #include "rvmig_abi.h"
 
 #define PS       4096u
@@ -231,6 +232,22 @@ static void test_writer_stats(void)
 	close(sv[1]);
 }
 
+/* The bench's stream probe: the whole RAM arrives, checked, and the time is there. */
+static void test_stream_probe(void)
+{
+	uint8_t *dst = calloc(1, RAM_SIZE);
+	uint64_t ns = 0;
+	char err[320] = "";
+	int rc = dst ? stream_probe(src_ram, dst, RAM_SIZE, &ns, err, sizeof(err)) : -ENOMEM;
+
+	CHECK(rc == 0 && ns > 0, "stream probe: %u MiB through a socketpair (%s)", RAM_SIZE >> 20, rc ? err : "ok");
+	CHECK(dst && !memcmp(dst, src_ram, RAM_SIZE), "stream probe: the destination holds the source's bytes");
+	rc = stream_probe(src_ram, dst, 1000, &ns, err, sizeof(err));
+	CHECK(rc == -EINVAL && strstr(err, "1000 bytes is not a non-zero multiple of 4096"),
+	      "stream probe: a length of 1000 refused: %s", err);
+	free(dst);
+}
+
 int main(void)
 {
 	src_ram = malloc(RAM_SIZE);
@@ -240,6 +257,7 @@ int main(void)
 	test_iov_advance();
 	test_zero_copy_stream();
 	test_writer_stats();
+	test_stream_probe();
 	free(src_ram);
 	CHECK_DONE();
 }

@@ -2,7 +2,7 @@
 /*
  * What rvmig bench measures besides the guest: KVM's own counters (binary stats of the VM and the
  * vCPUs) around the measured part, and the host's memcpy, crc32, XXH64 and XXH3-64 bandwidth over guest
- * RAM, for scale.
+ * RAM and the stop-and-copy stream's speed, for scale.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -13,6 +13,7 @@
 #include "cmd/bench.h"
 #include "lib/err.h"
 #include "lib/hash.h"
+#include "mig/stream_probe.h"
 #include "session.h"
 
 void bench_kstats_open(struct bench *b)
@@ -120,6 +121,30 @@ static uint32_t crc32_any(const uint8_t *p, size_t n)
 	} while (0)
 
 /*
+ * The stop-and-copy stream over the same bytes, right after the hashes: zero-copy writer, a reader
+ * thread that checks every record and applies it (both harts busy, as in a real stop-and-copy), over a
+ * socketpair. Every page is made data (no zero page) so the figure is the stream's, not the zero scan's.
+ */
+static void bench_stream_probe(struct bench *b, uint8_t *src, size_t len)
+{
+	uint8_t *dst = malloc(len);
+	uint64_t ns;
+	char err[320];
+
+	if (!dst) {
+		warn_errno(ENOMEM, "allocating the %zu-byte stream probe destination: no stream figure", len);
+		return;
+	}
+	for (size_t off = 0; off < len; off += 4096)
+		src[off] |= 1; /* a byte in each page: every page goes as data */
+	if (stream_probe(src, dst, len - len % 4096, &ns, err, sizeof(err)) == 0)
+		b->stream_gib_s = gib_per_s(len - len % 4096, (double)ns / 1e9);
+	else
+		warn_msg("%s: no stream figure", err);
+	free(dst);
+}
+
+/*
  * A CPU-speed probe right before the measured part: memcpy of up to 64 MiB of guest RAM. Under TCG
  * its bandwidth drops when other emulators share the host's cores, which is also when single guest
  * writes stall for host time slices; the report uses it to flag contended runs. The candidate
@@ -144,5 +169,6 @@ void bench_calibrate(struct bench *b)
 	HASH_PROBE(b->crc_gib_s, crc32_any(buf, len));
 	HASH_PROBE(b->xxh64_gib_s, XXH64(buf, len, 0));
 	HASH_PROBE(b->xxh3_gib_s, XXH3_64bits(buf, len));
+	bench_stream_probe(b, buf, len);
 	free(buf);
 }
