@@ -58,6 +58,27 @@ static void test_iov_advance(void)
 	CHECK(n == 0, "iov_advance: everything written leaves no entry");
 }
 
+/* ---- page_is_zero: the word loop for aligned pages, the byte loop for the rest ---- */
+
+static void test_page_is_zero(void)
+{
+	static uint64_t words[PS / 8 + 8]; /* 8-aligned */
+	uint8_t *buf = (uint8_t *)words;
+	int ok = 1;
+
+	ok &= page_is_zero(buf, PS) && page_is_zero(buf + 1, PS - 1) && page_is_zero(buf + 8, 100);
+	for (size_t i = 0; i < PS + 1; i += 13) {
+		buf[i] = 0x40;
+		ok &= !page_is_zero(buf, PS + 1);           /* aligned, a tail past the last 64-byte group */
+		ok &= i == 0 || !page_is_zero(buf + 1, PS); /* unaligned start: bytes only */
+		buf[i] = 0;
+	}
+	buf[PS] = 1;
+	ok &= page_is_zero(buf, PS) && !page_is_zero(buf, PS + 1);
+	buf[PS] = 0;
+	CHECK(ok, "page_is_zero: one set byte found anywhere, aligned or not, in the 64-byte groups and the tail");
+}
+
 /* ---- the writer over a socketpair ---- */
 
 static void fill_src(void)
@@ -255,6 +276,7 @@ int main(void)
 		return 1;
 	fill_src();
 	test_iov_advance();
+	test_page_is_zero();
 	test_zero_copy_stream();
 	test_writer_stats();
 	test_stream_probe();
