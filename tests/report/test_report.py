@@ -248,6 +248,10 @@ class Pure(unittest.TestCase):
         self.assertEqual(rows, ["| hugetlb-2M | manual | 0 | 65536 | 900 | 100 | 300 | 400 | 90 | - | - | - | - | - |",
                                 "| hugetlb-2M | manual | 1 stop-and-copy | 100 | 9 | 1 | 2 | 5 | 0 | - | - | 3 | 1.5 | 0.3 |"])
         self.assertEqual(migrate.stage_md([{"rounds": [{"round": 0.0}]}], [None]), [])
+        dests = [{"pages_received": 65636.0, "zero_pages": 0.0}, None, {"pages_received": 1.0}]
+        md = "\n".join(migrate.repeat_md(ms, dests))
+        self.assertIn("traffic / page data sent (pages less zero pages, as the destination counted them), n=1: "
+                      "median 1.003, min 1.003, max 1.003", md)
 
     def test_bench_stream_probe(self):
         """bench: memcpy, XXH64 and the stream probe side by side, % of memcpy per run; nothing without the probe"""
