@@ -118,6 +118,7 @@ struct bench {
 	double xxh64_gib_s;  /* XXH64 (stream version 2, RAM hashes) over them, right after   */
 	double xxh3_gib_s;   /* XXH3-64 over them, right after: the alternative not taken     */
 	double stream_gib_s; /* the stop-and-copy stream over a socketpair, right after (0: failed) */
+	bool stream_hugetlb; /* its buffers were hugetlb 2M pages (else anonymous 4K)         */
 	struct bench_kstat_set ks;
 	uint64_t start_ns;
 	char kernel[256];
