@@ -136,9 +136,9 @@ static uint8_t *probe_buf(size_t len, bool *huge)
 /*
  * The stop-and-copy stream over as many bytes, right after the hashes: zero-copy writer, a reader
  * thread that checks every record and applies it (both harts busy, as in a real stop-and-copy), over a
- * socketpair. Source and destination are hugetlb 2M pages like guest RAM when the host has them (in
- * the lab, 4K anonymous buffers made the figure one of page-table walks, not of the stream). Every
- * page is made data (no zero page) so the figure is the stream's, not the zero scan's.
+ * socketpair. Source and destination are hugetlb 2M pages like guest RAM when the host has them, so
+ * that the buffers' kind is not what differs from a migration. Every page is made data (no zero page)
+ * so the figure is the stream's, not the zero scan's.
  */
 static void bench_stream_probe(struct bench *b, const uint8_t *from, size_t len)
 {
