@@ -12,7 +12,8 @@ usage: ./run.sh [COMMAND] [OPTIONS] [-- SCENARIO ARGS]
 Commands:
   (none)      the main job: a demo guest on hugetlb-2M with dirty logging, then a live migration
   demo        rvmig run: a guest dirtying hugetlb-2M memory, its write-fault latencies, verify
-  migrate     precopy live migration of a running guest to a second VM, verified bit-exact
+  migrate     precopy live migration of a running guest to a second VM, verified bit-exact;
+              migrate -- --repeat N: the default migration N times (downtime median/min/max)
   migrate --frontier
               the convergence frontier: per --dirty mode and eager split Y/N, the highest guest
               dirty rate (MiB/s) at which precopy of a 1G hugetlb-2M guest converges within the

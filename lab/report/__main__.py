@@ -31,23 +31,27 @@ def run_selftests(d, say):
 
 
 def run_migrate(d, say):
-    files = rundir.sorted_glob(d, "migrate-*.json")
+    # X.dest.json: the destination's half of migration X (its per-round read/check/apply times).
+    files = [p for p in rundir.sorted_glob(d, "migrate-*.json") if not p.endswith(".dest.json")]
     if not files:
         return
-    migrations = []
+    migrations, dests, repeats = [], [], []
     for p in files:
         m = rundir.load_json(p)
         # A file cut short (rvmig killed while writing it) is named and left out: with jq it made
         # the whole table fail.
         if isinstance(m, dict):
             migrations.append(m)
+            dests.append(rundir.load_json(p[:-len(".json")] + ".dest.json"))
+            if os.path.basename(p).startswith("migrate-repeat-"):
+                repeats.append(m)
         else:
             say("migrate: %s is not a JSON object, left out" % os.path.basename(p))
     write(os.path.join(d, "migrate.csv"), migrate.csv_text(migrations))
     env, lab = rundir.load_json(os.path.join(d, "env.json")), rundir.load_json(os.path.join(d, "lab.json"))
     write(os.path.join(d, "report.md"), migrate.report_md(
         migrations, rundir.jq_text(env, "eager_page_split"), rundir.jq_text(env, "kernel"),
-        rundir.jq_join_text(lab, "qemu", ", accel ", "accel")))
+        rundir.jq_join_text(lab, "qemu", ", accel ", "accel"), dests, repeats))
     say("migrate: %d migrations in migrate.csv, report.md" % len(migrations))
 
 

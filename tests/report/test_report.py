@@ -18,7 +18,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "..", "lab"))
 
 from report import __main__ as cli  # noqa: E402
-from report import bench_data, bench_regions, bench_verdicts, demo, jq, ktrace, ktrace_faults, migrate, perflog, plots, selftests, stats  # noqa: E402
+from report import bench_data, bench_md, bench_regions, bench_verdicts, demo, jq, ktrace, ktrace_faults, migrate, perflog, plots, selftests, stats  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures")
 # fixture -> the report command it was made by
@@ -225,6 +225,44 @@ class Pure(unittest.TestCase):
         self.assertIn("| FAILED: sending round 0: peer closed the stream (write: Broken pipe) |", row)
         self.assertIn("| not verified |", row)
         self.assertEqual(migrate.csv_row(m)[10], None)
+
+    def test_migrate_repeat_and_stages(self):
+        """migrate --repeat: downtime median/min/max, runs within the limit, traffic ratio; stage table"""
+        def mig(down, within, resent):
+            rounds = [{"round": 0.0, "stop_and_copy": False, "pages_sent": 65536.0, "copy_ms": 900.0,
+                       "zero_scan_ms": 100.0, "encode_ms": 300.0, "socket_ms": 400.0, "throttle_ms": 90.0},
+                      {"round": 1.0, "stop_and_copy": True, "pages_sent": resent, "copy_ms": 9.0,
+                       "zero_scan_ms": 1.0, "encode_ms": 2.0, "socket_ms": 5.0, "throttle_ms": 0.0}]
+            sent = (65536 + resent) * 4108.0
+            return {"ok": True, "params": {"mem_bytes": 268435456.0, "downtime_limit_ms": 300.0, "backing": "hugetlb-2M",
+                                           "dirty": "manual"},
+                    "rounds": rounds, "total": {"converged": True, "downtime_ms": down, "downtime_within_limit": within,
+                                                "bytes_sent": sent, "downtime_with_verify_ms": down + 100}}
+        ms = [mig(100.0, True, 100.0), mig(400.0, False, 300.0), mig(200.0, True, 200.0)]
+        md = "\n".join(migrate.repeat_md(ms))
+        self.assertIn("3 times (--repeat 3)", md)
+        self.assertIn("n=3: median 200 ms, min 100, max 400; met --downtime-limit 300 ms in 2 of 3 runs (66.7 %)", md)
+        self.assertIn("traffic / (RAM + pages resent), n=3: median 1.003, min 1.003, max 1.003; within 1.1x in 3 of 3", md)
+        dest = {"round_stats": [{"round": 1.0, "read_ms": 3.0, "check_ms": 1.5, "apply_ms": 0.25}]}
+        rows = [r for r in migrate.stage_md(ms[:1], [dest]) if r.startswith("| hugetlb-2M")]
+        self.assertEqual(rows, ["| hugetlb-2M | manual | 0 | 65536 | 900 | 100 | 300 | 400 | 90 | - | - | - | - | - |",
+                                "| hugetlb-2M | manual | 1 stop-and-copy | 100 | 9 | 1 | 2 | 5 | 0 | - | - | 3 | 1.5 | 0.3 |"])
+        self.assertEqual(migrate.stage_md([{"rounds": [{"round": 0.0}]}], [None]), [])
+        dests = [{"pages_received": 65636.0, "zero_pages": 0.0}, None, {"pages_received": 1.0}]
+        md = "\n".join(migrate.repeat_md(ms, dests))
+        self.assertIn("traffic / page data sent (pages less zero pages, as the destination counted them), n=1: "
+                      "median 1.003, min 1.003, max 1.003", md)
+
+    def test_bench_stream_probe(self):
+        """bench: memcpy, XXH64 and the stream probe side by side, % of memcpy per run; nothing without the probe"""
+        runs = [{"memcpy": {"calib_gib_per_s": 1.0, "xxh64_gib_per_s": 1.5, "stream_gib_per_s": s}} for s in (0.25, 0.5, 0.75)]
+        md = "\n".join(bench_md._stream_probe(runs))
+        self.assertIn("(n=3 runs", md)
+        self.assertIn("| memcpy | 1024 [1024..1024] | 100 |", md)
+        self.assertIn("| 1536 [1536..1536] | 150 [150..150] |", md)
+        self.assertIn("| 512 [256..768] | 50 [25..75] |", md)
+        self.assertIn("(reported, not asserted): met on the median", md)
+        self.assertEqual(bench_md._stream_probe([{"memcpy": {"calib_gib_per_s": 1.0}}]), [])
 
     def test_bench_values(self):
         """bench fixture: known medians and ratios, well-formed bench.json and bench.csv"""

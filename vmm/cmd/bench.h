@@ -113,10 +113,12 @@ struct bench {
 	unsigned nclean;
 	double copy_ms[BENCH_COPY_REPS];
 	unsigned ncopy;
-	double calib_gib_s; /* memcpy of up to 64 MiB just before logging starts           */
-	double crc_gib_s;   /* zlib crc32 (stream version 1) over the same bytes, right after */
-	double xxh64_gib_s; /* XXH64 (stream version 2, RAM hashes) over them, right after   */
-	double xxh3_gib_s;  /* XXH3-64 over them, right after: the alternative not taken     */
+	double calib_gib_s;  /* memcpy of up to 64 MiB just before logging starts           */
+	double crc_gib_s;    /* zlib crc32 (stream version 1) over the same bytes, right after */
+	double xxh64_gib_s;  /* XXH64 (stream version 2, RAM hashes) over them, right after   */
+	double xxh3_gib_s;   /* XXH3-64 over them, right after: the alternative not taken     */
+	double stream_gib_s; /* the stop-and-copy stream over a socketpair, right after (0: failed) */
+	bool stream_hugetlb; /* its buffers were hugetlb 2M pages (else anonymous 4K)         */
 	struct bench_kstat_set ks;
 	uint64_t start_ns;
 	char kernel[256];

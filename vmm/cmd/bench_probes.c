@@ -2,17 +2,19 @@
 /*
  * What rvmig bench measures besides the guest: KVM's own counters (binary stats of the VM and the
  * vCPUs) around the measured part, and the host's memcpy, crc32, XXH64 and XXH3-64 bandwidth over guest
- * RAM, for scale.
+ * RAM and the stop-and-copy stream's speed, for scale.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <zlib.h>
 
 #include "cmd/bench.h"
 #include "lib/err.h"
 #include "lib/hash.h"
+#include "mig/stream_probe.h"
 #include "session.h"
 
 void bench_kstats_open(struct bench *b)
@@ -119,6 +121,56 @@ static uint32_t crc32_any(const uint8_t *p, size_t n)
 		(out) = gib_per_s(len, (double)(machine_now_ns() - t0_) / 1e9); \
 	} while (0)
 
+/* len bytes for the stream probe: hugetlb 2M pages when the host has them free (guest RAM's kind), else
+ * anonymous 4K pages (*huge says which). NULL when neither could be had. */
+static uint8_t *probe_buf(size_t len, bool *huge)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+
+	*huge = p != MAP_FAILED;
+	if (p == MAP_FAILED)
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * The stop-and-copy stream over as many bytes, right after the hashes: zero-copy writer, a reader
+ * thread that checks every record and applies it (both harts busy, as in a real stop-and-copy), over a
+ * socketpair. Source and destination are hugetlb 2M pages like guest RAM when the host has them, so
+ * that the buffers' kind is not what differs from a migration. Every page is made data (no zero page)
+ * so the figure is the stream's, not the zero scan's.
+ */
+static void bench_stream_probe(struct bench *b, const uint8_t *from, size_t len)
+{
+	bool huge_src, huge_dst;
+	uint8_t *src, *dst;
+	uint64_t ns;
+	char err[320];
+
+	len -= len % (2u << 20); /* whole 2M pages */
+	if (!len)
+		return;
+	src = probe_buf(len, &huge_src);
+	dst = probe_buf(len, &huge_dst);
+	if (!src || !dst) {
+		warn_errno(ENOMEM, "mapping 2 x %zu bytes for the stream probe: no stream figure", len);
+	} else {
+		memcpy(src, from, len);
+		memset(dst, 0, len); /* faulted in before the clock starts, as a destination VM's RAM is */
+		for (size_t off = 0; off < len; off += 4096)
+			src[off] |= 1; /* a byte in each page: every page goes as data */
+		b->stream_hugetlb = huge_src && huge_dst;
+		if (stream_probe(src, dst, len, &ns, err, sizeof(err)) == 0)
+			b->stream_gib_s = gib_per_s(len, (double)ns / 1e9);
+		else
+			warn_msg("%s: no stream figure", err);
+	}
+	if (src)
+		munmap(src, len);
+	if (dst)
+		munmap(dst, len);
+}
+
 /*
  * A CPU-speed probe right before the measured part: memcpy of up to 64 MiB of guest RAM. Under TCG
  * its bandwidth drops when other emulators share the host's cores, which is also when single guest
@@ -144,5 +196,6 @@ void bench_calibrate(struct bench *b)
 	HASH_PROBE(b->crc_gib_s, crc32_any(buf, len));
 	HASH_PROBE(b->xxh64_gib_s, XXH64(buf, len, 0));
 	HASH_PROBE(b->xxh3_gib_s, XXH3_64bits(buf, len));
+	bench_stream_probe(b, buf, len);
 	free(buf);
 }

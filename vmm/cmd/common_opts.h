@@ -149,7 +149,8 @@ enum cli_result opt_check_auth_key(const struct xport_addr *a, struct auth_key *
 	{                                                                                                           \
 		"max-bandwidth", "SIZE", OPT_FUNC, OPT_FIELD(type, field),                                          \
 			.set = opt_set_max_bandwidth, .bad = "--max-bandwidth %s: want bytes per second, e.g. 64M", \
-			.help = "link cap in bytes/s, e.g. 64M (default unlimited)"                                 \
+			.help = "precopy link cap in bytes/s, e.g. 64M (default unlimited); stop-and-copy\n"        \
+				"is not held to it (the guest is paused; as QEMU does)"                             \
 	}
 #define OPT_VERIFY(type, field)                                                                       \
 	{                                                                                             \

@@ -183,7 +183,21 @@ static int mig_connect(struct mig *g)
 		/* --verify reaches the destination in our header's flags, as it does a remote recv. */
 
 		close(fds[0]);
+		/* --json F: the destination's half (its per-round read/check/apply times) goes next to it,
+		 * F without .json + .dest.json; a write failure there is its own, said on stderr. */
 		ro.run.json = NULL;
+		if (g->o.run.json) {
+			size_t n = strlen(g->o.run.json);
+			char *p = malloc(n + sizeof(".dest.json"));
+
+			if (p) {
+				if (n > 5 && !strcmp(g->o.run.json + n - 5, ".json"))
+					n -= 5;
+				memcpy(p, g->o.run.json, n);
+				strcpy(p + n, ".dest.json");
+				ro.run.json = p;
+			}
+		}
 		_exit(recv_serve(&ro, fds[1]));
 	}
 	close(fds[1]);

@@ -31,7 +31,15 @@ struct mig_round {
 	 * mid-round ring harvests are not in it: they have their own columns. wall_ms is the whole round.
 	 */
 	double copy_ms, wall_ms;
-	uint64_t send_ns;  /* copy_ms being summed                                     */
+	uint64_t send_ns; /* copy_ms being summed                                     */
+	/*
+	 * copy_ms split by stage (the stream writer's own accounting, struct stream_wstats): the zero-page
+	 * scan, encoding (the copy into the buffer and the checksum; stop-and-copy: the checksum alone,
+	 * zero copy), blocked in the socket (write/sendmsg and the wait for room), and the --max-bandwidth
+	 * wait. copy_ms - their sum is the rest (record bookkeeping, the clock reads).
+	 */
+	double zero_scan_ms, encode_ms, socket_ms, throttle_ms;
+	uint64_t throttle_ns;
 	double dirty_rate; /* bytes/s dirtied since the previous harvest               */
 	double bandwidth;  /* stream (wire) bytes / copy_ms                            */
 	/*

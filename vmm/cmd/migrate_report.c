@@ -22,11 +22,12 @@ void migrate_report_round(const struct mig *g, const struct mig_round *rd)
 		snprintf(exp, sizeof(exp), "n/a");
 	printf("[migrate] round %u%s: dirtied %" PRIu64 " pages (%.1f MiB/s), sent %" PRIu64
 	       " pages %.2f MiB in %.1f ms "
-	       "(%.1f MiB/s); GET %.2f ms x%" PRIu64 ", CLEAR %.2f ms x%" PRIu64 ", ring %.2f ms (%" PRIu64
-	       " entries); expected downtime %s\n",
+	       "(%.1f MiB/s: zero scan %.1f, %s %.1f, socket %.1f, throttle %.1f ms); GET %.2f ms x%" PRIu64
+	       ", CLEAR %.2f ms x%" PRIu64 ", ring %.2f ms (%" PRIu64 " entries); expected downtime %s\n",
 	       rd->round, rd->final ? " (stop-and-copy)" : "", rd->dirtied, rd->dirty_rate / MIB, rd->pages,
-	       (double)rd->bytes / MIB, rd->copy_ms, rd->bandwidth / MIB, rd->get_ms, rd->gets, rd->clear_ms,
-	       rd->clears, rd->ring_ms, rd->ring_entries, exp);
+	       (double)rd->bytes / MIB, rd->copy_ms, rd->bandwidth / MIB, rd->zero_scan_ms,
+	       rd->final ? "checksum (zero copy)" : "copy+checksum", rd->encode_ms, rd->socket_ms, rd->throttle_ms,
+	       rd->get_ms, rd->gets, rd->clear_ms, rd->clears, rd->ring_ms, rd->ring_entries, exp);
 	fflush(stdout);
 }
 
@@ -114,15 +115,18 @@ void migrate_report_print(const struct mig *g)
 	printf("dirty logging enabled in %.3f ms (memslot update%s)\n", g->enable_ms,
 	       g->o.dirty == DIRTY_MANUAL_INIT_SET ? "; INITIALLY_SET: protection happens in CLEAR" : "");
 	/* copy ms: the sending alone (bw = bytes on the wire / copy ms); GET, CLEAR and ring are not in it. */
-	printf("%-5s %9s %9s %9s %8s %8s %8s %9s %11s %9s %12s\n", "round", "dirtied", "sent", "MiB", "GET ms",
-	       "CLEAR ms", "ring ms", "copy ms", "dirty MiB/s", "bw MiB/s", "exp. down ms");
+	/* copy ms split: zero-page scan, encode (copy + checksum; stop-and-copy: checksum only), socket. */
+	printf("%-5s %9s %9s %9s %8s %8s %8s %9s %8s %8s %8s %11s %9s %12s\n", "round", "dirtied", "sent", "MiB",
+	       "GET ms", "CLEAR ms", "ring ms", "copy ms", "zero ms", "enc ms", "sock ms", "dirty MiB/s", "bw MiB/s",
+	       "exp. down ms");
 	for (unsigned i = 0; i < g->nrounds; i++) {
 		const struct mig_round *rd = &g->rounds[i];
 
-		printf("%-5u %9" PRIu64 " %9" PRIu64 " %9.2f %8.2f %8.2f %8.2f %9.1f %11.1f %9.1f %12.1f%s\n",
+		printf("%-5u %9" PRIu64 " %9" PRIu64 " %9.2f %8.2f %8.2f %8.2f %9.1f %8.1f %8.1f %8.1f %11.1f %9.1f "
+		       "%12.1f%s\n",
 		       rd->round, rd->dirtied, rd->pages, (double)rd->bytes / MIB, rd->get_ms, rd->clear_ms,
-		       rd->ring_ms, rd->copy_ms, rd->dirty_rate / MIB, rd->bandwidth / MIB, rd->expected_downtime_ms,
-		       rd->final ? "  stop-and-copy" : "");
+		       rd->ring_ms, rd->copy_ms, rd->zero_scan_ms, rd->encode_ms, rd->socket_ms, rd->dirty_rate / MIB,
+		       rd->bandwidth / MIB, rd->expected_downtime_ms, rd->final ? "  stop-and-copy" : "");
 	}
 	printf("total: %.3f s, %" PRIu64 " pages, %.2f MiB sent, %u precopy rounds%s; converged: %s\n",
 	       g->end_ns > g->start_ns ? (double)(g->end_ns - g->start_ns) / 1e9 : 0.0, pages, (double)bytes / MIB,
@@ -182,6 +186,10 @@ static void mig_json_round(struct json *j, const struct mig_round *rd)
 	json_double(j, "ring_ms", rd->ring_ms);
 	json_u64(j, "ring_entries", rd->ring_entries);
 	json_double(j, "copy_ms", rd->copy_ms);
+	json_double(j, "zero_scan_ms", rd->zero_scan_ms);
+	json_double(j, "encode_ms", rd->encode_ms);
+	json_double(j, "socket_ms", rd->socket_ms);
+	json_double(j, "throttle_ms", rd->throttle_ms);
 	json_double(j, "wall_ms", rd->wall_ms);
 	json_double(j, "dirty_rate_Bps", rd->dirty_rate);
 	json_double(j, "bandwidth_Bps", rd->bandwidth);

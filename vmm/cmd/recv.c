@@ -38,6 +38,17 @@ struct recv {
 	uint64_t *hashes, nblocks;
 	struct hashes_collect src_hashes; /* the sender's, over its HASHES records */
 	uint64_t pages, rounds, first_ns, final_ns, resumed_ns;
+	/*
+	 * Per round, where the destination's time went: read (in read() and waiting for bytes: the link),
+	 * check (record checksum and decode), apply (pages into guest RAM). Closed at each ROUND_END.
+	 */
+	struct recv_round {
+		uint64_t round, pages;
+		double read_ms, check_ms, apply_ms;
+	} rstats[MIG_MAX_ROUNDS + 2];
+	unsigned nrstats;
+	struct stream_rstats rmark; /* the reader's figures when the open round began */
+	uint64_t apply_ns, apply_mark;
 	bool verify;                     /* the sender's header did not say NO_VERIFY             */
 	struct stream_verified verified; /* our hash pass, the resume's wait on the check        */
 	bool hashed; /* the vCPU state came (our RAM hashed when verifying): no page may come after */
@@ -107,13 +118,31 @@ static int recv_record(struct recv *v, const struct stream_record *rec)
 					  "pages after the vCPU state (the source sends state after its last round)");
 		if (!v->first_ns)
 			v->first_ns = machine_now_ns();
-		stream_batch_apply(&rec->u.batch, v->r->m.mem.hva, RVMIG_PAGE_SIZE);
+		{
+			uint64_t t = machine_now_ns();
+
+			stream_batch_apply(&rec->u.batch, v->r->m.mem.hva, RVMIG_PAGE_SIZE);
+			v->apply_ns += machine_now_ns() - t;
+		}
 		v->pages += rec->u.batch.count;
 		return 0;
-	case STREAM_REC_ROUND_END:
+	case STREAM_REC_ROUND_END: {
+		struct recv_round *rr = &v->rstats[v->nrstats < MIG_MAX_ROUNDS + 1 ? v->nrstats++ : MIG_MAX_ROUNDS + 1];
+
+		*rr = (struct recv_round){
+			.round = rec->u.round_end.round,
+			.pages = rec->u.round_end.pages,
+			.read_ms = (double)(v->rd.t.read_ns - v->rmark.read_ns) / 1e6,
+			.check_ms = (double)(v->rd.t.check_ns - v->rmark.check_ns) / 1e6,
+			.apply_ms = (double)(v->apply_ns - v->apply_mark) / 1e6,
+		};
+		v->rmark = v->rd.t;
+		v->apply_mark = v->apply_ns;
 		v->rounds++;
-		recv_say(v, "round %" PRIu64 ": %" PRIu64 " pages", rec->u.round_end.round, rec->u.round_end.pages);
+		recv_say(v, "round %" PRIu64 ": %" PRIu64 " pages; read %.1f ms, check %.1f ms, apply %.1f ms",
+			 rr->round, rr->pages, rr->read_ms, rr->check_ms, rr->apply_ms);
 		return 0;
+	}
 	case STREAM_REC_VCPU:
 		if (rec->u.vcpu.id >= v->r->opts.vcpus)
 			return recv_failf(v, -EBADMSG, "state for vCPU %u, we have %u", rec->u.vcpu.id,
@@ -346,6 +375,17 @@ static int recv_report_json(const struct recv *v, const char *path, int rc)
 	json_u64(&j, "pages_received", v->pages);
 	json_u64(&j, "zero_pages", v->rd.totals.zero_pages);
 	json_u64(&j, "rounds", v->rounds);
+	json_arr_begin(&j, "round_stats");
+	for (unsigned i = 0; i < v->nrstats; i++) {
+		json_obj_begin(&j, NULL);
+		json_u64(&j, "round", v->rstats[i].round);
+		json_u64(&j, "pages", v->rstats[i].pages);
+		json_double(&j, "read_ms", v->rstats[i].read_ms);
+		json_double(&j, "check_ms", v->rstats[i].check_ms);
+		json_double(&j, "apply_ms", v->rstats[i].apply_ms);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
 	json_obj_begin(&j, "vcpu_state");
 	json_u64(&j, "vcpus_restored", v->vcpus_restored);
 	json_u64(&j, "registers_set", v->restored.set);

@@ -59,6 +59,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "lib/hash.h"
 
@@ -176,6 +177,23 @@ struct stream_rounds {
 	uint64_t last;       /* the last round that ended                             */
 };
 
+/* Where a writer's time went, ns, cumulative (a caller takes differences, e.g. per round). */
+struct stream_wstats {
+	uint64_t zero_ns;      /* zero-page detection of batches                                          */
+	uint64_t copy_ns;      /* encoding: the copy into the buffer and the checksum (zero copy: checksum) */
+	uint64_t send_ns;      /* in write/send/sendmsg, and waiting for the fd to take more              */
+	uint64_t short_writes; /* writes that took only part of what was offered (the rest resumed) */
+};
+
+/* Where a reader's time went, ns, cumulative (stream_next only; the header's read is not in it). */
+struct stream_rstats {
+	uint64_t read_ns;  /* in read(), and waiting for the fd to have bytes: the link's share        */
+	uint64_t check_ns; /* the record checksum, bounds, order and decode: ours                      */
+};
+
+/* Gather-list entries a zero-copy writer holds: a full batch is 2 per page plus the framing. */
+#define STREAM_IOV_MAX (2 * STREAM_BATCH_MAX + 8)
+
 struct stream_writer {
 	int fd;
 	bool is_sock;
@@ -183,6 +201,17 @@ struct stream_writer {
 	int error;      /* sticky negative errno */
 	uint8_t *buf;
 	size_t len, cap;
+	/*
+	 * zero_copy: batch pages go out from the caller's RAM through the gather list (iov) instead of
+	 * being copied into buf, and the checksum is computed over that RAM. Only for RAM nobody writes
+	 * until the batch call returns (stop-and-copy: the vCPUs are paused); see stream_write_batch.
+	 * iov holds the pending output in order: stretches of buf (from seg_off on, not yet closed) and
+	 * references to RAM; stream_flush writes them with writev/sendmsg, resuming partial writes.
+	 */
+	bool zero_copy;
+	struct iovec *iov;
+	size_t niov, seg_off;
+	struct stream_wstats t;
 	uint64_t bytes;              /* emitted so far, buffered included */
 	XXH64_state_t csum;          /* of the record being written */
 	uint64_t rec_start, rec_len; /* where the record being written starts, its payload length */
@@ -215,6 +244,7 @@ struct stream_reader {
 	uint64_t vcpus_seen[STREAM_MAX_VCPUS / 64]; /* bit per vCPU id: a second state for a vCPU is an error */
 	struct stream_rounds rounds;
 	struct stream_totals totals;
+	struct stream_rstats t;
 	char abort_reason[STREAM_REASON_MAX + 1];
 	char err[STREAM_ERR_LEN];
 };
@@ -288,8 +318,11 @@ int stream_flush(struct stream_writer *w);
 int stream_write_header(struct stream_writer *w, const struct stream_header *h);
 /*
  * One batch of `count` (1..STREAM_BATCH_MAX) pages of round `round`, page i's data read from
- * ram + idx[i] * page_size (ram = host mapping of guest RAM). All-zero pages go as ZERO markers. The
- * guest may write the pages meanwhile: the checksum is computed over the bytes actually sent.
+ * ram + idx[i] * page_size (ram = host mapping of guest RAM). All-zero pages go as ZERO markers.
+ * Default (precopy): the guest may write the pages meanwhile, so each page is copied into the buffer
+ * and the checksum computed over that copy: it covers the bytes actually sent. With w->zero_copy
+ * (stop-and-copy, vCPUs paused: RAM cannot change) the pages are not copied: the checksum is computed
+ * over RAM and the batch is written straight from it (writev/sendmsg) before the call returns.
  */
 int stream_write_batch(struct stream_writer *w, uint64_t round, const uint64_t *idx, uint32_t count, const void *ram);
 /* Closes round `round` with the number of pages this writer sent in it; flushes. */

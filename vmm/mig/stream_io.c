@@ -4,6 +4,7 @@
  * timeout_ms), a read-ahead buffer, and the error messages they leave in w->err / r->err.
  */
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -12,10 +13,16 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include "lib/iov.h"
 #include "lib/util.h"
 #include "mig/stream_priv.h"
+
+#ifndef IOV_MAX
+#define IOV_MAX 1024 /* Linux UIO_MAXIOV */
+#endif
 
 static void stream_fmt(char *buf, size_t len, const char *f, va_list ap)
 {
@@ -46,49 +53,91 @@ int stream_writer_init(struct stream_writer *w, int fd)
 	w->is_sock = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
 	w->cap = IO_BUF;
 	w->buf = malloc(w->cap);
-	return w->buf ? 0 : -ENOMEM;
+	w->iov = calloc(STREAM_IOV_MAX, sizeof(*w->iov));
+	if (w->buf && w->iov)
+		return 0;
+	stream_writer_free(w);
+	return -ENOMEM;
 }
 
 void stream_writer_free(struct stream_writer *w)
 {
 	free(w->buf);
+	free(w->iov);
 	w->buf = NULL;
+	w->iov = NULL;
 }
 
-int stream_flush(struct stream_writer *w)
+/* The buffered bytes since the last reference become one gather entry (they precede what comes next). */
+static void w_close_seg(struct stream_writer *w)
 {
-	size_t off = 0;
+	if (w->len > w->seg_off) {
+		w->iov[w->niov++] = (struct iovec){ .iov_base = w->buf + w->seg_off, .iov_len = w->len - w->seg_off };
+		w->seg_off = w->len;
+	}
+}
 
-	if (w->error)
-		return w->error;
-	while (off < w->len) {
-		ssize_t n;
+/*
+ * Writes iov[0..n) whole. A write may take only part of it (a full socket buffer, MSG_DONTWAIT after
+ * POLLOUT, a signal): iov_advance drops what went out and the rest is written again from there.
+ */
+static int w_send_all(struct stream_writer *w, struct iovec *v, size_t n)
+{
+	while (n) {
+		int cnt = n > IOV_MAX ? IOV_MAX : (int)n;
+		ssize_t k;
 		int rc = w->timeout_ms > 0 ? fd_wait(w->fd, POLLOUT, w->timeout_ms) : 0;
 
 		if (rc)
 			return stream_w_err(w, rc, true, "write: %s", strerror(-rc));
-		/* MSG_NOSIGNAL: a vanished peer must be an -EPIPE here, not a SIGPIPE for the VMM.
-		 * MSG_DONTWAIT: POLLOUT means some room, not room for all; a blocking send of the rest
-		 * would wait for a stalled reader forever, past timeout_ms. */
-		n = w->is_sock ? send(w->fd, w->buf + off, w->len - off,
-				      MSG_NOSIGNAL | (w->timeout_ms > 0 ? MSG_DONTWAIT : 0))
-			       : write(w->fd, w->buf + off, w->len - off);
-		if (n < 0 && errno == EINTR)
+		if (w->is_sock) {
+			struct msghdr m = { .msg_iov = v, .msg_iovlen = (size_t)cnt };
+
+			/* MSG_NOSIGNAL: a vanished peer must be an -EPIPE here, not a SIGPIPE for the VMM.
+			 * MSG_DONTWAIT: POLLOUT means some room, not room for all; a blocking send of the
+			 * rest would wait for a stalled reader forever, past timeout_ms. */
+			k = sendmsg(w->fd, &m, MSG_NOSIGNAL | (w->timeout_ms > 0 ? MSG_DONTWAIT : 0));
+		} else {
+			k = writev(w->fd, v, cnt);
+		}
+		if (k < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			rc = fd_wait(w->fd, POLLOUT, w->timeout_ms);
 			if (rc)
 				return stream_w_err(w, rc, true, "write: %s", strerror(-rc));
 			continue;
 		}
-		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+		if (k < 0 && (errno == EPIPE || errno == ECONNRESET))
 			return stream_w_err(w, -EPIPE, true, "peer closed the stream (write: %s)", strerror(errno));
-		if (n <= 0)
-			return stream_w_err(w, n < 0 ? -errno : -EIO, true, "write: %s",
-					    n < 0 ? strerror(errno) : "wrote nothing");
-		off += (size_t)n;
+		if (k <= 0)
+			return stream_w_err(w, k < 0 ? -errno : -EIO, true, "write: %s",
+					    k < 0 ? strerror(errno) : "wrote nothing");
+		if ((size_t)k < iov_bytes(v, (size_t)cnt))
+			w->t.short_writes++;
+		n = iov_advance(&v, n, (size_t)k);
 	}
+	return 0;
+}
+
+int stream_flush(struct stream_writer *w)
+{
+	uint64_t t0;
+	int rc;
+
+	if (w->error)
+		return w->error;
+	w_close_seg(w);
+	if (!w->niov)
+		return 0;
+	t0 = stream_now_ns();
+	rc = w_send_all(w, w->iov, w->niov);
+	w->t.send_ns += stream_now_ns() - t0;
+	if (rc)
+		return rc;
+	w->niov = 0;
 	w->len = 0;
+	w->seg_off = 0;
 	return 0;
 }
 
@@ -100,7 +149,8 @@ int stream_w_put(struct stream_writer *w, const void *p, size_t n, bool sum)
 		size_t k = w->cap - w->len;
 		int rc;
 
-		if (k == 0) {
+		/* Full buffer, or a full gather list (this stretch would need one more entry): send. */
+		if (k == 0 || w->niov + 1 >= STREAM_IOV_MAX) {
 			rc = stream_flush(w);
 			if (rc)
 				return rc;
@@ -117,6 +167,24 @@ int stream_w_put(struct stream_writer *w, const void *p, size_t n, bool sum)
 		s += k;
 		n -= k;
 	}
+	return 0;
+}
+
+int stream_w_ref(struct stream_writer *w, const void *p, size_t n)
+{
+	int rc;
+
+	if (w->error)
+		return w->error;
+	if (!n)
+		return 0;
+	/* Room for the buffered stretch before it, this reference, and the stretch flush closes. */
+	if (w->niov + 3 > STREAM_IOV_MAX && (rc = stream_flush(w)))
+		return rc;
+	w_close_seg(w);
+	XXH64_update(&w->csum, p, n);
+	w->iov[w->niov++] = (struct iovec){ .iov_base = (void *)p, .iov_len = n };
+	w->bytes += n;
 	return 0;
 }
 
@@ -183,6 +251,7 @@ int stream_r_get(struct stream_reader *r, void *dst, size_t n, size_t *got)
 	*got = 0;
 	while (*got < n) {
 		size_t want = n - *got, room;
+		uint64_t t0;
 		uint8_t *into;
 		ssize_t k;
 		int rc;
@@ -198,14 +267,17 @@ int stream_r_get(struct stream_reader *r, void *dst, size_t n, size_t *got)
 		}
 		into = want >= r->cap ? d + *got : r->buf;
 		room = want >= r->cap ? want : r->cap;
+		t0 = stream_now_ns();
 		rc = r->timeout_ms > 0 ? fd_wait(r->fd, POLLIN, r->timeout_ms) : 0;
 		if (rc)
 			return rc;
 		k = read(r->fd, into, room);
+		r->t.read_ns += stream_now_ns() - t0;
 		if (k < 0 && errno == EINTR)
 			continue; /* the buffer is still empty: back to the read */
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			rc = fd_wait(r->fd, POLLIN, r->timeout_ms);
+			r->t.read_ns += stream_now_ns() - t0;
 			if (rc)
 				return rc;
 			continue;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "mig/stream.h"
 
@@ -23,6 +24,15 @@
 #define PAGE_SIZE_MIN 4096u
 #define PAGE_SIZE_MAX 65536u
 
+/* The writer's and reader's time accounting (struct stream_wstats / stream_rstats). */
+static inline uint64_t stream_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* stream.c. Sanity of one side's header on its own (either side: writer refuses, reader rejects). */
 int stream_header_sane(const struct stream_header *h, char *why, size_t len);
 int stream_round_step(struct stream_rounds *s, uint64_t round, bool end, char *why, size_t len);
@@ -32,6 +42,11 @@ int stream_w_err(struct stream_writer *w, int rc, bool sticky, const char *f, ..
 	__attribute__((format(printf, 4, 5)));
 /* Buffers bytes; with `sum`, adds them to the record checksum, computed on the buffered copy. */
 int stream_w_put(struct stream_writer *w, const void *p, size_t n, bool sum);
+/*
+ * Zero copy: queues a reference to n bytes at p (checksummed there, where they are: the caller
+ * guarantees nobody writes them until the next stream_flush, which sends them).
+ */
+int stream_w_ref(struct stream_writer *w, const void *p, size_t n);
 int stream_r_err(struct stream_reader *r, int rc, const char *f, ...) __attribute__((format(printf, 3, 4)));
 /* Reads exactly n bytes; *got says how many arrived. 0, -EPIPE (peer closed), -ETIMEDOUT or -errno. */
 int stream_r_get(struct stream_reader *r, void *dst, size_t n, size_t *got);

@@ -344,7 +344,8 @@ static int r_end(struct stream_reader *r, uint32_t type, struct stream_totals *t
 	return 0;
 }
 
-int stream_next(struct stream_reader *r, struct stream_record *rec)
+/* stream_next's work, timed by it. */
+static int r_next(struct stream_reader *r, struct stream_record *rec)
 {
 	uint32_t type, len;
 	int rc;
@@ -378,6 +379,15 @@ int stream_next(struct stream_reader *r, struct stream_record *rec)
 	default:
 		return r_abort(r, len);
 	}
+}
+
+int stream_next(struct stream_reader *r, struct stream_record *rec)
+{
+	uint64_t t0 = stream_now_ns(), read0 = r->t.read_ns;
+	int rc = r_next(r, rec);
+
+	r->t.check_ns += stream_now_ns() - t0 - (r->t.read_ns - read0);
+	return rc;
 }
 
 void stream_batch_apply(const struct stream_batch *b, void *ram, uint32_t page_size)
