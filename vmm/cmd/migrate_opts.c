@@ -73,8 +73,6 @@ enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o,
 	migrate_opts_defaults(o);
 	r = cli_parse_with_run(&migrate_opt_table, argc, argv, o, argv, 1, &o->run, err, errlen);
 	if (r == CLI_OK)
-		r = cli_refuse_linux(&o->run, "migrate does not move a Linux guest yet; leave it out", err, errlen);
-	if (r == CLI_OK)
 		r = opt_check_auth_key(&o->to, &o->auth, "to", err, errlen);
 	return r;
 }
