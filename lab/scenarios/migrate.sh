@@ -24,10 +24,10 @@ if [ "${1:-}" = --linux ]; then
 		for mode in $modes; do
 			name=migrate-linux-$b-$mode
 			echo "== rvmig migrate --kernel Image --initrd linux-guest.cpio.gz --vcpus 2 --mem $mem --backing $b --dirty $mode --rate $rate --max-bandwidth 64M $*"
-			{ rvmig migrate --kernel Image --initrd linux-guest.cpio.gz --vcpus 2 --mem $mem --backing $b \
-				--dirty $mode --rate $rate --duration 1s --max-bandwidth 64M --json $name.json "$@" 2>&1
-			  echo $? >$name.status; } | tee $name.txt
-			s=$(cat $name.status)
+			{ rvmig migrate --kernel Image --initrd linux-guest.cpio.gz --vcpus 2 --mem $mem --backing "$b" \
+				--dirty "$mode" --rate $rate --duration 1s --max-bandwidth 64M --json "$name.json" "$@" 2>&1
+			  echo $? >"$name.status"; } | tee "$name.txt"
+			s=$(cat "$name.status")
 			[ "$s" = 0 ] || rc=$s
 		done
 	done
