@@ -56,9 +56,6 @@ void sbi_console_flush(struct vcpu *v)
 {
 	if (!v->line_len && !v->line_shown)
 		return;
-	/* A line shown in parts (an interactive prompt) is someone typing, not the workload. */
-	if (!v->line_shown)
-		sbi_console_event(v);
 	if (!v->m->quiet) {
 		/* One printf per line: lines of different vCPUs never interleave. */
 		if (v->line_shown)
@@ -66,6 +63,10 @@ void sbi_console_flush(struct vcpu *v)
 		else
 			printf("[vcpu%u] %.*s\n", v->id, (int)v->line_len, v->line);
 	}
+	/* After the line is out: what the monitor prints about the event comes below it. A line shown
+	 * in parts (an interactive prompt) is someone typing, not the workload. */
+	if (!v->line_shown)
+		sbi_console_event(v);
 	v->line_len = 0;
 	v->line_shown = false;
 }
