@@ -41,6 +41,8 @@ void cli_migrate_help(FILE *f)
 		"destination VM: round 0 sends all RAM while the guest runs, each later round the pages it dirtied;\n"
 		"then the vCPUs are paused, the rest and the vCPU state (ONE_REG) are sent, both sides compare a hash\n"
 		"per 2M block, the destination resumes the guest, runs it a while, and the guest verifies its stamps.\n"
+		"With --kernel IMAGE --initrd FILE a Linux guest moves instead: its initrd's workload (lab/linux-guest.sh)\n"
+		"verifies its stamps on the destination when rvmig types \"verify\" into its console, and powers off.\n"
 		"\n"
 		"Migration options:\n");
 	opt_help(f, &migrate_opt_table);
