@@ -53,12 +53,17 @@ $(BUILD)/riscv64/init: lab/init.c
 	@mkdir -p $(@D)
 	$(CROSS)gcc $(CSTD) $(WARN) -O2 -static -isystem $(KHDR)/include -o $@ $<
 
+# ---- the Linux guest's workload, static riscv64 (glibc from libc6-dev-riscv64-cross) ---------------
+$(BUILD)/riscv64/rvmig-wl: guest/linux/rvmig-wl.c include/rvmig_stamp.h include/rvmig_wl.h
+	@mkdir -p $(dir $@)
+	$(CROSS)gcc $(CSTD) $(WARN) -O2 -static -pthread -Iinclude -o $@ $<
+
 # ---- the guest, freestanding ---------------------------------------------------------------------
 GUEST_SRCS := $(sort $(wildcard guest/*.c guest/*.S))
 GUEST_CFLAGS := $(CSTD) $(WARN) -O2 -g -ffreestanding -fno-builtin -nostdlib -nostartfiles -static \
 	-fno-pic -fno-stack-protector -mcmodel=medany -march=rv64imac_zicsr -mabi=lp64 -Iinclude -Iguest
 guest: $(BUILD)/guest/guest.bin
-$(BUILD)/guest/guest.elf: $(GUEST_SRCS) $(wildcard guest/*.h) include/rvmig_abi.h guest/guest.ld
+$(BUILD)/guest/guest.elf: $(GUEST_SRCS) $(wildcard guest/*.h) include/rvmig_abi.h include/rvmig_stamp.h guest/guest.ld
 	@mkdir -p $(@D)
 	$(CROSS)gcc $(GUEST_CFLAGS) -T guest/guest.ld -o $@ $(GUEST_SRCS) -lgcc
 $(BUILD)/guest/guest.bin: $(BUILD)/guest/guest.elf

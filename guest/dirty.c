@@ -112,17 +112,11 @@ static void pace_after_write(struct hart *h, uint64_t now)
 	h->next_write = base + h->write_interval;
 }
 
-static uint64_t stamp_header(uint64_t hartid, uint64_t page)
-{
-	/* struct rvmig_stamp's first 8 bytes (magic, hartid, page), little-endian. */
-	return RVMIG_STAMP_MAGIC | (hartid & 0xffff) << 16 | (page & 0xffffffffULL) << 32;
-}
-
 static void page_write(struct hart *h, uint64_t k, uint64_t epoch)
 {
 	volatile uint64_t *w = (volatile uint64_t *)(h->data + k * PAGE_SIZE);
 	uint64_t page = h->first_page + k;
-	uint64_t header = stamp_header(h->hartid, page);
+	uint64_t header = rvmig_stamp_header(h->hartid, page);
 	uint64_t gen = h->gens[k] + 1;
 	/* Loads do not fault under write protection, so looking at the stamp costs no exit. */
 	bool first = w[0] != header || w[2] != epoch;

@@ -14,33 +14,13 @@
 #include "console.h"
 #include "guest.h"
 
-static bool stamp_valid_for(const volatile struct rvmig_stamp *s, uint64_t hartid, uint64_t page)
-{
-	return s->magic == RVMIG_STAMP_MAGIC && s->hartid == hartid && s->page == page &&
-	       s->check == rvmig_stamp_check(hartid, page, s->gen, s->epoch);
-}
-
-/* Returns NULL when page k is as the hart left it, else what is wrong with it. */
+/* Returns NULL when page k is as the hart left it, else what is wrong with it (rvmig_stamp.h). */
 static const char *check_page(struct hart *h, uint64_t k, uint64_t gen)
 {
 	const volatile uint8_t *p = h->data + k * PAGE_SIZE;
-	const volatile struct rvmig_stamp *s = (const volatile struct rvmig_stamp *)p;
 	const volatile uint64_t *tail = (const volatile uint64_t *)(p + PAGE_SIZE - sizeof(uint64_t));
-	uint64_t page = h->first_page + k;
 
-	if (gen == 0)
-		return stamp_valid_for(s, h->hartid, page) ? "stamped but gen table says never written" : 0;
-	if (s->magic != RVMIG_STAMP_MAGIC)
-		return "no stamp magic";
-	if (s->hartid != h->hartid || s->page != page)
-		return "stamp of another hart or page";
-	if (s->gen != gen)
-		return "stale gen";
-	if (s->check != rvmig_stamp_check(h->hartid, page, gen, s->epoch))
-		return "bad check";
-	if (*tail != s->check)
-		return "tail differs from check (torn page)";
-	return 0;
+	return rvmig_stamp_problem((const volatile struct rvmig_stamp *)p, *tail, h->hartid, h->first_page + k, gen);
 }
 
 bool verify_slice(struct hart *h)

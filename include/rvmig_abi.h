@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+#include "rvmig_stamp.h"
+
 /*
  * 2: log-linear latency histograms (struct rvmig_hist), first writes classed by 2M / 1G region, the
  *    image header (struct rvmig_image_header). A VMM refuses a guest of another version, and the
@@ -222,32 +224,8 @@ _Static_assert(RVMIG_STATS_OFFSET + RVMIG_MAX_VCPUS * sizeof(struct rvmig_vcpu_s
 	       "the per-vCPU stats end before the region tags");
 _Static_assert(sizeof(struct rvmig_image_header) == 32, "image header: jump, magic, version, size, reserved");
 
-/*
- * Page stamp: every write puts this at the start of the page and `tail` into the last 8 bytes.
- * gen counts the writes to that page (1 = first write ever); the guest keeps its own record of the
- * last gen per page so a verify pass can check that what memory holds is exactly what the guest last
- * wrote. That record is the start of the vCPU's own slice: slice_table_pages pages of uint64_t gens
- * (one per data page), followed by slice_pages data pages. Updating it dirties memory too, as any real
- * workload's bookkeeping does.
- */
-#define RVMIG_STAMP_MAGIC 0x5354u /* "ST" */
-struct rvmig_stamp {
-	uint16_t magic;
-	uint16_t hartid;
-	uint32_t page; /* page index within the work area                                        */
-	uint64_t gen;
-	uint64_t epoch; /* dirty-log epoch of the write                                           */
-	uint64_t check; /* rvmig_stamp_check(hartid, page, gen, epoch)                            */
-};
-
-static inline uint64_t rvmig_stamp_check(uint64_t hartid, uint64_t page, uint64_t gen, uint64_t epoch)
-{
-	/* splitmix64 over the fields: cheap and catches torn or stale pages. */
-	uint64_t z = (hartid << 48) ^ (page << 16) ^ gen ^ (epoch * 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
+/* The page stamp (struct rvmig_stamp, rvmig_stamp_check) is in rvmig_stamp.h, shared with the Linux
+ * guest's workload (guest/linux/). */
 
 /*
  * rvmig SBI extension (experimental range 0x08000000-0x08FFFFFF; KVM forwards it to userspace as

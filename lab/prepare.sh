@@ -38,10 +38,13 @@ lab_prepare() {
 	KERNEL_IMAGE_PATH=${KERNEL_IMAGE:-$KERNEL_DIR/Image}
 	[ -f "$KERNEL_IMAGE_PATH" ] || die "KERNEL_IMAGE=$KERNEL_IMAGE_PATH does not exist"
 	SYSROOT_DIR=$("$RVMIG_ROOT/lab/sysroot.sh")
-	make -s -C "$RVMIG_ROOT" KHDR="$KERNEL_DIR/headers" SYSROOT="$SYSROOT_DIR" vmm guest build/riscv64/init ||
-		die "building rvmig, the guest or the lab's init failed (see the compiler output above)"
+	make -s -C "$RVMIG_ROOT" KHDR="$KERNEL_DIR/headers" SYSROOT="$SYSROOT_DIR" vmm guest build/riscv64/init \
+		build/riscv64/rvmig-wl ||
+		die "building rvmig, the guest, the lab's init or the Linux guest's workload failed (see the compiler output above)"
 	INITRAMFS="$BUILD_DIR/initramfs.cpio.gz"
 	"$RVMIG_ROOT/lab/initramfs.sh" "$INITRAMFS" "$BUILD_DIR" "$KERNEL_DIR" "$SYSROOT_DIR"
+	# The Linux demo guest (demo/migrate --linux): the lab's Image and this initramfs.
+	LINUX_GUEST_INITRD=$("$RVMIG_ROOT/lab/linux-guest.sh" "$BUILD_DIR/riscv64/rvmig-wl" "$SYSROOT_DIR")
 }
 
 # The eager split A/B needs a kernel that has the RISC-V eager split module parameter.
@@ -65,6 +68,8 @@ lab_write_job() {
 			case $cmd in selftests|bench|frontier) require_eager_split ;; esac
 			# The bench scenario reads its presets from the run directory (the lab sees only that).
 			[ "$cmd" = bench ] && cp "$RVMIG_ROOT"/configs/bench-*.conf "$RVMIG_ROOT/lab/ktrace.sh" "$dir/"
+			# --linux: the guest's kernel (the lab's own Image) and initramfs, read over 9p.
+			case " $* " in *" --linux "*) lab_linux_guest_files "$dir" ;; esac
 			printf 'set --'
 			[ $# -gt 0 ] && printf ' %q' "$@"
 			printf '\n'
@@ -72,6 +77,14 @@ lab_write_job() {
 		fi
 	} >"$dir/job.sh"
 	rm -f "$dir/exit-status"
+}
+
+# The Linux demo guest's files into the run directory: Image and linux-guest.cpio.gz.
+lab_linux_guest_files() {
+	[ "$native" = 1 ] && die "--linux needs the lab (no native mode yet): the guest kernel is the lab kernel's Image"
+	[ -n "${LINUX_GUEST_INITRD:-}" ] || die "--linux: no Linux guest initramfs was built (lab/linux-guest.sh)"
+	cp "$KERNEL_IMAGE_PATH" "$1/Image"
+	cp "$LINUX_GUEST_INITRD" "$1/linux-guest.cpio.gz"
 }
 
 # lab.json: what the host side knows (the lab side writes env.json).

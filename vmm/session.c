@@ -142,13 +142,20 @@ void session_setup(struct session *r, bool boot)
 		r->image_size = guest_load(r->opts.guest, &m->mem);
 		session_setup_ctl(r);
 	} else {
-		/* The control block and stats arrive with the guest's RAM. */
-		m->ctl = (volatile struct rvmig_ctl *)((uint8_t *)m->mem.hva + RVMIG_CTL_OFFSET);
-		m->stats = (volatile struct rvmig_vcpu_stats *)((uint8_t *)m->mem.hva + RVMIG_STATS_OFFSET);
+		/* Which guest comes is in the stream's header: recv calls session_attach_ctl for ours. */
 		m->timebase_hz = vcpu_timebase(&m->vcpus[0]);
 	}
 	/* Last privileged step done: from here on only ioctls on fds we hold and our own memory. */
 	privs_drop(&r->privs);
+}
+
+void session_attach_ctl(struct session *r)
+{
+	struct machine *m = &r->m;
+
+	/* The control block and stats arrive with the guest's RAM. */
+	m->ctl = (volatile struct rvmig_ctl *)((uint8_t *)m->mem.hva + RVMIG_CTL_OFFSET);
+	m->stats = (volatile struct rvmig_vcpu_stats *)((uint8_t *)m->mem.hva + RVMIG_STATS_OFFSET);
 }
 
 /* ---- monitor -------------------------------------------------------------------------------- */

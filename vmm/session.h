@@ -72,6 +72,12 @@ struct session {
 	int stuck_vcpu; /* -1, or the vCPU the watchdog gave up on                */
 	bool progress;  /* print a line a second                                   */
 
+	/* A Linux guest's workload (session_linux.c). */
+	bool linux_workload;                     /* its initrd runs the rvmig workload       */
+	uint64_t linux_start_ns, linux_ready_ns; /* vCPUs started; the workload's ready line  */
+	unsigned wl_want;                        /* the verify report being waited for       */
+	struct wl_event wl_result;               /* the last verify report                   */
+
 	struct session_vcpu_result res[RVMIG_MAX_VCPUS];
 	bool all_verified;
 	int status; /* exit status                                             */
@@ -87,6 +93,11 @@ void session_init(struct session *r, const struct run_opts *o);
  * migration destination: no image, device tree or control block init, no boot registers.
  */
 void session_setup(struct session *r, bool boot);
+/*
+ * A migration destination receiving the bare-metal guest: its control block and stats are where the
+ * guest's RAM has them. Not for a Linux guest (stream header flag LINUX): it has neither.
+ */
+void session_attach_ctl(struct session *r);
 /* /cpus and /memory of the device tree as KVM describes vCPU 0 (sets m.timebase_hz); exits on failure. */
 struct fdt_desc;
 void session_hart_desc(struct session *r, struct fdt_desc *d);
@@ -102,6 +113,18 @@ void session_setup_linux(struct session *r);
  * system failure or a VMM failure.
  */
 int session_run_linux(struct session *r);
+#define LINUX_READY_TIMEOUT_S 300 /* start to the workload's ready: boot + first pass, loaded TCG lab */
+#define LINUX_EXIT_TIMEOUT_S  30  /* "exit" to SBI SRST (hvc polls its input every <= 2 s)           */
+/* Starts a Linux guest's vCPUs and the monitor's clock. */
+void session_start_linux(struct session *r);
+/* Waits for the workload's ready line. 0, or -1 with the reason in m.fail_msg; who names the guest. */
+int session_linux_await_ready(struct session *r, const char *who);
+/* Types "verify", waits for the report (out). 0 when it verified, -1 (m.fail_msg) otherwise. */
+int session_linux_verify(struct session *r, const char *who, struct wl_event *out);
+/* Types "exit", waits for a clean SBI SRST shutdown after the workload's exit line. 0 or -1. */
+int session_linux_poweroff(struct session *r, const char *who);
+/* rvmig run --kernel --json: the boot, the workload's figures, the end. 0 or -1. */
+int session_linux_json(struct session *r, const char *path, int status);
 /* Writes the guest's command and gives every hart a fresh stall allowance (a new phase). */
 void session_set_cmd(struct session *r, uint32_t cmd);
 /* Gives hart i a fresh stall allowance: it was held still on purpose (parked, paused) until now. */

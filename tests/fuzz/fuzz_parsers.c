@@ -2,7 +2,8 @@
 /*
  * libFuzzer target: every parser of command-line input. The input is split at NUL bytes into words
  * (at most FUZZ_WORDS). Each of the first words goes through the value parsers (sizes, durations,
- * numbers, transport addresses, dirty modes, backings, patterns, stream backings); then all words are
+ * numbers, transport addresses, dirty modes, backings, patterns, stream backings, the Linux workload's
+ * console lines); then all words are
  * the arguments of each command's option parser (run, migrate, recv, bench). Checked: a value parser's
  * success gives a value in its range; a refused command line gives one non-empty line; an accepted
  * one a machine shape that cli_validate allows.
@@ -18,6 +19,7 @@
 #include "core/memory.h"
 #include "harness.h"
 #include "lib/units.h"
+#include "lib/wl_line.h"
 #include "mig/dirty_mode.h"
 #include "mig/transport.h"
 
@@ -57,6 +59,17 @@ static void value_parsers(const char *s)
 		fuzz_assert(strcmp(cli_pattern_name((unsigned)cli_pattern_parse(s)), "?"), "an unnamed pattern");
 	if (!stream_backing_parse(s, &sb))
 		fuzz_assert(sb <= STREAM_BACKING_HUGETLB_1G, "stream_backing_parse out of range");
+	{
+		struct wl_event ev;
+		char why[160];
+		int rc = wl_line_parse(s, strlen(s), &ev, why, sizeof(why));
+
+		fuzz_assert(rc >= -1 && rc <= 1, "wl_line_parse returned something else than -1, 0, 1");
+		fuzz_assert(rc != 1 || ev.kind != WL_NONE, "wl_line_parse: an event of no kind");
+		fuzz_assert(rc != 0 || ev.kind == WL_NONE, "wl_line_parse: not an event, yet a kind");
+		fuzz_assert(rc != -1 || why[0], "wl_line_parse refused a line without a reason");
+		fuzz_assert(rc != 1 || ev.kind != WL_VERIFY || ev.ok == (ev.errors == 0), "verify ok with errors");
+	}
 }
 
 /* What every command's parser promises: one line of error, or options within their ranges. */

@@ -13,8 +13,7 @@ mkdir -p "$dir"
 # The guest kernel: the lab's own Image (KERNEL_IMAGE, else the newest built one in the cache). The
 # lab reads it from the run directory over 9p.
 . lab/common.sh
-# shellcheck disable=SC2012 # the newest by mtime; the cache has plain directory names
-image=${KERNEL_IMAGE:-$(ls -t "$RVMIG_CACHE"/kernel/*/Image 2>/dev/null | head -n 1)}
+image=$(lab_guest_image)
 [ -f "$image" ] || { notok "no kernel Image in $RVMIG_CACHE/kernel (run ./run.sh build first)"; exit 1; }
 cp "$image" "$dir/Image"
 # The guest's /init: what it prints is what the checks look for; action=reboot on the kernel command

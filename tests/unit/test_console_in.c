@@ -2,8 +2,11 @@
 /*
  * The guest's keyboard (vmm/core/console_in.c) on a pseudo-terminal: raw mode while rvmig runs, typed
  * bytes read without waiting, the terminal's settings back after exit() and after a fatal signal;
- * and no input, no change, when stdin is not a terminal.
+ * and no input, no change, when stdin is not a terminal; what the VMM types itself (the Linux
+ * workload's commands) read first, in order, in pieces as small as the guest asks for, and refused
+ * when it does not fit.
  */
+#include <errno.h>
 #include <pty.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -101,10 +104,30 @@ static void test_not_a_tty(void)
 	CHECK(read(p[0], buf, 3) == 3 && !memcmp(buf, "abc", 3), "the pipe's bytes are still there for others");
 }
 
+/* Without a keyboard (stdin a pipe, after test_not_a_tty): only what the VMM typed is read. */
+static void test_inject(void)
+{
+	char buf[300], big[200];
+	size_t n;
+
+	CHECK(console_in_inject("verify\n") == 0 && console_in_inject("exit\n") == 0, "two commands typed");
+	n = console_in_read(buf, 4);
+	CHECK(n == 4 && !memcmp(buf, "veri", 4), "a 4-byte read takes the first 4 bytes (%zu)", n);
+	n = console_in_read(buf, sizeof(buf));
+	CHECK(n == 8 && !memcmp(buf, "fy\nexit\n", 8), "the next read the rest, in order (%zu)", n);
+	CHECK(console_in_read(buf, sizeof(buf)) == 0, "then nothing");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	CHECK(console_in_inject(big) == 0, "199 bytes fit");
+	CHECK(console_in_inject(big) == -ENOSPC, "another 199 do not: -ENOSPC, nothing half-typed");
+	CHECK(console_in_read(buf, sizeof(buf)) == 199, "the first 199 are read whole");
+}
+
 int main(void)
 {
 	test_pty(END_EXIT, "exit()");
 	test_pty(END_SIGTERM, "SIGTERM");
 	test_not_a_tty();
+	test_inject();
 	CHECK_DONE();
 }

@@ -878,9 +878,36 @@ static void s_no_verify(struct stream_writer *w)
 	stream_write_end(w);
 }
 
+/* A Linux guest travels as a HEADER flag of version 2 (bit 1); bit 2 is still refused. */
+static void s_linux(struct stream_writer *w)
+{
+	struct stream_header h = shape;
+
+	h.flags = STREAM_HDR_LINUX | STREAM_HDR_NO_VERIFY;
+	stream_write_header(w, &h);
+	stream_write_end(w);
+}
+
+static void s_flag_bit2(struct stream_writer *w)
+{
+	struct stream_header h = shape;
+
+	h.flags = 4;
+	stream_write_header(w, &h);
+	stream_write_end(w);
+}
+
 static void test_verify_flag_and_record(void)
 {
 	struct result res;
+
+	run(s_linux, &res);
+	CHECK(res.rc == 0 && res.hdr.flags == (STREAM_HDR_LINUX | STREAM_HDR_NO_VERIFY),
+	      "LINUX header flag read back with NO_VERIFY (rc %d, flags 0x%llx, %s)", res.rc,
+	      (unsigned long long)res.hdr.flags, res.err);
+	run(s_flag_bit2, &res);
+	CHECK(res.rc == -EBADMSG && strstr(res.err, "flags 0x4"), "header flag bit 2 refused by name (rc %d, %s)",
+	      res.rc, res.err);
 
 	run(s_no_verify, &res);
 	CHECK(res.rc == 0 && res.hdr.flags == STREAM_HDR_NO_VERIFY,

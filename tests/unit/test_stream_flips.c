@@ -252,7 +252,7 @@ static void test_reserved(void)
 		{ forged_hashes_reserved, "record #2 (hashes) at byte 80: reserved word 0x00000001, must be 0",
 		  "hashes reserved word" },
 		{ forged_header_flags,
-		  "record #1 (header) at byte 16: flags 0x8000000000000000, only bit 0 (no verify) is defined",
+		  "record #1 (header) at byte 16: flags 0x8000000000000000, only bits 0 (no verify) and 1 (Linux guest) are defined",
 		  "header flags" },
 	};
 	struct outcome o;

@@ -50,6 +50,14 @@ static int mig_boot_guest(struct mig *g)
 	struct session *r = g->r;
 	uint64_t deadline;
 
+	if (r->opts.kernel) {
+		/* Linux: no HELLO; its workload's ready line says every page is mapped and stamped. */
+		session_start_linux(r);
+		if (session_linux_await_ready(r, "the source guest") ||
+		    session_until(r, NULL, machine_now_ns() + r->opts.duration_ms * NS_PER_MS, NULL))
+			return -EIO;
+		return 0;
+	}
 	if (session_boot(r, 0))
 		return -EIO;
 	/* --duration is the whole time before migrating; the first pass (huge G-stage leaves all over
@@ -119,6 +127,9 @@ static int mig_await_verdict(struct mig *g)
 
 	/* Post-run, then the guest's verify pass (its whole backstop budget), then shutdown. */
 	g->rd.timeout_ms = (int)(g->o.post_run_ms + session_verify_budget_ns(g->r) / NS_PER_MS) + MIG_IO_TIMEOUT_MS;
+	/* A Linux guest also powers off after its verify (its console input is polled, not interrupted). */
+	if (g->r->opts.kernel)
+		g->rd.timeout_ms += LINUX_EXIT_TIMEOUT_S * 1000;
 	rc = mig_read_reply(g, &rec, "verdict (post-run and guest verify)");
 	if (rc)
 		return rc;
@@ -142,6 +153,13 @@ static void mig_fallback(struct mig *g)
 	if (g->d.mode == DIRTY_RING)
 		dirty_harvest(&g->d); /* releases a vCPU waiting in DIRTY_RING_FULL; logging is off now */
 	session_monitor_start(r);
+	if (r->opts.kernel) {
+		/* Logging is off: what the VMM types into the console (its RAM) needs no dirty bit. */
+		if (!session_linux_verify(r, "the source guest", &r->wl_result) &&
+		    !session_linux_poweroff(r, "the source guest"))
+			g->fallback_verified = true;
+		return;
+	}
 	if (session_verify_and_exit(r, "the source guest"))
 		return;
 	session_collect(r);

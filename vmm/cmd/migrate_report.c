@@ -106,10 +106,10 @@ void migrate_report_print(const struct mig *g)
 	uint64_t pages, bytes = mig_total_bytes(g, &pages);
 	unsigned precopy = mig_precopy_rounds(g);
 
-	printf("\nrvmig migrate: %u vCPUs, %s %s, --dirty %s, to %s, clear chunk %s, downtime limit %" PRIu64
+	printf("\nrvmig migrate: %s%u vCPUs, %s %s, --dirty %s, to %s, clear chunk %s, downtime limit %" PRIu64
 	       " ms, max bandwidth %s\n",
-	       o->vcpus, format_size(o->mem, mem, sizeof(mem)), mem_backing_name(o->backing),
-	       dirty_mode_name(g->o.dirty), mig_to(g, to, sizeof(to)),
+	       o->kernel ? "Linux guest, " : "", o->vcpus, format_size(o->mem, mem, sizeof(mem)),
+	       mem_backing_name(o->backing), dirty_mode_name(g->o.dirty), mig_to(g, to, sizeof(to)),
 	       format_size(g->d.chunk_pages * RVMIG_PAGE_SIZE, chunk, sizeof(chunk)), g->o.downtime_ms,
 	       g->o.max_bandwidth ? format_size(g->o.max_bandwidth, bw, sizeof(bw)) : "unlimited");
 	printf("dirty logging enabled in %.3f ms (memslot update%s)\n", g->enable_ms,
@@ -157,7 +157,9 @@ void migrate_report_print(const struct mig *g)
 		printf("RAM hashes: %" PRIu64 " 2M blocks, %s\n", g->nblocks,
 		       g->hash_mismatch ? "MISMATCH" : "identical on source and destination");
 	if (g->dest_verified)
-		printf("destination: the guest ran on, verified every stamp and shut down: ok\n");
+		printf("destination: the guest ran on, %s verified every stamp and %s: ok\n",
+		       o->kernel ? "its workload" : "it",
+		       o->kernel ? "its clock step was within the pause + margin, it powered off" : "it shut down");
 	if (g->status) {
 		printf("result: FAILED: %s\n", g->fail);
 		if (!g->handed_over)
@@ -204,6 +206,7 @@ static void mig_json_plan(struct json *j, const struct mig *g)
 {
 	char to[160];
 
+	json_str(j, "guest", g->r->opts.kernel ? "linux" : "rvmig");
 	json_str(j, "dirty", dirty_mode_name(g->o.dirty));
 	json_str(j, "to", xport_format(&g->o.to, to, sizeof(to)));
 	json_u64(j, "clear_chunk_bytes", g->d.chunk_pages * RVMIG_PAGE_SIZE);

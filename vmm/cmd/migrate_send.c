@@ -48,6 +48,9 @@ int mig_handshake(struct mig *g)
 	/* --verify none: the destination resumes without hashing (it learns that from our header). */
 	if (g->o.verify == MIG_VERIFY_NONE)
 		mine.flags |= STREAM_HDR_NO_VERIFY;
+	/* A Linux guest: the destination must not look for a control block in its RAM. */
+	if (g->r->opts.kernel)
+		mine.flags |= STREAM_HDR_LINUX;
 	rc = stream_write_header(&g->w, &mine);
 	if (!rc)
 		rc = stream_flush(&g->w);
@@ -66,6 +69,8 @@ int mig_handshake(struct mig *g)
 /* The control block page: the VMM writes it through its own mapping, which KVM does not log. */
 static void mig_mark_ctl(struct mig *g)
 {
+	if (!g->r->m.ctl) /* a Linux guest: no control block, the VMM writes nothing into its RAM */
+		return;
 	bitmap_set(g->d.bitmap, RVMIG_CTL_OFFSET / RVMIG_PAGE_SIZE);
 }
 
@@ -74,6 +79,8 @@ static void mig_new_epoch(struct mig *g)
 {
 	volatile struct rvmig_ctl *ctl = g->r->m.ctl;
 
+	if (!ctl)
+		return;
 	__atomic_store_n(&ctl->epoch, ctl->epoch + 1, __ATOMIC_RELEASE);
 	mig_mark_ctl(g);
 }

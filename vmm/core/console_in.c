@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,10 @@
 
 static struct termios console_saved;
 static volatile sig_atomic_t console_raw;
+/* What the VMM types itself (console_in_inject), read before the keyboard; any thread may add. */
+static pthread_mutex_t console_typed_lock = PTHREAD_MUTEX_INITIALIZER;
+static char console_typed[256];
+static size_t console_typed_len;
 
 void console_in_restore(void)
 {
@@ -74,11 +79,37 @@ bool console_in_interactive(void)
 	return console_raw;
 }
 
+int console_in_inject(const char *s)
+{
+	size_t n = strlen(s);
+	int rc = -ENOSPC;
+
+	pthread_mutex_lock(&console_typed_lock);
+	if (console_typed_len + n <= sizeof(console_typed)) {
+		memcpy(console_typed + console_typed_len, s, n);
+		console_typed_len += n;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&console_typed_lock);
+	return rc;
+}
+
 size_t console_in_read(char *buf, size_t len)
 {
 	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
 	ssize_t n;
+	size_t typed;
 
+	pthread_mutex_lock(&console_typed_lock);
+	typed = console_typed_len < len ? console_typed_len : len;
+	if (typed) {
+		memcpy(buf, console_typed, typed);
+		memmove(console_typed, console_typed + typed, console_typed_len - typed);
+		console_typed_len -= typed;
+	}
+	pthread_mutex_unlock(&console_typed_lock);
+	if (typed)
+		return typed;
 	if (!console_raw || !len || poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
 		return 0;
 	n = read(STDIN_FILENO, buf, len);

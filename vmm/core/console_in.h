@@ -16,7 +16,12 @@ void console_in_open(void);
 void console_in_restore(void);
 /* True when the guest has a keyboard (a terminal stdin in raw mode). */
 bool console_in_interactive(void);
-/* Up to len bytes typed so far, without waiting: the count (0 when none). */
+/*
+ * The VMM types s into the guest's console (the Linux workload's commands, include/rvmig_wl.h): read
+ * before any keyboard input. 0, or -ENOSPC when what is not read yet leaves no room for it.
+ */
+int console_in_inject(const char *s);
+/* Up to len bytes typed so far (injected first), without waiting: the count (0 when none). */
 size_t console_in_read(char *buf, size_t len);
 
 #endif

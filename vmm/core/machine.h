@@ -13,6 +13,7 @@
 #include "core/kvm.h"
 #include "core/memory.h"
 #include "core/vcpu.h"
+#include "lib/wl_line.h"
 #include "rvmig_abi.h"
 
 struct machine {
@@ -38,6 +39,8 @@ struct machine {
 	 * waits until ring_harvests moves (the migration loop harvested and reset the rings). */
 	bool ring_full;
 	uint64_t ring_harvests;
+	/* A Linux guest's workload as its console lines told it (sbi.c parses them). */
+	struct wl_status wl;
 };
 
 void machine_init(struct machine *m);

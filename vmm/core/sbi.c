@@ -27,6 +27,31 @@
 /* Longest guest string we copy out (PANIC message); also caps one DBCN write. */
 #define SBI_STR_MAX 4096
 
+/*
+ * A Linux guest's workload speaks in console lines (include/rvmig_wl.h): each one that is an event
+ * goes to the monitor, under the lock, with a broadcast.
+ */
+static void sbi_console_event(struct vcpu *v)
+{
+	struct machine *m = v->m;
+	struct wl_event ev;
+	char why[160];
+	int rc = wl_line_parse(v->line, v->line_len, &ev, why, sizeof(why));
+
+	if (rc == 0)
+		return;
+	pthread_mutex_lock(&m->lock);
+	if (rc > 0)
+		wl_status_add(&m->wl, &ev);
+	else
+		m->wl.malformed++;
+	pthread_cond_broadcast(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+	if (rc < 0)
+		fprintf(stderr, "rvmig: vCPU %u: a workload line without the shape of include/rvmig_wl.h (%s): %.*s\n",
+			v->id, why, (int)v->line_len, v->line);
+}
+
 void sbi_console_flush(struct vcpu *v)
 {
 	if (!v->line_len && !v->line_shown)
@@ -38,6 +63,10 @@ void sbi_console_flush(struct vcpu *v)
 		else
 			printf("[vcpu%u] %.*s\n", v->id, (int)v->line_len, v->line);
 	}
+	/* After the line is out: what the monitor prints about the event comes below it. A line shown
+	 * in parts (an interactive prompt) is someone typing, not the workload. */
+	if (!v->line_shown)
+		sbi_console_event(v);
 	v->line_len = 0;
 	v->line_shown = false;
 }

@@ -13,7 +13,10 @@
  *
  *   HEADER     u32 page_size | u32 nr_vcpus | u64 ram_base | u64 ram_size | u32 backing
  *              | u32 abi_version | u64 backing_page_size | u64 flags                   48 bytes
- *              flags: bit 0 NO_VERIFY (the source sends no HASHES: --verify none), every other bit 0
+ *              flags: bit 0 NO_VERIFY (the source sends no HASHES: --verify none), bit 1 LINUX (the
+ *              guest is a Linux kernel, not the bare-metal rvmig guest: no control block in its RAM;
+ *              added within version 2: a bare-metal stream is byte for byte what it was, and a reader
+ *              from before refuses a Linux stream by its flag), every other bit 0
  *   BATCH      u64 round | u32 count | u32 reserved (0)
  *              | count x { u64 page index | u32 flags | page_size data bytes unless ZERO }
  *              page flags: bit 0 ZERO, every other bit 0
@@ -88,6 +91,8 @@ enum stream_rec_type {
 };
 #define STREAM_REC_LAST      STREAM_REC_VERIFIED
 #define STREAM_HDR_NO_VERIFY 1ull /* HEADER flag: no RAM hash check (--verify none) */
+#define STREAM_HDR_LINUX     2ull /* HEADER flag: the guest is Linux (--kernel)     */
+#define STREAM_HDR_FLAGS     (STREAM_HDR_NO_VERIFY | STREAM_HDR_LINUX)
 
 enum stream_backing {
 	STREAM_BACKING_ANON = 0,

@@ -176,10 +176,10 @@ int stream_read_header(struct stream_reader *r, struct stream_header *h)
 	h->abi_version = stream_get_le32(r->rec + 28);
 	h->backing_page_size = stream_get_le64(r->rec + 32);
 	h->flags = stream_get_le64(r->rec + 40);
-	if (h->flags & ~STREAM_HDR_NO_VERIFY)
+	if (h->flags & ~STREAM_HDR_FLAGS)
 		return stream_r_err(r, -EBADMSG,
 				    "record #%" PRIu64 " (header) at byte %" PRIu64 ": flags 0x%" PRIx64
-				    ", only bit 0 (no verify) is defined",
+				    ", only bits 0 (no verify) and 1 (Linux guest) are defined",
 				    r->seq, r->rec_start, h->flags);
 	rc = stream_header_sane(h, why, sizeof(why));
 	if (rc)
