@@ -46,8 +46,9 @@ const struct syscall_allow syscall_allow_list[] = {
 	 * terminal (console_in: TCGETS/TCSETS through tcgetattr/tcsetattr, isatty). ioctl is not narrowed
 	 * by request: the KVM fds are the point of the process. */
 	ALLOW("ioctl"),
-	/* The dirty ring is mmap()ed per vCPU when recv --then-migrate-to sets it up... at setup; memory
-	 * for stream buffers, hashes and bitmaps (malloc), thread stacks, freed again at the end. */
+	/* Memory: malloc of stream buffers, hashes and bitmaps, the vCPU threads' stacks (mmap, the guard
+	 * page's mprotect), the guest RAM and dirty rings unmapped at the end (munmap). The guest RAM and
+	 * the rings themselves are mapped during setup, before the filter. */
 	ALLOW("mmap"),
 	ALLOW("munmap"),
 	ALLOW("mremap"),
