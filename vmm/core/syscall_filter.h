@@ -18,6 +18,7 @@ struct syscall_filter {
  * Installs the filter on every thread of the process (TSYNC), with a SIGSYS handler that prints one
  * line naming a refused call and exits 1. Environment, for debugging and tests:
  *   RVMIG_SECCOMP_TRACE=1     every call not on the list is made anyway and printed once
+ *   RVMIG_SECCOMP_TRACE=all   the same with (almost) nothing on the list: every call used is printed
  *                             ("rvmig: seccomp trace: NAME (NR) is not on the allow list").
  *   RVMIG_SECCOMP_SELFTEST=1  right after installing, calls socket(AF_PACKET, SOCK_RAW, 0), which the
  *                             list does not allow, and says what happened (refused: the one line, exit 1).
