@@ -30,7 +30,7 @@ VMM_OBJS := $(VMM_SRCS:vmm/%.c=$(BUILD)/riscv64/vmm/%.o)
 VMM_CFLAGS := $(CSTD) $(WARN) -O2 -g -Iinclude -Ivmm -isystem $(KHDR)/include -I$(SYSROOT)/include \
 	-isystem $(BUILD)/riscv64/xxhash -DRVMIG_VERSION='"$(VERSION)"' -MMD -MP
 VMM_LDFLAGS := -static -L$(SYSROOT)/lib
-VMM_LIBS := -lfdt -lcap -lz -lsodium -lpthread -lm
+VMM_LIBS := -lfdt -lcap -lz -lsodium -lseccomp -lpthread -lm
 
 .PHONY: all vmm guest check lint test test-fresh host-deps clean unit-bins fuzz fuzz-bins
 vmm: $(BUILD)/riscv64/rvmig
@@ -85,7 +85,7 @@ HOST_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-fra
 	-fno-sanitize-recover=all -Iinclude -Ivmm -Itests/unit -DRVMIG_VERSION='"$(VERSION)"'
 $(BUILD)/host/test_%: tests/unit/test_%.c $(HOST_SRCS) $(HOST_FAKES) $(wildcard vmm/*.h vmm/*/*.h tests/unit/*.h) include/rvmig_abi.h tests/unit/check.h | host-deps
 	@mkdir -p $(@D)
-	gcc $(HOST_CFLAGS) -o $@ $< $(HOST_SRCS) $(HOST_FAKES) -lfdt -lz -lsodium -lm
+	gcc $(HOST_CFLAGS) -o $@ $< $(HOST_SRCS) $(HOST_FAKES) -lfdt -lz -lsodium -lseccomp -lm
 unit-bins: $(UNIT_BINS)
 
 # ---- fuzzing (libFuzzer, clang, on the host under ASan + UBSan) --------------------------------

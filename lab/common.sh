@@ -72,10 +72,10 @@ private_apt_update() {
 }
 
 # What `make check` needs: a compiler with ASan/UBSan, libfdt, zlib, libsodium (the listener's
-# handshake) and xxHash's header (the unit tests), clang
+# handshake), libseccomp (the syscall allow list's names) and xxHash's header (the unit tests), clang
 # and its libFuzzer runtime (tests/fuzz: libclang-rt-14-dev is bookworm's clang-14 runtime), python3
 # (the report tests in tests/report/, and tests/gdb_abi.sh reads guest/gdb-vmm.py).
 # shellcheck disable=SC2034 # read by the sourcing scripts: the Makefile's host-deps, .ci/run
-HOST_TEST_PKGS="make gcc libc6-dev libfdt-dev zlib1g-dev libxxhash-dev libsodium-dev python3 shellcheck clang-format clang libclang-rt-14-dev"
+HOST_TEST_PKGS="make gcc libc6-dev libfdt-dev zlib1g-dev libxxhash-dev libsodium-dev libseccomp-dev python3 shellcheck clang-format clang libclang-rt-14-dev"
 
 sha_of() { sha256sum "$@" | sha256sum | cut -c1-16; }

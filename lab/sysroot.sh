@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Prints a directory holding riscv64 static libraries and tools from Debian's riscv64 packages:
-#   include/ lib/ (libfdt.a, libcap.a, libz.a, libsodium.a + headers) and bin/busybox (static).
+#   include/ lib/ (libfdt.a, libcap.a, libz.a, libsodium.a, libseccomp.a + headers) and bin/busybox (static).
 # Taken from sid (bookworm has no riscv64 port); cached under ~/.cache/rvmig/sysroot.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-PKGS="libfdt-dev libcap-dev zlib1g-dev libsodium-dev busybox-static"
+PKGS="libfdt-dev libcap-dev zlib1g-dev libsodium-dev libseccomp-dev busybox-static"
 out="$RVMIG_CACHE/sysroot/$(echo "$PKGS" | sha256sum | cut -c1-8)"
 if [ -f "$out/done" ]; then printf '%s\n' "$out"; exit 0; fi
 
@@ -20,7 +20,7 @@ say "fetching riscv64 $PKGS"
 for d in "$out"/debs/*.deb; do dpkg-deb -x "$d" "$out/root"; done
 mkdir -p "$out/include" "$out/lib" "$out/bin"
 cp -a "$out"/root/usr/include/. "$out/include/"
-cp "$out"/root/usr/lib/riscv64-linux-gnu/{libfdt,libcap,libz,libsodium}.a "$out/lib/"
+cp "$out"/root/usr/lib/riscv64-linux-gnu/{libfdt,libcap,libz,libsodium,libseccomp}.a "$out/lib/"
 cp "$(find "$out/root" -path "*bin/busybox" -type f | head -n1)" "$out/bin/busybox"
 for f in "$out"/debs/*.deb; do dpkg-deb -f "$f" Package Version | paste -sd' '; done >"$out/versions"
 rm -rf "$out/root" "$out/debs"

@@ -147,6 +147,11 @@ void session_setup(struct session *r, bool boot)
 	}
 	/* Last privileged step done: from here on only ioctls on fds we hold and our own memory. */
 	privs_drop(&r->privs);
+	/* And only the system calls the run loop and migration need (before any vCPU thread exists). */
+	if (r->opts.no_seccomp)
+		syscall_filter_skip(&r->filter);
+	else
+		syscall_filter_install(&r->filter);
 }
 
 void session_attach_ctl(struct session *r)
@@ -480,4 +485,26 @@ void session_json_begin(struct json *j, FILE *f, const char *tool, const struct 
 	json_u64(j, "vcpus", o->vcpus);
 	json_u64(j, "mem_bytes", o->mem);
 	json_str(j, "backing", mem_backing_name(o->backing));
+}
+
+void session_json_privileges(struct json *j, const struct session *r)
+{
+	const struct privs *p = &r->privs;
+	char *end;
+	unsigned long long cap_eff = strtoull(p->cap_eff, &end, 16);
+
+	json_obj_begin(j, "privileges");
+	json_str(j, "CapEff", p->cap_eff);
+	json_str(j, "CapPrm", p->cap_prm);
+	json_str(j, "CapBnd", p->cap_bnd);
+	json_str(j, "CapAmb", p->cap_amb);
+	json_i64(j, "NoNewPrivs", p->no_new_privs);
+	if (p->cap_eff[0] && !*end)
+		json_u64(j, "cap_eff", cap_eff);
+	else
+		json_str(j, "cap_eff", NULL); /* /proc/self/status unreadable */
+	json_bool(j, "no_new_privs", p->no_new_privs == 1);
+	json_str(j, "seccomp", r->filter.trace ? "trace" : r->filter.on ? "filter" : "off");
+	json_u64(j, "allowed_syscalls", r->filter.allowed_syscalls);
+	json_obj_end(j);
 }

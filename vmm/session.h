@@ -14,6 +14,7 @@
 #include "core/linux_image.h"
 #include "core/machine.h"
 #include "core/privs.h"
+#include "core/syscall_filter.h"
 #include "lib/json.h"
 #include "lib/stats.h"
 #include "lib/util.h"
@@ -56,6 +57,7 @@ struct session {
 	bool dbcn;
 	char eager_split[8]; /* module parameter as read at start, "" if absent        */
 	struct privs privs;
+	struct syscall_filter filter; /* the seccomp filter installed after setup             */
 
 	/* Dirty logging (--dirty-log). */
 	bool dirty_enabled;
@@ -89,7 +91,8 @@ struct session {
  */
 void session_init(struct session *r, const struct run_opts *o);
 /*
- * Creates the VM, memory and vCPUs and drops privileges; exits on failure. boot = false sets up a
+ * Creates the VM, memory and vCPUs, drops privileges and installs the syscall filter (unless
+ * --no-seccomp); exits on failure. boot = false sets up a
  * migration destination: no image, device tree or control block init, no boot registers.
  */
 void session_setup(struct session *r, bool boot);
@@ -173,5 +176,10 @@ void session_collect(struct session *r);
 /* Every rvmig result file starts alike: {"tool": TOOL, "version": ..., "params": {vcpus, mem_bytes,
  * backing, ... — the params object is left open for the command's own parameters. */
 void session_json_begin(struct json *j, FILE *f, const char *tool, const struct run_opts *o);
+/*
+ * "privileges": {CapEff.., NoNewPrivs (as /proc/self/status says), cap_eff (a number), no_new_privs,
+ * seccomp ("filter" | "off"), allowed_syscalls}: what every command's JSON says of its confinement.
+ */
+void session_json_privileges(struct json *j, const struct session *r);
 
 #endif

@@ -108,6 +108,8 @@ static const struct bad_row rows[] = {
 	{ "bench", { "--kernel", "Image" }, "--kernel" },
 	{ "bench", { "--append", "quiet" }, "--append" },
 	{ "run", { "--quiet=1" }, "--quiet" },
+	{ "run", { "--no-seccomp=1" }, "--no-seccomp" },
+	{ "migrate", { "--no-seccomp=off" }, "--no-seccomp" },
 	{ "run", { "--frobnicate" }, "--frobnicate" },
 	{ "run", { "--an-option-name-far-longer-than-any-in-the-tables=1" }, "--an-option" },
 	{ "run", { "-v" }, "-v" },

@@ -207,6 +207,7 @@ int bench_json(const struct bench *b, const char *path)
 		return -1;
 	session_json_begin(&j, f, "rvmig bench", &b->o.run);
 	bench_json_body(&j, b);
+	session_json_privileges(&j, b->r);
 	json_bool(&j, "all_verified", b->r->all_verified);
 	json_str(&j, "error", b->fail[0] ? b->fail : b->r->m.fail_msg[0] ? b->r->m.fail_msg : NULL);
 	json_obj_end(&j);

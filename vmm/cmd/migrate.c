@@ -180,10 +180,12 @@ static int mig_connect(struct mig *g)
 			return mig_failf(g, g->fd, "connecting to the destination %s failed: %s",
 					 xport_format(&g->o.to, why, sizeof(why)), strerror(-g->fd));
 		/* --auth-key: both ends prove they hold the key before the first record (mig/auth.h). */
-		if (g->o.auth.set &&
-		    (rc = auth_handshake(g->fd, &g->o.auth, AUTH_SOURCE, AUTH_TIMEOUT_MS, why, sizeof(why))))
-			return mig_failf(g, rc, "%s", why);
-		return 0;
+		if (!g->o.auth.set)
+			return 0;
+		rc = auth_handshake(g->fd, &g->o.auth, AUTH_SOURCE, AUTH_TIMEOUT_MS, why, sizeof(why));
+		/* Done with the key either way: no copy of it stays in memory for the rest of the run. */
+		auth_key_forget(&g->o.auth);
+		return rc ? mig_failf(g, rc, "%s", why) : 0;
 	}
 	rc = xport_pair(fds);
 	if (rc)
@@ -350,6 +352,7 @@ void mig_release(struct mig *g)
 		stream_reader_free(&g->rd);
 	g->w_ok = g->rd_ok = false;
 	dirty_free(&g->d);
+	auth_key_forget(&g->o.auth); /* never used if no connection was made; wiped either way */
 	free(g->hashes);
 	free(g->dest_hashes);
 	g->hashes = g->dest_hashes = NULL;

@@ -285,6 +285,7 @@ int migrate_report_json(const struct mig *g, const char *path)
 	mig_json_plan(&j, g);
 	json_obj_end(&j);
 	mig_json_results(&j, g);
+	session_json_privileges(&j, g->r);
 	json_obj_end(&j);
 	json_finish(&j);
 	return json_file_close(f, path);

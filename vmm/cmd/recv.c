@@ -29,7 +29,7 @@
 #include "session.h"
 
 struct recv {
-	const struct recv_opts *o;
+	struct recv_opts *o; /* not const: the key of --auth-key is wiped once used */
 	struct session *r;
 	struct stream_writer w;
 	struct stream_reader rd;
@@ -404,6 +404,8 @@ static int recv_authenticate(struct recv *v, int fd)
 	char why[512];
 	int rc = auth_handshake(fd, &v->o->auth, AUTH_DESTINATION, AUTH_TIMEOUT_MS, why, sizeof(why));
 
+	/* Done with the key either way: no copy of it stays in memory for the rest of the run. */
+	auth_key_forget(&v->o->auth);
 	if (rc)
 		return recv_failf(v, rc, "refused the sender: %s", why);
 	v->authenticated = true;
@@ -469,6 +471,7 @@ static int recv_report_json(const struct recv *v, const char *path, int rc)
 		json_u64(&j, "step_margin_ms", RECV_LINUX_STEP_MARGIN_MS);
 		json_obj_end(&j);
 	}
+	session_json_privileges(&j, v->r);
 	json_bool(&j, "ok", rc == 0);
 	json_str(&j, "error", rc ? v->fail : NULL);
 	/* --then-migrate-to: the hop out, as rvmig migrate reports it (null when the hop in failed). */
@@ -484,7 +487,7 @@ static int recv_report_json(const struct recv *v, const char *path, int rc)
 	return json_file_close(f, path);
 }
 
-int recv_serve(const struct recv_opts *o, int fd)
+int recv_serve(struct recv_opts *o, int fd)
 {
 	struct recv *v = calloc(1, sizeof(*v));
 	int rc;
@@ -500,6 +503,7 @@ int recv_serve(const struct recv_opts *o, int fd)
 		if (!(v->onward = calloc(1, sizeof(*v->onward))))
 			die_errno(ENOMEM, "allocating the onward migration's state");
 		v->onward->o = o->onward;
+		auth_key_forget(&o->onward.auth); /* the hop's own copy is the one it uses (and wipes) */
 		mig_attach(v->onward, v->r);
 	}
 	session_setup(v->r, false);
@@ -548,6 +552,7 @@ int recv_serve(const struct recv_opts *o, int fd)
 	if (o->run.json && recv_report_json(v, o->run.json, rc) && !rc)
 		rc = -EIO;
 	machine_destroy(&v->r->m);
+	auth_key_forget(&o->auth); /* if no sender came, the key was never used: wipe it all the same */
 	if (v->onward) {
 		mig_release(v->onward);
 		free(v->onward);

@@ -42,6 +42,6 @@ extern const struct opt_table recv_onward_opt_table;
 
 int recv_main(int argc, char **argv);
 /* The destination on a connected fd (recv, or the child of --to local). Returns the exit status. */
-int recv_serve(const struct recv_opts *o, int fd);
+int recv_serve(struct recv_opts *o, int fd);
 
 #endif

@@ -159,6 +159,9 @@ static const struct opt run_opts_list[] = {
 	OPT_APPEND(struct run_opts, append),
 	{ "quiet", NULL, OPT_FLAG, RUN_OPT(quiet),
 	  .help = "no progress lines and no guest console, only the summary and errors" },
+	{ "no-seccomp", NULL, OPT_FLAG, RUN_OPT(no_seccomp),
+	  .help = "no seccomp filter after setup (debugging; by default only the system calls\n"
+		  "rvmig needs go through: vmm/lib/syscall_allow.c)" },
 	{ "-h, --help", NULL, OPT_NOTE, .help = "this text" },
 };
 

@@ -30,6 +30,7 @@ struct run_opts {
 	uint64_t seed;
 	bool dirty_log;
 	bool quiet;
+	bool no_seccomp;  /* no syscall filter after setup (debugging)              */
 	const char *json; /* NULL = no JSON                                        */
 	const char *guest;
 	/* A Linux guest (--kernel): NULL = the bare-metal guest. initrd and append need kernel. */

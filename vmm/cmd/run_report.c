@@ -161,13 +161,7 @@ int report_json(const struct session *r, const char *path)
 	for (unsigned i = 0; i < o->vcpus; i++)
 		report_json_vcpu(&j, r, i);
 	json_arr_end(&j);
-	json_obj_begin(&j, "privileges");
-	json_str(&j, "CapEff", r->privs.cap_eff);
-	json_str(&j, "CapPrm", r->privs.cap_prm);
-	json_str(&j, "CapBnd", r->privs.cap_bnd);
-	json_str(&j, "CapAmb", r->privs.cap_amb);
-	json_i64(&j, "NoNewPrivs", r->privs.no_new_privs);
-	json_obj_end(&j);
+	session_json_privileges(&j, r);
 	json_u64(&j, "shutdown_reason", r->m.shutdown_reason);
 	json_bool(&j, "all_verified", r->all_verified);
 	json_str(&j, "error", r->m.fail_msg[0] ? r->m.fail_msg : NULL);
