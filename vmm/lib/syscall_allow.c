@@ -99,6 +99,13 @@ const struct syscall_allow syscall_allow_list[] = {
 	ALLOW("setsockopt"),
 	ALLOW("sendto"),
 	ALLOW("recvfrom"),
+	/* Stop-and-copy sends pages straight from guest RAM: a gather list through sendmsg
+	 * (MSG_NOSIGNAL) on a socket, writev on anything else (lib/iov, mig/stream_io). */
+	ALLOW("sendmsg"),
+	/* The bench's stream probe: the zero-copy writer and a reader thread over a socketpair,
+	 * shut down early on an error (mig/stream_probe). */
+	ALLOW("socketpair"),
+	ALLOW("shutdown"),
 
 	/* --auth-key: libsodium's randombytes_buf (the handshake's nonces). */
 	ALLOW("getrandom"),
