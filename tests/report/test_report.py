@@ -155,6 +155,31 @@ class Pure(unittest.TestCase):
         md = "\n".join(ktrace.markdown(rows))
         self.assertIn("moved 63 of 64 split faults out of the vCPUs", md)
 
+    def test_ktrace_levels(self):
+        """ktrace: split counts per level from the page-table pages each split call took on its thread (1G->2M, 2M->4K)"""
+        ev = lambda tid, ts, w: "%16s-%d     (    240) [000] d.... %.6f: %s" % ("rvmig-vcpu0", tid, ts, w)
+        sp = lambda tid, ts, fl: ev(tid, ts, "split: (kvm_riscv_gstage_split_huge+0x0/0x1a4) addr=0x80000000 level=0 flush=%d" % fl)
+        sr = lambda tid, ts, r: ev(tid, ts, "split_ret: (x+0x1/0x2 <- kvm_riscv_gstage_split_huge) ret=%d" % r)
+        al = lambda tid, ts: ev(tid, ts, "alloc: (kvm_mmu_memory_cache_alloc+0x0/0x40)")
+        trace = "\n".join([
+            al(245, 0.5),                                                  # outside a split: not counted
+            sp(245, 1.0, 1), al(245, 1.1), al(246, 1.15), al(245, 1.2), sr(245, 1.3, 0),  # 1G leaf: 1G->2M, 2M->4K
+            sp(245, 2.0, 1), al(245, 2.1), sr(245, 2.2, 0),                # a 2M leaf of it: 2M->4K
+            sp(240, 3.0, 0), al(240, 3.1), sr(240, 3.2, 1),                # ioctl: 2M->4K
+            sp(240, 4.0, 0), sr(240, 4.2, 0),                              # ioctl step, nothing huge
+        ])
+        c = ktrace.counts(ktrace.parse(trace), 0)
+        self.assertEqual((c["vcpu_levels"], c["ioctl_levels"], c["levels_seen"]),
+                         ({"1G->2M": 1, "2M->4K": 2}, {"2M->4K": 1}, True))
+        rows = ktrace.table({"h1g.N.1": c, "h1g.N.2": c}, bench_data.split_label)
+        self.assertEqual(rows[0]["vcpu_levels"]["1G->2M"]["median"], 1)
+        md = "\n".join(ktrace.markdown(rows))
+        self.assertIn("| case | eager | vCPU 1G->2M | vCPU 2M->4K | ioctl 1G->2M | ioctl 2M->4K |", md)
+        self.assertIn("| h1g | N | 1 | 2 | 0 | 1 |", md)
+        self.assertNotIn("vCPU 1G->2M", "\n".join(ktrace.markdown(ktrace.table(
+            {"h2m.N.1": ktrace.counts(ktrace.parse(trace.replace("alloc:", "x:")), 0)}, bench_data.split_label))),
+            "no level table without the allocation probe")
+
     def test_ktrace_faults(self):
         """ktrace_faults: pass write faults classed fast / slow / split by what ran inside mmu_map on that thread; phases from the marks; cancelled migration counted"""
         def ev(comm, tid, ts, what):
