@@ -18,7 +18,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "..", "lab"))
 
 from report import __main__ as cli  # noqa: E402
-from report import bench_data, bench_regions, bench_verdicts, demo, jq, ktrace, ktrace_faults, migrate, perflog, plots, selftests, stats  # noqa: E402
+from report import bench_data, bench_regions, bench_verdicts, demo, jq, ktrace, ktrace_faults, ktrace_race, migrate, perflog, plots, selftests, stats  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures")
 # fixture -> the report command it was made by
@@ -220,6 +220,31 @@ class Pure(unittest.TestCase):
         self.assertEqual(sorted(len(v) for v in pooled.values()), [3, 3])
         cdf = plots.fault_cdf_data(list(range(1, 10001)), points=100).splitlines()
         self.assertEqual((len(cdf), cdf[-1]), (100, "10000 1"), "evenly spaced ranks, the largest kept")
+
+    def test_ktrace_race(self):
+        """ktrace_race: vCPU split faults from the enable to the first harvest, placed before / during / after the ioctl's split walk; a well-formed row per running run"""
+        ev = lambda comm, tid, ts, w: "%16s-%d     (    240) [000] d.... %.6f: %s" % (comm, tid, ts, w)
+        mk = lambda ts, ph: ev("rvmig", 240, ts, "tracing_mark_write: rvmig phase " + ph)
+        sp = lambda tid, ts, fl: ev("rvmig", tid, ts, "split: (kvm_riscv_gstage_split_huge+0x0/0x1a4) addr=0x80000000 level=0 flush=%d" % fl)
+        sr = lambda tid, ts, r: ev("rvmig", tid, ts, "split_ret: (x+0x1/0x2 <- kvm_riscv_gstage_split_huge) ret=%d" % r)
+        trace = "\n".join([
+            sp(245, 1.0, 1), sr(245, 1.1, 0),                          # boot: outside the window
+            mk(2.0, "enable"), sp(245, 2.05, 1), sr(245, 2.06, 0),     # before the walk
+            sp(240, 2.1, 0), sr(240, 2.11, 1), sp(246, 2.12, 1), sr(246, 2.13, 0),  # during
+            sp(240, 2.2, 0), sr(240, 2.21, 1),
+            mk(3.0, "pass1"), sp(245, 3.1, 1), sr(245, 3.2, 0),        # after
+            mk(4.0, "harvest1"), sp(245, 4.1, 1), sr(245, 4.2, 0),     # outside the window
+        ])
+        r = ktrace_race.race(ktrace.parse(trace))
+        self.assertEqual({k: r[k] for k in ("vcpu_splits", "before", "during", "after", "ioctl_splits")},
+                         {"vcpu_splits": 3, "before": 1, "during": 1, "after": 1, "ioctl_splits": 2})
+        self.assertAlmostEqual(r["walk_ms"], 110.0, places=3)
+        self.assertIsNone(ktrace_race.race(ktrace.parse(sp(245, 1.0, 1))), "no enable mark: no race figure")
+        md = ktrace_race.markdown({"h2m-run.Y.1": r, "h2m-park.Y.1": r}, {"h2m-run.Y.1": True}, bench_data.split_label)
+        rows = [l for l in md if l.startswith("| h2m")]
+        self.assertEqual(rows, ["| h2m-run rep 1 | Y | 3 | 1 | 1 | 1 | 2 | 110.00 | -50.00 20.00 1000.00 |"])
+        self.assertTrue(all(l.count("|") == 10 for l in md if l.startswith("|")), "every row has the header's 9 cells")
+        self.assertEqual(ktrace_race.markdown({"h2m-park.Y.1": r}, {}, bench_data.split_label), [], "no running run: no section")
 
     def test_ktrace_real(self):
         """ktrace on real lab traces (hugetlb-2M 128M and hugetlb-1G 1G, manual): N splits every 2M region in a vCPU, Y all in ioctl"""
