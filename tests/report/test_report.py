@@ -246,6 +246,27 @@ class Pure(unittest.TestCase):
         self.assertTrue(all(l.count("|") == 10 for l in md if l.startswith("|")), "every row has the header's 9 cells")
         self.assertEqual(ktrace_race.markdown({"h2m-park.Y.1": r}, {}, bench_data.split_label), [], "no running run: no section")
 
+    def test_ktrace_write_hold(self):
+        """ktrace_faults: the mmu_lock write hold of slow and split faults is map_page's duration on the fault's thread (a lower bound)"""
+        ev = lambda tid, ts, w: "%16s-%d     (    240) [000] d.... %.6f: %s" % ("rvmig-vcpu0", tid, ts, w)
+        trace = "\n".join([
+            ev(240, 1.0, "tracing_mark_write: rvmig phase pass1"),
+            ev(245, 2.000000, "map: (kvm_riscv_mmu_map+0x0/0x2f4) w=1"), ev(245, 2.000050, "mapp: (kvm_riscv_gstage_map_page+0x0/0x1)"),
+            ev(245, 2.000060, "split: (kvm_riscv_gstage_split_huge+0x0/0x1a4) addr=0x80000000 level=0 flush=1"),
+            ev(245, 2.000090, "split_ret: (x+0x1/0x2 <- kvm_riscv_gstage_split_huge) ret=0"),
+            ev(245, 2.000100, "mapp_ret: (x+0x1/0x2 <- kvm_riscv_gstage_map_page)"),
+            ev(245, 2.000120, "map_ret: (x+0x1/0x2 <- kvm_riscv_mmu_map) ret=0"),
+            ev(245, 3.000000, "map: (kvm_riscv_mmu_map+0x0/0x2f4) w=1"), ev(245, 3.000010, "map_ret: (x <- kvm_riscv_mmu_map) ret=0"),
+        ])
+        f = ktrace_faults.faults(ktrace.parse(trace))
+        self.assertEqual(len(f["hold_us"]["split"]), 1)
+        self.assertAlmostEqual(f["hold_us"]["split"][0], 50.0, places=3)
+        self.assertEqual(f["hold_us"]["slow"], [], "a fast fault holds no write lock")
+        rows = ktrace_faults.table({"h2m.N.1": f}, {"h2m.N.1": True}, bench_data.split_label)
+        self.assertEqual(rows[0]["write_hold_us_lower_bound"]["split"]["p50"], 50.0)
+        md = [l for l in ktrace_faults.markdown(rows) if l.startswith("| h2m")]
+        self.assertEqual(md[0].split(" | ")[6], "1: 50 / 50 / 50 / 50 / 50", "the hold next to the split faults")
+
     def test_ktrace_real(self):
         """ktrace on real lab traces (hugetlb-2M 128M and hugetlb-1G 1G, manual): N splits every 2M region in a vCPU, Y all in ioctl"""
         d = os.path.join(FIXTURES, "ktrace")
