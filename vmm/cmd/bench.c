@@ -186,7 +186,7 @@ static uint64_t bench_pass_deadline(const struct bench *b)
 	 * pass. ~110 us per write fault under TCG; 30 s + 5 ms per page lets a pass finish on a host
 	 * loaded 10x over (1G passes on a shared host ran past the old 0.5 ms per page and failed the
 	 * whole bench, while every vCPU was still making progress). */
-	return machine_now_ns() + 30 * NS_PER_S + pages * 5 * NS_PER_MS;
+	return machine_now_ns() + BENCH_PASS_BASE_S * NS_PER_S + pages * BENCH_PASS_MS_PER_PAGE * NS_PER_MS;
 }
 
 /* Waits for every vCPU's SLICE_DONE of b->target_epoch, harvesting full rings meanwhile. */

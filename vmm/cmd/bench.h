@@ -23,11 +23,15 @@
 #include "mig/dirty.h"
 #include "rvmig_abi.h"
 
-#define BENCH_MAX_PASSES   16
-#define BENCH_MAX_CLEAN    16
-#define BENCH_KSTAT_POINTS 3 /* before enable, after pass 1, after the last pass          */
-#define BENCH_COPY_BUF     (64ULL << 20)
-#define BENCH_COPY_REPS    3
+#define BENCH_MAX_PASSES       16
+#define BENCH_MAX_CLEAN        16
+#define BENCH_KSTAT_POINTS     3 /* before enable, after pass 1, after the last pass          */
+#define BENCH_COPY_BUF         (64ULL << 20)
+#define BENCH_COPY_REPS        3
+/* A dirty pass's backstop deadline (bench.c says why): this much, plus ... */
+#define BENCH_PASS_BASE_S      30
+/* ... this much per page of a vCPU's slice; bench_blame_pass quotes both. */
+#define BENCH_PASS_MS_PER_PAGE 5
 
 struct bench_opts {
 	struct run_opts run; /* the `rvmig run` options (vcpus, mem, backing, ...)        */
