@@ -151,6 +151,11 @@ def run(d, say):
     doc = bench_outputs.document(lab, env, lab_env, runs, perf, summ_, ratios, perfsum, compare, mig)
     ktrace_md, fault_us = None, None
     per_tag, per_tag_faults, per_tag_race = read_ktraces(d)
+    # A run that failed (a pass timed out) traced part of a pass: its counts are not a case's counts.
+    rcs = {jq.get(r, "params", "label"): r.get("rc") for r in raw}
+    for t, c in per_tag.items():
+        if rcs.get(t) not in (0, None):
+            c.update(valid=False, run_failed=True)
     if per_tag:
         rows = ktrace.table(per_tag, bench_data.split_label)
         valid = {t: c["valid"] for t, c in per_tag.items()}
