@@ -13,6 +13,13 @@
 # So the unit of both counts is the same: one 2M region split down to 4K (on 1G backing the first
 # region of a 1G leaf also splits the 1G leaf into 2M tables on the way).
 #
+# Per level: split_huge walks from the top level down to its target_level (the probe's "level"
+# argument; 0 = 4K from both callers) and, at every huge leaf on the way, takes one page-table page
+# from the cache (kvm_mmu_memory_cache_alloc, which never fails: it BUG()s instead) and fills it with
+# 512 children. So a call with target level t that took k pages split the levels t+k -> t+k-1 down to
+# t+1 -> t: k = 1 is a 2M -> 4K split, k = 2 on 1G backing a 1G -> 2M and a 2M -> 4K split.
+# lab/report/ktrace.py counts the allocations inside each split call on its thread.
+#
 # Per-fault timing: entry and return probes on KVM's stage-2 fault handler kvm_riscv_mmu_map (every
 # guest page fault on RAM), on kvm_riscv_gstage_map_page (reached only on the slow path: mmap lock,
 # __kvm_faultin_pfn, mmu_lock held for write), and on the read-locked fast path
@@ -22,7 +29,8 @@
 # ktrace_init           0 when tracing works; else 1, with the reason in $KTRACE_WHY; $KTRACE_PROBES
 #                       names the functions probed, $KTRACE_MISSING those this kernel lacks
 # ktrace_begin KB WHAT  clear the buffer (KB per CPU) and start recording; WHAT: "faults" (every
-#                       probe) or "splits" (the split probes only, for cases too big to trace per fault)
+#                       probe) or "splits" (the split and page-table allocation probes only, for cases
+#                       too big to trace per fault)
 # ktrace_end FILE       stop; the raw trace goes to FILE, the events lost to overruns to FILE.lost
 KT=/sys/kernel/tracing
 KTRACE_WHY=""
@@ -34,13 +42,14 @@ ktrace_sym() {
 	sed -n "s/^[0-9a-f]* [tTwW] \($1\(\.[a-z]*\.[0-9]*\)\{0,1\}\)\$/\1/p" /proc/kallsyms 2>/dev/null | head -n 1
 }
 
-# ktrace_probe NAME FUNCTION ENTRY-ARGS RETURN-ARGS: rvmig/NAME and rvmig/NAME_ret, or 1.
+# ktrace_probe NAME FUNCTION ENTRY-ARGS RETURN-ARGS: rvmig/NAME and rvmig/NAME_ret (RETURN-ARGS "-":
+# no return probe), or 1.
 ktrace_probe() {
 	local sym
 	sym=$(ktrace_sym "$2")
 	[ -n "$sym" ] || { KTRACE_MISSING="$KTRACE_MISSING $2"; return 1; }
 	if ! { echo "p:rvmig/$1 $sym $3" >>"$KT/kprobe_events" &&
-		echo "r:rvmig/${1}_ret $sym $4" >>"$KT/kprobe_events"; } 2>/dev/null; then
+		{ [ "$4" = - ] || echo "r:rvmig/${1}_ret $sym $4" >>"$KT/kprobe_events"; }; } 2>/dev/null; then
 		KTRACE_WHY="defining kprobe events on $sym failed: $(tail -n 3 "$KT/error_log" 2>/dev/null | tr '\n' ' ')"
 		return 2
 	fi
@@ -64,6 +73,9 @@ ktrace_init() {
 	[ $? = 2 ] && return 1
 	ktrace_probe fast kvm_riscv_mmu_dirty_log_write_fault_fast '' 'ret=$retval:u8'
 	[ $? = 2 ] && return 1
+	# The page-table pages a split takes: how many levels it split (see the top of this file).
+	ktrace_probe alloc kvm_mmu_memory_cache_alloc '' -
+	[ $? = 2 ] && return 1
 	echo 1 >"$KT/options/record-tgid" 2>/dev/null
 	# An entry and its return are paired per thread, which may move between CPUs in a fault: "global"
 	# keeps the timestamps of different CPUs comparable (the default "local" need not).
@@ -83,6 +95,7 @@ ktrace_begin() {
 	else
 		echo 1 >"$KT/events/rvmig/split/enable"
 		echo 1 >"$KT/events/rvmig/split_ret/enable"
+		[ -d "$KT/events/rvmig/alloc" ] && echo 1 >"$KT/events/rvmig/alloc/enable"
 	fi
 	echo 1 >"$KT/tracing_on"
 }

@@ -12,7 +12,7 @@ from . import bench_data
 from . import bench_md
 from . import bench_outputs
 from . import jq
-from . import ktrace, ktrace_faults
+from . import ktrace, ktrace_faults, ktrace_race
 from . import perflog
 from . import plots
 from . import rundir
@@ -56,16 +56,17 @@ def read_perf(d):
 
 
 def read_ktraces(d):
-    """({tag: ktrace.counts}, {tag: ktrace_faults.faults}) of bench/*.ktrace (lab/ktrace.sh's raw traces,
-    one per case run)."""
-    counts, faults = {}, {}
+    """({tag: ktrace.counts}, {tag: ktrace_faults.faults}, {tag: ktrace_race.race}) of bench/*.ktrace
+    (lab/ktrace.sh's raw traces, one per case run)."""
+    counts, faults, races = {}, {}, {}
     for f in rundir.sorted_glob(d, "bench/*.ktrace"):
         lost = _awk_int(rundir.shell_text(f + ".lost", "0"))
         tag = os.path.basename(f)[:-len(".ktrace")]
         events = ktrace.parse(rundir.read_text(f, ""))
         counts[tag] = ktrace.counts(events, int(lost))
         faults[tag] = ktrace_faults.faults(events)
-    return counts, faults
+        races[tag] = ktrace_race.race(events)
+    return counts, faults, races
 
 
 def _write(path, text):
@@ -149,7 +150,12 @@ def run(d, say):
     lab_env = rundir.shell_text(p("bench/env.txt"), "")
     doc = bench_outputs.document(lab, env, lab_env, runs, perf, summ_, ratios, perfsum, compare, mig)
     ktrace_md, fault_us = None, None
-    per_tag, per_tag_faults = read_ktraces(d)
+    per_tag, per_tag_faults, per_tag_race = read_ktraces(d)
+    # A run that failed (a pass timed out) traced part of a pass: its counts are not a case's counts.
+    rcs = {jq.get(r, "params", "label"): r.get("rc") for r in raw}
+    for t, c in per_tag.items():
+        if rcs.get(t) not in (0, None):
+            c.update(valid=False, run_failed=True)
     if per_tag:
         rows = ktrace.table(per_tag, bench_data.split_label)
         valid = {t: c["valid"] for t, c in per_tag.items()}
@@ -158,11 +164,16 @@ def run(d, say):
         doc["ktrace"] = {"unit": "2M regions split to 4K", "runs": per_tag, "summary": rows,
                          "fault_runs": {t: ktrace_faults.run_summary(f) for t, f in per_tag_faults.items()},
                          "fault_summary": frows}
+        running = {jq.get(r, "params", "label"): jq.get(r, "params", "vcpus_running_at_enable") is True for r in raw}
+        if any(running.values()):
+            doc["ktrace"]["race"] = {t: dict(x, vcpus_running_at_enable=running.get(t, False))
+                                     for t, x in per_tag_race.items() if x is not None}
         missing = re.search(r"^ktrace_missing=(.*)$", lab_env, re.M)
         vcpus = {r["case"]: jq.get(r, "params", "vcpus") for r in raw}
         smp = _awk_int(str(jq.alt(jq.get(lab, "lab_smp"), 0))) if isinstance(lab, dict) else 0
         ktrace_md = ktrace.markdown(rows) + ktrace_faults.markdown(frows, missing.group(1) if missing else "",
-                                                                  vcpus, smp)
+                                                                  vcpus, smp) \
+            + ktrace_race.markdown(per_tag_race, running, bench_data.split_label)
     elif re.search(r"^ktrace=no: ", lab_env, re.M):
         ktrace_md = ktrace.markdown([], re.search(r"^ktrace=no: (.*)$", lab_env, re.M).group(1))
     _write(p("bench.json"), jq.pretty(doc) + "\n")

@@ -7,6 +7,12 @@ The unit of both counts is one 2M region split down to 4K (lab/ktrace.sh says wh
   ioctl_splits  calls with flush=0 (enabling dirty logging, or KVM_CLEAR_DIRTY_LOG with INITIALLY_SET)
                 that returned true: that 2M step had a huge mapping to split;
   ioctl_steps   every flush=0 call, split or not (the eager walk visits every 2M step of the range).
+Per level (vcpu_levels, ioctl_levels: {"1G->2M": n, "2M->4K": n}): the split faults (vCPU) or ioctl
+splits at each level of the walk, from the probe's level argument (the target level, 0 = 4K) and the
+page-table pages the call took (rvmig/alloc, kvm_mmu_memory_cache_alloc, on the same thread while the
+call runs): one page per huge leaf split, top down, so k pages split levels t+k -> t+k-1 .. t+1 -> t.
+A write into a 1G leaf counts one 1G->2M and one 2M->4K split; a later write into another 2M region of
+that 1G region, now a 2M leaf, one 2M->4K split.
 Durations pair an entry with the next return on the same thread (kprobe timestamps, microseconds;
 under TCG they are an emulator's, comparable only within one boot)."""
 import re
@@ -16,7 +22,7 @@ from .stats import summ
 # "  rvmig-vcpu0-245  (  240) [001] d.... 123.456789: split: (kvm_riscv_gstage_split_huge+0x0/0x1a4) addr=0x80000000 level=0 flush=1"
 # and rvmig bench --trace-marks' phase marks: "  rvmig-240 (240) [000] ..... 12.3: tracing_mark_write: rvmig phase pass1"
 _LINE = re.compile(r"^\s*(?P<comm>.+?)-(?P<tid>\d+)\s+(?:\(\s*[\d-]+\)\s+)?\[\d+\]\s+\S+\s+(?P<ts>\d+\.\d+):\s+"
-                   r"(?:(?P<ev>(?:split|map|mapp|fast)(?:_ret)?):\s+\([^)]*\)\s*(?P<args>.*)|"
+                   r"(?:(?P<ev>(?:split|map|mapp|fast|alloc)(?:_ret)?):\s+\([^)]*\)\s*(?P<args>.*)|"
                    r"tracing_mark_write:\s+rvmig phase (?P<phase>\S+))\s*$")
 
 
@@ -41,12 +47,26 @@ def parse(text):
     return out
 
 
+LEVEL_SIZE = ("4K", "2M", "1G", "512G", "256T")
+
+
+def level_name(upper):
+    """'1G->2M' for the split of a level-2 leaf into level-1 entries."""
+    return "%s->%s" % (LEVEL_SIZE[upper], LEVEL_SIZE[upper - 1])
+
+
 def counts(events, lost):
     """Counts and durations of one case run: see the module's docstring."""
-    open_calls = {}  # tid -> (ts, flush)
+    open_calls = {}  # tid -> [ts, flush, target level, page-table pages taken]
     vcpu_us, ioctl_us = [], []
-    c = {"vcpu_splits": 0, "ioctl_splits": 0, "ioctl_steps": 0, "unpaired": 0, "lost_events": lost}
+    c = {"vcpu_splits": 0, "ioctl_splits": 0, "ioctl_steps": 0, "unpaired": 0, "lost_events": lost,
+         "vcpu_levels": {}, "ioctl_levels": {}, "levels_seen": False}
     for _comm, tid, ts, ev, a in events:
+        if ev == "alloc":
+            c["levels_seen"] = True
+            if tid in open_calls:
+                open_calls[tid][3] += 1
+            continue
         if ev not in ("split", "split_ret"):
             continue
         if ev == "split":
@@ -57,12 +77,16 @@ def counts(events, lost):
                 c["ioctl_steps"] += 1
             if tid in open_calls:
                 c["unpaired"] += 1
-            open_calls[tid] = (ts, flush)
+            open_calls[tid] = [ts, flush, _int(a.get("level")) or 0, 0]
             continue
         start = open_calls.pop(tid, None)
         if start is None:
             c["unpaired"] += 1
             continue
+        per = c["vcpu_levels" if start[1] else "ioctl_levels"]
+        for k in range(start[3]):
+            name = level_name(start[2] + start[3] - k)
+            per[name] = per.get(name, 0) + 1
         us = (ts - start[0]) * 1e6
         if start[1]:
             vcpu_us.append(us)
@@ -92,8 +116,17 @@ def table(per_tag, split_label):
                      "ioctl_splits": summ([c["ioctl_splits"] for c in valid]),
                      "ioctl_steps": summ([c["ioctl_steps"] for c in valid]),
                      "vcpu_split_us_max": summ([c["vcpu_split_us"]["max"] for c in valid]),
-                     "ioctl_split_ms_total": summ([c["ioctl_split_ms_total"] for c in valid])})
+                     "ioctl_split_ms_total": summ([c["ioctl_split_ms_total"] for c in valid]),
+                     "levels_seen": any(c.get("levels_seen") for c in valid),
+                     "vcpu_levels": _levels([c.get("vcpu_levels", {}) for c in valid]),
+                     "ioctl_levels": _levels([c.get("ioctl_levels", {}) for c in valid])})
     return rows
+
+
+def _levels(per_run):
+    """{level: summ over the runs} for every level any run split (0 where a run split none there)."""
+    names = sorted({k for d in per_run for k in d}, key=lambda n: -LEVEL_SIZE.index(n.split("->")[0]))
+    return {k: summ([d.get(k, 0) for d in per_run]) for k in names}
 
 
 def _cell(s, fmt="%g"):
@@ -120,6 +153,7 @@ def markdown(rows, why_not=None):
         out.append("| %s | %s | %d of %d | %s | %s | %s | %s | %s |" % (
             r["case"], r["eager"], r["valid_runs"], r["runs"], _cell(r["vcpu_splits"]), _cell(r["ioctl_splits"]),
             _cell(r["ioctl_steps"]), _cell(r["vcpu_split_us_max"], "%.0f"), _cell(r["ioctl_split_ms_total"], "%.2f")))
+    out += _levels_md(rows)
     by = {(r["case"], r["eager"]): r for r in rows}
     lines = []
     for (case, eager), r in sorted(by.items()):
@@ -135,4 +169,30 @@ def markdown(rows, why_not=None):
             lines.append("- %s: no split faults with eager N either (nothing huge was written, or no huge backing)." % case)
     if lines:
         out += ["", "What eager splitting removes from the vCPUs' fault path, from these counts:", ""] + lines
+    return out
+
+
+def _levels_md(rows):
+    """Split counts per level of the walk, for the runs that had the page-table allocation probe."""
+    rows = [r for r in rows if r.get("levels_seen")]
+    if not rows:
+        return []
+    names = sorted({k for r in rows for k in list(r["vcpu_levels"]) + list(r["ioctl_levels"])},
+                   key=lambda n: -LEVEL_SIZE.index(n.split("->")[0]))
+    if not names:
+        return []
+    out = ["", "Per level of the split: *split faults at level 1G->2M and 2M->4K* (and ioctl splits likewise) count",
+           "the huge leaves split at that level, read from the split probe's level argument (the target level, 4K)",
+           "and the page-table pages the call took (`kvm_mmu_memory_cache_alloc` on its thread while it ran: one per",
+           "leaf split, top down). A write into a 1G leaf is one 1G->2M and one 2M->4K split; a later write into",
+           "another 2M region of that 1G region one 2M->4K split. So with eager N a 1G region written in full",
+           "counts one 1G->2M split and 512 2M->4K splits.", "",
+           "| case | eager | " + " | ".join("vCPU %s" % n for n in names) + " | " +
+           " | ".join("ioctl %s" % n for n in names) + " |",
+           "|---|---|" + "---|" * (2 * len(names))]
+    cell = lambda r, d, n: _cell(d[n]) if n in d else ("0" if r["valid_runs"] else "-")
+    for r in rows:
+        out.append("| %s | %s | %s | %s |" % (r["case"], r["eager"],
+                                             " | ".join(cell(r, r["vcpu_levels"], n) for n in names),
+                                             " | ".join(cell(r, r["ioctl_levels"], n) for n in names)))
     return out

@@ -18,7 +18,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "..", "lab"))
 
 from report import __main__ as cli  # noqa: E402
-from report import bench_data, bench_md, bench_regions, bench_verdicts, demo, jq, ktrace, ktrace_faults, migrate, perflog, plots, selftests, stats  # noqa: E402
+from report import bench_data, bench_md, bench_regions, bench_verdicts, demo, jq, ktrace, ktrace_faults, ktrace_race, migrate, perflog, plots, selftests, stats  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures")
 # fixture -> the report command it was made by
@@ -155,6 +155,31 @@ class Pure(unittest.TestCase):
         md = "\n".join(ktrace.markdown(rows))
         self.assertIn("moved 63 of 64 split faults out of the vCPUs", md)
 
+    def test_ktrace_levels(self):
+        """ktrace: split counts per level from the page-table pages each split call took on its thread (1G->2M, 2M->4K)"""
+        ev = lambda tid, ts, w: "%16s-%d     (    240) [000] d.... %.6f: %s" % ("rvmig-vcpu0", tid, ts, w)
+        sp = lambda tid, ts, fl: ev(tid, ts, "split: (kvm_riscv_gstage_split_huge+0x0/0x1a4) addr=0x80000000 level=0 flush=%d" % fl)
+        sr = lambda tid, ts, r: ev(tid, ts, "split_ret: (x+0x1/0x2 <- kvm_riscv_gstage_split_huge) ret=%d" % r)
+        al = lambda tid, ts: ev(tid, ts, "alloc: (kvm_mmu_memory_cache_alloc+0x0/0x40)")
+        trace = "\n".join([
+            al(245, 0.5),                                                  # outside a split: not counted
+            sp(245, 1.0, 1), al(245, 1.1), al(246, 1.15), al(245, 1.2), sr(245, 1.3, 0),  # 1G leaf: 1G->2M, 2M->4K
+            sp(245, 2.0, 1), al(245, 2.1), sr(245, 2.2, 0),                # a 2M leaf of it: 2M->4K
+            sp(240, 3.0, 0), al(240, 3.1), sr(240, 3.2, 1),                # ioctl: 2M->4K
+            sp(240, 4.0, 0), sr(240, 4.2, 0),                              # ioctl step, nothing huge
+        ])
+        c = ktrace.counts(ktrace.parse(trace), 0)
+        self.assertEqual((c["vcpu_levels"], c["ioctl_levels"], c["levels_seen"]),
+                         ({"1G->2M": 1, "2M->4K": 2}, {"2M->4K": 1}, True))
+        rows = ktrace.table({"h1g.N.1": c, "h1g.N.2": c}, bench_data.split_label)
+        self.assertEqual(rows[0]["vcpu_levels"]["1G->2M"]["median"], 1)
+        md = "\n".join(ktrace.markdown(rows))
+        self.assertIn("| case | eager | vCPU 1G->2M | vCPU 2M->4K | ioctl 1G->2M | ioctl 2M->4K |", md)
+        self.assertIn("| h1g | N | 1 | 2 | 0 | 1 |", md)
+        self.assertNotIn("vCPU 1G->2M", "\n".join(ktrace.markdown(ktrace.table(
+            {"h2m.N.1": ktrace.counts(ktrace.parse(trace.replace("alloc:", "x:")), 0)}, bench_data.split_label))),
+            "no level table without the allocation probe")
+
     def test_ktrace_faults(self):
         """ktrace_faults: pass write faults classed fast / slow / split by what ran inside mmu_map on that thread; phases from the marks; cancelled migration counted"""
         def ev(comm, tid, ts, what):
@@ -195,6 +220,52 @@ class Pure(unittest.TestCase):
         self.assertEqual(sorted(len(v) for v in pooled.values()), [3, 3])
         cdf = plots.fault_cdf_data(list(range(1, 10001)), points=100).splitlines()
         self.assertEqual((len(cdf), cdf[-1]), (100, "10000 1"), "evenly spaced ranks, the largest kept")
+
+    def test_ktrace_race(self):
+        """ktrace_race: vCPU split faults from the enable to the first harvest, placed before / during / after the ioctl's split walk; a well-formed row per running run"""
+        ev = lambda comm, tid, ts, w: "%16s-%d     (    240) [000] d.... %.6f: %s" % (comm, tid, ts, w)
+        mk = lambda ts, ph: ev("rvmig", 240, ts, "tracing_mark_write: rvmig phase " + ph)
+        sp = lambda tid, ts, fl: ev("rvmig", tid, ts, "split: (kvm_riscv_gstage_split_huge+0x0/0x1a4) addr=0x80000000 level=0 flush=%d" % fl)
+        sr = lambda tid, ts, r: ev("rvmig", tid, ts, "split_ret: (x+0x1/0x2 <- kvm_riscv_gstage_split_huge) ret=%d" % r)
+        trace = "\n".join([
+            sp(245, 1.0, 1), sr(245, 1.1, 0),                          # boot: outside the window
+            mk(2.0, "enable"), sp(245, 2.05, 1), sr(245, 2.06, 0),     # before the walk
+            sp(240, 2.1, 0), sr(240, 2.11, 1), sp(246, 2.12, 1), sr(246, 2.13, 0),  # during
+            sp(240, 2.2, 0), sr(240, 2.21, 1),
+            mk(3.0, "pass1"), sp(245, 3.1, 1), sr(245, 3.2, 0),        # after
+            mk(4.0, "harvest1"), sp(245, 4.1, 1), sr(245, 4.2, 0),     # outside the window
+        ])
+        r = ktrace_race.race(ktrace.parse(trace))
+        self.assertEqual({k: r[k] for k in ("vcpu_splits", "before", "during", "after", "ioctl_splits")},
+                         {"vcpu_splits": 3, "before": 1, "during": 1, "after": 1, "ioctl_splits": 2})
+        self.assertAlmostEqual(r["walk_ms"], 110.0, places=3)
+        self.assertIsNone(ktrace_race.race(ktrace.parse(sp(245, 1.0, 1))), "no enable mark: no race figure")
+        md = ktrace_race.markdown({"h2m-run.Y.1": r, "h2m-park.Y.1": r}, {"h2m-run.Y.1": True}, bench_data.split_label)
+        rows = [l for l in md if l.startswith("| h2m")]
+        self.assertEqual(rows, ["| h2m-run rep 1 | Y | 3 | 1 | 1 | 1 | 2 | 110.00 | -50.00 20.00 1000.00 |"])
+        self.assertTrue(all(l.count("|") == 10 for l in md if l.startswith("|")), "every row has the header's 9 cells")
+        self.assertEqual(ktrace_race.markdown({"h2m-park.Y.1": r}, {}, bench_data.split_label), [], "no running run: no section")
+
+    def test_ktrace_write_hold(self):
+        """ktrace_faults: the mmu_lock write hold of slow and split faults is map_page's duration on the fault's thread (a lower bound)"""
+        ev = lambda tid, ts, w: "%16s-%d     (    240) [000] d.... %.6f: %s" % ("rvmig-vcpu0", tid, ts, w)
+        trace = "\n".join([
+            ev(240, 1.0, "tracing_mark_write: rvmig phase pass1"),
+            ev(245, 2.000000, "map: (kvm_riscv_mmu_map+0x0/0x2f4) w=1"), ev(245, 2.000050, "mapp: (kvm_riscv_gstage_map_page+0x0/0x1)"),
+            ev(245, 2.000060, "split: (kvm_riscv_gstage_split_huge+0x0/0x1a4) addr=0x80000000 level=0 flush=1"),
+            ev(245, 2.000090, "split_ret: (x+0x1/0x2 <- kvm_riscv_gstage_split_huge) ret=0"),
+            ev(245, 2.000100, "mapp_ret: (x+0x1/0x2 <- kvm_riscv_gstage_map_page)"),
+            ev(245, 2.000120, "map_ret: (x+0x1/0x2 <- kvm_riscv_mmu_map) ret=0"),
+            ev(245, 3.000000, "map: (kvm_riscv_mmu_map+0x0/0x2f4) w=1"), ev(245, 3.000010, "map_ret: (x <- kvm_riscv_mmu_map) ret=0"),
+        ])
+        f = ktrace_faults.faults(ktrace.parse(trace))
+        self.assertEqual(len(f["hold_us"]["split"]), 1)
+        self.assertAlmostEqual(f["hold_us"]["split"][0], 50.0, places=3)
+        self.assertEqual(f["hold_us"]["slow"], [], "a fast fault holds no write lock")
+        rows = ktrace_faults.table({"h2m.N.1": f}, {"h2m.N.1": True}, bench_data.split_label)
+        self.assertEqual(rows[0]["write_hold_us_lower_bound"]["split"]["p50"], 50.0)
+        md = [l for l in ktrace_faults.markdown(rows) if l.startswith("| h2m")]
+        self.assertEqual(md[0].split(" | ")[6], "1: 50 / 50 / 50 / 50 / 50", "the hold next to the split faults")
 
     def test_ktrace_real(self):
         """ktrace on real lab traces (hugetlb-2M 128M and hugetlb-1G 1G, manual): N splits every 2M region in a vCPU, Y all in ioctl"""

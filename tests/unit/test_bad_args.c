@@ -235,6 +235,8 @@ static const struct bad_row rows[] = {
 	{ "bench", { "--label" }, "--label" },
 	{ "bench", { "--json" }, "--json" },
 	{ "bench", { "--json-only=1" }, "--json-only" },
+	{ "bench", { "--enable-running=1" }, "--enable-running" },
+	{ "bench", { "--enable-running", "--enable-running=yes" }, "--enable-running" },
 	{ "bench", { "--no-park=no" }, "--no-park" },
 	{ "bench", { "--dirty-log" }, "--dirty-log" },
 	{ "bench", { "--mem", "1Q" }, "--mem" },

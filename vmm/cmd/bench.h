@@ -23,11 +23,15 @@
 #include "mig/dirty.h"
 #include "rvmig_abi.h"
 
-#define BENCH_MAX_PASSES   16
-#define BENCH_MAX_CLEAN    16
-#define BENCH_KSTAT_POINTS 3 /* before enable, after pass 1, after the last pass          */
-#define BENCH_COPY_BUF     (64ULL << 20)
-#define BENCH_COPY_REPS    3
+#define BENCH_MAX_PASSES       16
+#define BENCH_MAX_CLEAN        16
+#define BENCH_KSTAT_POINTS     3 /* before enable, after pass 1, after the last pass          */
+#define BENCH_COPY_BUF         (64ULL << 20)
+#define BENCH_COPY_REPS        3
+/* A dirty pass's backstop deadline (bench.c says why): this much, plus ... */
+#define BENCH_PASS_BASE_S      30
+/* ... this much per page of a vCPU's slice; bench_blame_pass quotes both. */
+#define BENCH_PASS_MS_PER_PAGE 5
 
 struct bench_opts {
 	struct run_opts run; /* the `rvmig run` options (vcpus, mem, backing, ...)        */
@@ -36,9 +40,10 @@ struct bench_opts {
 	uint64_t clear_chunk; /* bytes; 0 = the whole slot                                 */
 	uint32_t ring_size;   /* entries per vCPU                                          */
 	unsigned clean_harvests;
-	bool no_park;     /* keep vCPUs that finished their slice writing (in guest mode) */
-	bool trace_marks; /* phase names into tracefs' trace_marker (lab/ktrace.sh)         */
-	bool cancel;      /* a cancelled migration after the passes (bench_cancel.c)        */
+	bool no_park;        /* keep vCPUs that finished their slice writing (in guest mode) */
+	bool trace_marks;    /* phase names into tracefs' trace_marker (lab/ktrace.sh)         */
+	bool cancel;         /* a cancelled migration after the passes (bench_cancel.c)        */
+	bool enable_running; /* vCPUs running (writing) across each enable and first CLEAR */
 	bool json_only;
 	const char *json; /* NULL: none, "-": stdout                                   */
 	const char *label;
@@ -161,7 +166,8 @@ void bench_set_epoch(struct bench *b, uint64_t epoch);
 void bench_resume(struct bench *b);
 int bench_wait_pass(struct bench *b, struct bench_pass *p);
 /* Parks every vCPU (waits until each is outside KVM_RUN) unless --no-park: KVM's dirty-log ioctls
- * then run with no vCPU able to reach a huge leaf before the eager split does. */
+ * then run with no vCPU able to reach a huge leaf before the eager split does. --enable-running does
+ * the opposite for the enable and first CLEAR (bench_start_logging): every vCPU writing across them. */
 int bench_hold_still(struct bench *b, const char *before);
 int bench_start_logging(struct bench *b, struct bench_enable *on, const char *what);
 

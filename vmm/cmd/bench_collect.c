@@ -14,9 +14,9 @@
 void bench_blame_pass(struct bench *b)
 {
 	size_t pos = (size_t)snprintf(b->fail, sizeof(b->fail),
-				      "dirty pass (epoch %" PRIu64 ") not done within 30 s + 0.5 ms "
+				      "dirty pass (epoch %" PRIu64 ") not done within %d s + %d ms "
 				      "per page:",
-				      b->target_epoch);
+				      b->target_epoch, BENCH_PASS_BASE_S, BENCH_PASS_MS_PER_PAGE);
 
 	for (unsigned i = 0; i < b->o.run.vcpus && pos < sizeof(b->fail); i++) {
 		struct rvmig_vcpu_stats s = { 0 };

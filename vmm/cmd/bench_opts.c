@@ -50,6 +50,10 @@ static const struct opt bench_opts_list[] = {
 		  "makes the other vCPUs' write faults ~10 ms each)" },
 	{ "trace-marks", NULL, OPT_FLAG, BENCH_OPT(trace_marks),
 	  .help = "write each phase's name to /sys/kernel/tracing/trace_marker (lab/ktrace.sh)" },
+	{ "enable-running", NULL, OPT_FLAG, BENCH_OPT(enable_running),
+	  .help = "keep every vCPU writing across the enable and the first CLEAR instead\n"
+		  "of parking them (the race: a vCPU can reach a huge leaf before the\n"
+		  "eager split does and split it in its own write fault)" },
 	{ "cancel", NULL, OPT_FLAG, BENCH_OPT(cancel),
 	  .help = "after the passes: logging off, a pass, logging on again (a cancelled\n"
 		  "migration: what the second enable finds to split)" },

@@ -152,7 +152,8 @@ static void bench_json_body(struct json *j, const struct bench *b)
 	json_u64(j, "slot_pages", b->d.npages);
 	json_bool(j, "park_done_vcpus", !o->no_park);
 	/* bench_hold_still: every vCPU outside KVM_RUN across each enable and first CLEAR */
-	json_bool(j, "vcpus_parked_at_enable", !o->no_park);
+	json_bool(j, "vcpus_parked_at_enable", !o->no_park && !o->enable_running);
+	json_bool(j, "vcpus_running_at_enable", o->enable_running);
 	json_bool(j, "trace_marks", o->trace_marks);
 	json_bool(j, "cancel", o->cancel);
 	json_obj_end(j);
