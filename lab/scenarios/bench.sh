@@ -145,7 +145,9 @@ while IFS='|' read -r kind name e rep opts; do
 	# shellcheck disable=SC2086 # opts holds option words: split on purpose
 	total_w=$((total_w + $(weight "$kind" $opts)))
 done <"$plan"
-echo "bench: preset $preset, $total runs (reps $REPS, eager $EAGER), kernel $(uname -r), eager_page_split=$(cat $PARAM)"
+lx=""
+[ "$linux" = 1 ] && lx=", Linux-guest case ${reps:-3} reps"
+echo "bench: preset $preset, $total runs (reps $REPS$lx, eager $EAGER), kernel $(uname -r), eager_page_split=$(cat $PARAM)"
 {
 	echo "preset=$preset"; echo "kernel=$(uname -r)"; echo "param_before=$(cat $PARAM)"
 	echo "cpu=$(grep -m1 -E '^(isa|uarch|model name)' /proc/cpuinfo | sed 's/.*: //')"
