@@ -128,6 +128,12 @@ int session_linux_verify(struct session *r, const char *who, struct wl_event *ou
 int session_linux_poweroff(struct session *r, const char *who);
 /* rvmig run --kernel --json: the boot, the workload's figures, the end. 0 or -1. */
 int session_linux_json(struct session *r, const char *path, int status);
+
+/* --dirty-log (session_dirty.c): KVM_MEM_LOG_DIRTY_PAGES on slot 0, timed into dirty_enable_ms; 0, or
+ * -1 with the machine failed. */
+int session_dirty_log_on(struct session *r);
+/* One KVM_GET_DIRTY_LOG of slot 0: its set bits into dirty_pages (-1 when it failed). */
+void session_count_dirty(struct session *r);
 /* Writes the guest's command and gives every hart a fresh stall allowance (a new phase). */
 void session_set_cmd(struct session *r, uint32_t cmd);
 /* Gives hart i a fresh stall allowance: it was held still on purpose (parked, paused) until now. */

@@ -214,13 +214,27 @@ int session_linux_poweroff(struct session *r, const char *who)
 	return 0;
 }
 
-/* rvmig run --kernel with the workload: --duration of dirtying, verify, power off. */
+/*
+ * rvmig run --kernel with the workload: --duration of dirtying, verify, power off. With --dirty-log,
+ * logging goes on at "ready" (every thread has stamped its pages once, so G-stage maps them, huge where
+ * the backing allows) and the window ends with one harvest: the pages the workload dirtied meanwhile.
+ */
 static int session_linux_drive(struct session *r)
 {
 	if (session_linux_await_ready(r, "the guest"))
 		return -1;
-	if (session_until(r, NULL, machine_now_ns() + r->opts.duration_ms * NS_PER_MS, NULL))
+	if (r->opts.dirty_log && session_dirty_log_on(r))
 		return -1;
+	r->window_start_ns = machine_now_ns();
+	if (session_until(r, NULL, r->window_start_ns + r->opts.duration_ms * NS_PER_MS, NULL))
+		return -1;
+	r->window_end_ns = machine_now_ns();
+	if (r->opts.dirty_log) {
+		session_count_dirty(r);
+		if (!r->opts.quiet)
+			printf("[rvmig] dirty log: %" PRId64 " pages dirtied in %.3f s\n", r->dirty_pages,
+			       (double)(r->window_end_ns - r->window_start_ns) / 1e9);
+	}
 	if (session_linux_verify(r, "the guest", &r->wl_result))
 		return -1;
 	return session_linux_poweroff(r, "the guest");
@@ -274,6 +288,20 @@ int session_linux_json(struct session *r, const char *path, int status)
 		json_double(&j, "guest_uptime_at_ready_s", (double)w->ready.boot_ms / 1e3);
 		json_u64(&j, "threads", w->ready.threads);
 		json_u64(&j, "pages", w->ready.pages);
+	}
+	if (r->opts.dirty_log) {
+		double win_s = (double)(r->window_end_ns - r->window_start_ns) / 1e9;
+
+		json_obj_begin(&j, "dirty_log");
+		json_bool(&j, "enabled", r->dirty_enabled);
+		json_str(&j, "eager_page_split", r->eager_split[0] ? r->eager_split : NULL);
+		json_double(&j, "enable_ms", r->dirty_enabled ? r->dirty_enable_ms : -1);
+		json_double(&j, "window_s", win_s);
+		json_i64(&j, "pages_dirtied", r->dirty_pages);
+		/* The bitmap's count over the window: distinct 4K pages, not the workload's writes. */
+		json_double(&j, "dirty_pages_per_s",
+			    r->dirty_pages >= 0 && win_s > 0 ? (double)r->dirty_pages / win_s : -1);
+		json_obj_end(&j);
 	}
 	json_obj_begin(&j, "verify");
 	json_u64(&j, "reports", w->verifies);

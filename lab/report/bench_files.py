@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 
 from . import bench_data
+from . import bench_linux
 from . import bench_md
 from . import bench_outputs
 from . import jq
@@ -176,11 +177,20 @@ def run(d, say):
             + ktrace_race.markdown(per_tag_race, running, bench_data.split_label)
     elif re.search(r"^ktrace=no: ", lab_env, re.M):
         ktrace_md = ktrace.markdown([], re.search(r"^ktrace=no: (.*)$", lab_env, re.M).group(1))
+    linux = bench_linux.read(d)
+    linux_rows = bench_linux.summary(linux) if linux else []
+    if linux:
+        doc["linux"] = {"runs": {t: {"eager": r["eager"], "rc": r["rc"], "ktrace": r["ktrace"]}
+                                 for t, r in linux.items()}, "summary": linux_rows}
     _write(p("bench.json"), jq.pretty(doc) + "\n")
     _write(p("bench.csv"), bench_outputs.csv_text(summ_, perfsum))
     with tempfile.TemporaryDirectory() as tmp:
         made = render(d, tmp, raw, summ_, mig, say, fault_us)
-    _write(p("report.md"), bench_md.report_md(summ_, ratios, compare, lab, env, mig, runs, lab_env, made, ktrace_md))
-    say("bench: %d rvmig runs, %d perf-test runs -> bench.json, bench.csv, report.md%s"
-        % (len(runs), len(set(x["tag"] for x in perf)), ", " + " ".join(made) if made else ""))
+    md = bench_md.report_md(summ_, ratios, compare, lab, env, mig, runs, lab_env, made, ktrace_md)
+    if linux_rows:
+        md = md.rstrip("\n") + "\n" + "\n".join(bench_linux.markdown(linux_rows)) + "\n"
+    _write(p("report.md"), md)
+    say("bench: %d rvmig runs, %s%d perf-test runs -> bench.json, bench.csv, report.md%s"
+        % (len(runs), "%d Linux-guest runs, " % len(linux) if linux else "", len(set(x["tag"] for x in perf)),
+           ", " + " ".join(made) if made else ""))
     return 0

@@ -13,8 +13,12 @@
 #   --no-perf        skip dirty_log_perf_test      --no-sweep   skip the clear-chunk sweep
 #   (the preset's MIGRATE options, when set: one `rvmig migrate` at the end, not with --only/--case)
 #   --rvmig PATH     the rvmig binary to run (default: rvmig)
+#   --linux          also the Linux-guest case "linux" (run.sh copies Image and linux-guest.cpio.gz here):
+#                    rvmig run --kernel --dirty-log, eager Y and N interleaved, --reps or 3 repetitions
+#                    each, results in linux/; `--linux --only linux` runs it alone. Not in any preset: a
+#                    run boots Linux in the KVM guest, ~20-30 s under TCG (2026-12-02).
 PARAM=/sys/module/kvm/parameters/eager_page_split
-preset=quick only="" one_case="" reps="" passes="" noperf=0 nosweep=0 RVMIG=rvmig
+preset=quick only="" one_case="" reps="" passes="" noperf=0 nosweep=0 RVMIG=rvmig linux=0
 while [ $# -gt 0 ]; do
 	case $1 in
 		--preset) preset=$2; shift 2 ;;
@@ -25,6 +29,7 @@ while [ $# -gt 0 ]; do
 		--no-perf) noperf=1; shift ;;
 		--no-sweep) nosweep=1; shift ;;
 		--rvmig) RVMIG=$2; shift 2 ;;
+		--linux) linux=1; shift ;;
 		*) echo "bench: unknown argument '$1' (see lab/scenarios/bench.sh)" >&2; exit 2 ;;
 	esac
 done
@@ -45,6 +50,10 @@ PERF_REPS=${PERF_REPS:-$REPS}
 perf=$(command -v dirty_log_perf_test || true)
 [ "$PERF" = 1 ] && [ -z "$perf" ] && { echo "bench: dirty_log_perf_test not found: running without it"; PERF=0; }
 mkdir -p bench perf
+[ "$linux" = 1 ] && mkdir -p linux
+# The Linux-guest case: the workload stamps its memory once (huge G-stage mappings), then logging goes
+# on (timed) and its first dirty pass runs for --duration, at full speed.
+LINUX_OPTS=${LINUX_OPTS:---kernel Image --initrd linux-guest.cpio.gz --vcpus 2 --mem 256M --backing hugetlb-2M --duration 3s --dirty-log}
 
 # Value of option $1 in the option words that follow, the last one winning as in rvmig ("" when absent).
 optval() {
@@ -112,6 +121,13 @@ if [ -n "${SWEEP:-}" ]; then
 		done
 	done
 fi
+if [ "$linux" = 1 ] && { [ -z "$only" ] || [ "$only" = linux ]; }; then
+	rep=1
+	while [ "$rep" -le "${reps:-3}" ]; do
+		for e in $EAGER; do echo "linux|linux|$e|$rep|$LINUX_OPTS" >>"$plan"; done
+		rep=$((rep + 1))
+	done
+fi
 total=$(grep -c . "$plan")
 [ "$total" -gt 0 ] || { echo "bench: nothing to run (--only '$only' matches no case of $conf?)" >&2; exit 2; }
 
@@ -129,7 +145,9 @@ while IFS='|' read -r kind name e rep opts; do
 	# shellcheck disable=SC2086 # opts holds option words: split on purpose
 	total_w=$((total_w + $(weight "$kind" $opts)))
 done <"$plan"
-echo "bench: preset $preset, $total runs (reps $REPS, eager $EAGER), kernel $(uname -r), eager_page_split=$(cat $PARAM)"
+lx=""
+[ "$linux" = 1 ] && lx=", Linux-guest case ${reps:-3} reps"
+echo "bench: preset $preset, $total runs (reps $REPS$lx, eager $EAGER), kernel $(uname -r), eager_page_split=$(cat $PARAM)"
 {
 	echo "preset=$preset"; echo "kernel=$(uname -r)"; echo "param_before=$(cat $PARAM)"
 	echo "cpu=$(grep -m1 -E '^(isa|uarch|model name)' /proc/cpuinfo | sed 's/.*: //')"
@@ -181,6 +199,15 @@ run_case() { # tag opts: rvmig bench, JSON to bench/TAG.json, kprobe trace to be
 	[ "$ktrace" = 1 ] && ktrace_end "bench/$tag.ktrace"
 	[ "$(cat "bench/$tag.rc")" = 0 ] || { echo "   FAILED (status $(cat "bench/$tag.rc")):"; tail -n 3 "bench/$tag.out" | sed 's/^/   /'; }
 }
+run_linux() { # tag opts: rvmig run --kernel --dirty-log, results in linux/TAG.*; splits counted over the run
+	local tag="$1"; shift
+	# Split probes only: a per-fault trace of a Linux boot is far bigger than the case's window.
+	[ "$ktrace" = 1 ] && ktrace_begin 4096 splits
+	$RVMIG run "$@" --quiet --json "linux/$tag.json" </dev/null >"linux/$tag.out" 2>&1
+	echo $? >"linux/$tag.rc"
+	[ "$ktrace" = 1 ] && ktrace_end "linux/$tag.ktrace"
+	[ "$(cat "linux/$tag.rc")" = 0 ] || { echo "   FAILED (status $(cat "linux/$tag.rc")):"; tail -n 3 "linux/$tag.out" | sed 's/^/   /'; }
+}
 run_perf() { # tag opts: dirty_log_perf_test with the case's configuration
 	local tag="$1"; shift
 	local v m b p dirty flag="" per
@@ -216,7 +243,9 @@ while IFS='|' read -r kind name e rep opts; do
 	case $kind in
 		case|sweep) run_case "$tag" $opts ;;
 		perf) run_perf "$tag" $opts ;;
+		linux) run_linux "$tag" $opts ;;
 	esac
+	[ -f "linux/$tag.rc" ] && [ "$(cat "linux/$tag.rc")" != 0 ] && rc=1
 	[ -f "bench/$tag.rc" ] && [ "$(cat "bench/$tag.rc")" != 0 ] && [ "$kind" != perf ] && rc=1
 	[ -f "perf/$tag.rc" ] && [ "$(cat "perf/$tag.rc")" != 0 ] && rc=1
 	# shellcheck disable=SC2086 # opts holds option words: split on purpose

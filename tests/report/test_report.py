@@ -18,7 +18,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "..", "lab"))
 
 from report import __main__ as cli  # noqa: E402
-from report import bench_data, bench_md, bench_regions, bench_verdicts, demo, jq, ktrace, ktrace_faults, ktrace_race, migrate, perflog, plots, selftests, stats  # noqa: E402
+from report import bench_data, bench_linux, bench_md, bench_regions, bench_verdicts, demo, jq, ktrace, ktrace_faults, ktrace_race, migrate, perflog, plots, selftests, stats  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures")
 # fixture -> the report command it was made by
@@ -179,6 +179,22 @@ class Pure(unittest.TestCase):
         self.assertNotIn("vCPU 1G->2M", "\n".join(ktrace.markdown(ktrace.table(
             {"h2m.N.1": ktrace.counts(ktrace.parse(trace.replace("alloc:", "x:")), 0)}, bench_data.split_label))),
             "no level table without the allocation probe")
+
+    def test_bench_linux(self):
+        """bench_linux: per eager setting, medians [min..max] over the runs that exited 0; splits only from valid traces"""
+        kt = lambda v, i, ok=True: {"vcpu_splits": v, "ioctl_splits": i, "valid": ok}
+        js = lambda ms, pages: {"dirty_log": {"enable_ms": ms, "pages_dirtied": pages, "dirty_pages_per_s": pages / 3}}
+        runs = {"linux.Y.1": {"eager": "Y", "rc": 0, "json": js(130.0, 9000), "ktrace": kt(5, 120)},
+                "linux.N.1": {"eager": "N", "rc": 0, "json": js(20.0, 20000), "ktrace": kt(60, 0)},
+                "linux.N.2": {"eager": "N", "rc": 0, "json": js(24.0, 21000), "ktrace": kt(64, 0, ok=False)},
+                "linux.N.3": {"eager": "N", "rc": 1, "json": js(99.0, 1), "ktrace": kt(1, 0)}}
+        rows = bench_linux.summary(runs)
+        self.assertEqual([r["eager"] for r in rows], ["Y", "N"])
+        n = rows[1]
+        self.assertEqual((n["runs"], n["ok_runs"], n["traced_runs"]), (3, 2, 1))
+        self.assertEqual((n["enable_ms"]["min"], n["enable_ms"]["max"], n["vcpu_splits"]["median"]), (20.0, 24.0, 60))
+        md = "\n".join(bench_linux.markdown(rows))
+        self.assertIn("| N | 2 of 3 | 22.000 [20.000..24.000] | 60 [60..60] | 0 [0..0] |", md)
 
     def test_ktrace_faults(self):
         """ktrace_faults: pass write faults classed fast / slow / split by what ran inside mmu_map on that thread; phases from the marks; cancelled migration counted"""

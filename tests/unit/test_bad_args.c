@@ -98,7 +98,6 @@ static const struct bad_row rows[] = {
 	{ "run", { "--kernel", "Image", "--guest", "guest.bin" }, "--guest" },
 	{ "run", { "--guest", "guest.bin", "--kernel", "Image" }, "--guest" },
 	{ "run", { "--kernel", "Image", "--initrd", "" }, "--initrd" },
-	{ "run", { "--kernel", "Image", "--dirty-log" }, "--dirty-log" },
 	{ "migrate", { "--kernel" }, "--kernel" },
 	{ "migrate", { "--kernel", "Image", "--guest", "guest.bin" }, "--guest" },
 	{ "migrate", { "--kernel", "Image", "--initrd", "" }, "--initrd" },

@@ -97,6 +97,9 @@ static void test_good(void)
 	CHECK(parse(&o, err, "--dirty-log", "--quiet", "--duration", "500ms") == CLI_OK && o.dirty_log && o.quiet &&
 		      o.duration_ms == 500,
 	      "flags and duration");
+	CHECK(parse(&o, err, "--kernel", "Image", "--dirty-log", NULL) == CLI_OK && o.dirty_log &&
+		      !strcmp(o.kernel, "Image"),
+	      "a Linux guest takes --dirty-log: %s", err);
 	CHECK(parse(&o, err, "--json", "out.json", "--guest", "g.bin") == CLI_OK && !strcmp(o.json, "out.json") &&
 		      !strcmp(o.guest, "g.bin"),
 	      "json and guest paths");

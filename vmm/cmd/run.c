@@ -43,42 +43,16 @@ static void run_window_mark(struct session *r, uint64_t *writes, uint64_t *t)
 	}
 }
 
-/* The measured memslot update: where Linux 7.3 write-protects and (eagerly) splits the slot. */
+/* The measured memslot update (session_dirty.c), then epoch 2: every page's next write is its first
+ * under logging, timed by the guest. */
 static int run_enable_dirty_log(struct session *r)
 {
-	uint64_t t0 = machine_now_ns();
-	int e = vm_set_slot_flags(&r->m.vm, 0, KVM_MEM_LOG_DIRTY_PAGES);
-	uint64_t t1 = machine_now_ns();
-
-	if (e < 0) {
-		machine_fail(&r->m, "could not enable dirty logging on slot 0: %s", strerror(-e));
+	if (session_dirty_log_on(r))
 		return -1;
-	}
-	r->dirty_enabled = true;
-	r->dirty_enable_ms = (double)(t1 - t0) / 1e6;
-	/* Epoch 2: every page's next write is its first under logging, timed by the guest. */
 	__atomic_store_n(&r->m.ctl->epoch, 2, __ATOMIC_RELEASE);
 	if (!r->opts.quiet)
-		printf("[rvmig] dirty logging on: KVM_SET_USER_MEMORY_REGION%s slot 0 flags LOG_DIRTY_PAGES took %.3f ms"
-		       " (eager_page_split=%s); epoch 2\n",
-		       r->m.vm.has_mem2 ? "2" : "", r->dirty_enable_ms, r->eager_split[0] ? r->eager_split : "n/a");
+		printf("[rvmig] epoch 2: each page's next write is timed as its first under logging\n");
 	return 0;
-}
-
-static void run_count_dirty(struct session *r)
-{
-	uint64_t pages = r->opts.mem / RVMIG_PAGE_SIZE, n = 0;
-	uint64_t *bm = calloc((pages + 63) / 64, sizeof(uint64_t));
-
-	r->dirty_pages = -1;
-	if (!bm)
-		return;
-	if (vm_get_dirty_log(&r->m.vm, 0, bm) == 0) {
-		for (uint64_t i = 0; i < (pages + 63) / 64; i++)
-			n += (uint64_t)__builtin_popcountll(bm[i]);
-		r->dirty_pages = (int64_t)n;
-	}
-	free(bm);
 }
 
 /* The guest-facing sequence. 0 when every hart reported and the guest shut down. */
@@ -142,7 +116,7 @@ int run_main(int argc, char **argv)
 	rc = run_drive(r);
 	session_stop_and_join(r);
 	if (r->dirty_enabled)
-		run_count_dirty(r);
+		session_count_dirty(r);
 	session_collect(r);
 
 	if (rc == 0 && r->m.shutdown_reason != 0)

@@ -69,10 +69,6 @@ static enum cli_result cli_validate_linux(const struct run_opts *o, char *err, s
 		return cli_fail(
 			err, errlen,
 			"--kernel and --guest both name the guest to boot: give one of them (see rvmig run --help)");
-	if (o->dirty_log)
-		return cli_fail(err, errlen,
-				"--dirty-log is for the bare-metal guest (it waits for its first pass over its slice): "
-				"leave it out with --kernel");
 	return CLI_OK;
 }
 
@@ -145,7 +141,8 @@ static const struct opt run_opts_list[] = {
 		  "with --dirty-log it is counted from the moment logging is on" },
 	{ "dirty-log", NULL, OPT_FLAG, RUN_OPT(dirty_log),
 	  .help = "once every vCPU has written its whole slice once (so G-stage maps it all),\n"
-		  "set KVM_MEM_LOG_DIRTY_PAGES on the memslot (timed) and start epoch 2" },
+		  "set KVM_MEM_LOG_DIRTY_PAGES on the memslot (timed) and start epoch 2;\n"
+		  "with --kernel: at the workload's ready line, and one harvest after --duration" },
 	{ "seed", "N", OPT_UINT, RUN_OPT(seed), .min = 0, .max = UINT64_MAX,
 	  .bad = "--seed %s: want an unsigned number",
 	  .help = "guest PRNG seed (default 0x5256; per vCPU seed ^ hartid)" },
@@ -207,7 +204,8 @@ void cli_run_help(FILE *f)
 		"\", linux,initrd-start/end). No devices and\n"
 		"no external interrupt controller: timer and IPIs come through SBI in KVM; the console is SBI's debug\n"
 		"console (hvc0), each output line prefixed [vcpuN]; a terminal on stdin is the guest's keyboard (raw\n"
-		"mode; Ctrl-C still ends rvmig). The pattern, rate and dirty-log options are the bare-metal guest's.\n"
+		"mode; Ctrl-C still ends rvmig). The pattern and rate options go to the workload on the command line;\n"
+		"--dirty-log switches logging on at its ready line (timed) and counts the pages dirtied in --duration.\n"
 		"Exit status with --kernel: 0 the guest powered off (SBI SRST shutdown) or asked for a reboot (not\n"
 		"done: rvmig says so and exits), 1 it shut down for a system failure or the VMM failed, 2 bad command\n"
 		"line, --kernel/--initrd files or a --mem they do not fit in.\n"
