@@ -10,6 +10,8 @@ set -euo pipefail
 run_dir=$1 mode=$2 image=$3 initrd=$4
 read -r fw _ < <("$RVMIG_ROOT/firmware/firmware.sh")
 append="console=ttyS0 panic=-1 quiet loglevel=4 rvmig.mode=$mode"
+# Room for the migration socket buffers rvmig asks for (XPORT_SOCKBUF, 4 MiB; the default cap is 208 KiB).
+append+=" sysctl.net.core.wmem_max=16777216 sysctl.net.core.rmem_max=16777216"
 append+=" hugepagesz=1G hugepages=${LAB_HUGEPAGES_1G:-2} hugepagesz=2M hugepages=${LAB_HUGEPAGES_2M:-512}"
 # shellcheck disable=SC2054 # the commas are QEMU's option syntax (rv64,h=true), not array separators
 qemu=(qemu-system-riscv64 -machine virt -cpu rv64,h=true -smp "${LAB_SMP:-2}" -m "${LAB_MEM:-6G}"

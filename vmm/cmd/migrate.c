@@ -230,6 +230,7 @@ static int mig_streams_init(struct mig *g)
 	if (stream_writer_init(&g->w, g->fd) || stream_reader_init(&g->rd, g->fd))
 		return mig_failf(g, -ENOMEM, "allocating stream buffers");
 	g->w_ok = g->rd_ok = true;
+	g->sndbuf = xport_sndbuf(g->fd);
 	g->w.timeout_ms = MIG_IO_TIMEOUT_MS;
 	g->rd.timeout_ms = MIG_IO_TIMEOUT_MS;
 	return 0;

@@ -54,7 +54,8 @@ struct mig {
 	struct session *r;
 	struct dirty d;
 	int fd;
-	pid_t child; /* --to local: the forked destination                       */
+	uint64_t sndbuf; /* SO_SNDBUF the kernel granted fd (XPORT_SOCKBUF asked), 0 if unknown */
+	pid_t child;     /* --to local: the forked destination                       */
 	struct stream_writer w;
 	struct stream_reader rd;
 	bool w_ok, rd_ok;

@@ -209,6 +209,7 @@ static void mig_json_plan(struct json *j, const struct mig *g)
 	json_str(j, "guest", g->r->opts.kernel ? "linux" : "rvmig");
 	json_str(j, "dirty", dirty_mode_name(g->o.dirty));
 	json_str(j, "to", xport_format(&g->o.to, to, sizeof(to)));
+	json_u64(j, "socket_sndbuf_bytes", g->sndbuf);
 	json_u64(j, "clear_chunk_bytes", g->d.chunk_pages * RVMIG_PAGE_SIZE);
 	json_u64(j, "downtime_limit_ms", g->o.downtime_ms);
 	json_str(j, "verify", g->o.verify == MIG_VERIFY_HASH ? "hash" : "none");

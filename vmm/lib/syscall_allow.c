@@ -97,6 +97,7 @@ const struct syscall_allow syscall_allow_list[] = {
 	ALLOW("accept4"),
 	ALLOW("connect"),
 	ALLOW("setsockopt"),
+	ALLOW("getsockopt"), /* the socket buffer the kernel granted, for the result JSON */
 	ALLOW("sendto"),
 	ALLOW("recvfrom"),
 	/* Stop-and-copy sends pages straight from guest RAM: a gather list through sendmsg

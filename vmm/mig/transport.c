@@ -52,13 +52,34 @@ static int xport_sockaddr(const struct xport_addr *a, bool listen, struct sockad
 	return -EINVAL;
 }
 
+/* Bigger buffers than the default (see XPORT_SOCKBUF); a refusal costs speed, not correctness. */
+static void xport_size_buffers(int fd)
+{
+	int want = XPORT_SOCKBUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want)))
+		warn_errno(-errno,
+			   "setsockopt SO_SNDBUF/SO_RCVBUF %d on the migration socket (going on with the default)",
+			   want);
+}
+
 static void xport_tune(int fd, const struct xport_addr *a)
 {
 	int one = 1;
 
+	xport_size_buffers(fd);
 	/* Records are flushed whole; do not hold the last segment of a round back. */
 	if (a->kind == XPORT_TCP)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+uint64_t xport_sndbuf(int fd)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	return getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &len) == 0 && v > 0 ? (uint64_t)v : 0;
 }
 
 int xport_connect(const struct xport_addr *a, int timeout_ms)
@@ -148,5 +169,7 @@ int xport_pair(int fds[2])
 		warn_errno(r, "socketpair AF_UNIX SOCK_STREAM");
 		return r;
 	}
+	xport_size_buffers(fds[0]);
+	xport_size_buffers(fds[1]);
 	return 0;
 }

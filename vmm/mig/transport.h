@@ -29,4 +29,15 @@ int xport_accept_one(const struct xport_addr *a, int timeout_ms);
 /* A connected pair for `--to local`: fds[0] the source's, fds[1] the destination's. 0 or -errno. */
 int xport_pair(int fds[2]);
 
+/*
+ * The socket buffer every migration socket asks for (SO_SNDBUF and SO_RCVBUF, bytes). Why: a batch is
+ * 2 MiB, and the default unix-socket send buffer (~208 KiB) makes each batch ten hand-overs between
+ * the sending and the receiving process; in the lab each hand-over wakes the other emulated hart, which
+ * on a busy host waits for a host CPU. The kernel caps the request at net.core.wmem_max / rmem_max
+ * (the lab raises both on its command line); xport_sndbuf says what was granted.
+ */
+#define XPORT_SOCKBUF (4u << 20)
+/* SO_SNDBUF of fd as the kernel reports it (it doubles the request for its bookkeeping), or 0 if unknown. */
+uint64_t xport_sndbuf(int fd);
+
 #endif
