@@ -150,7 +150,7 @@ def run(d, say):
     lab, env = rundir.load_json(p("lab.json")), rundir.load_json(p("env.json"))
     lab_env = rundir.shell_text(p("bench/env.txt"), "")
     doc = bench_outputs.document(lab, env, lab_env, runs, perf, summ_, ratios, perfsum, compare, mig)
-    ktrace_md, fault_us = None, None
+    ktrace_md, fault_us, ktrace_shows = None, None, []
     per_tag, per_tag_faults, per_tag_race = read_ktraces(d)
     # A run that failed (a pass timed out) traced part of a pass: its counts are not a case's counts.
     rcs = {jq.get(r, "params", "label"): r.get("rc") for r in raw}
@@ -175,6 +175,7 @@ def run(d, say):
         ktrace_md = ktrace.markdown(rows) + ktrace_faults.markdown(frows, missing.group(1) if missing else "",
                                                                   vcpus, smp) \
             + ktrace_race.markdown(per_tag_race, running, bench_data.split_label)
+        ktrace_shows = ktrace.what_this_shows(rows)
     elif re.search(r"^ktrace=no: ", lab_env, re.M):
         ktrace_md = ktrace.markdown([], re.search(r"^ktrace=no: (.*)$", lab_env, re.M).group(1))
     linux = bench_linux.read(d)
@@ -186,7 +187,7 @@ def run(d, say):
     _write(p("bench.csv"), bench_outputs.csv_text(summ_, perfsum))
     with tempfile.TemporaryDirectory() as tmp:
         made = render(d, tmp, raw, summ_, mig, say, fault_us)
-    md = bench_md.report_md(summ_, ratios, compare, lab, env, mig, runs, lab_env, made, ktrace_md)
+    md = bench_md.report_md(summ_, ratios, compare, lab, env, mig, runs, lab_env, made, ktrace_md, ktrace_shows)
     if linux_rows:
         md = md.rstrip("\n") + "\n" + "\n".join(bench_linux.markdown(linux_rows)) + "\n"
     _write(p("report.md"), md)

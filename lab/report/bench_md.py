@@ -182,9 +182,10 @@ def _plots(plots):
     return ["None (gnuplot missing or no data)." if not names else "\n".join("![%s](%s)" % (p, p) for p in names)]
 
 
-def report_md(summ_, ratios, compare, lab, env, migration, runs, lab_env, plots, ktrace_md=None):
+def report_md(summ_, ratios, compare, lab, env, migration, runs, lab_env, plots, ktrace_md=None, ktrace_shows=()):
     """lab, env: the JSON objects (None when missing); lab_env: bench/env.txt; plots: PNG names;
-    ktrace_md: the in-kernel split counts' section (ktrace.markdown), after section 2, when there is one."""
+    ktrace_md: the in-kernel split counts' section (ktrace.markdown), after section 2, when there is one;
+    ktrace_shows: its lines for "What this shows" (ktrace.what_this_shows)."""
     v = Verdicts(summ_, ratios)
     sec = lambda title, *intro: ["", title, ""] + list(intro)
     out = _header(summ_, lab, env, lab_env)
@@ -212,6 +213,6 @@ def report_md(summ_, ratios, compare, lab, env, migration, runs, lab_env, plots,
                "n counts runs times modes; its figures are medians over them.", "") + _compare(compare)
     out += sec("## 7. One migration") + _migration(summ_, migration, runs) + _stream_probe(runs)
     out += sec("## Plots") + _plots(plots)
-    out += sec("## What this shows") + v.what_this_shows(runs) + bench_regions.what_this_shows(summ_)
+    out += sec("## What this shows") + v.what_this_shows(runs) + bench_regions.what_this_shows(summ_) + list(ktrace_shows)
     # jq -r printed a null result as "null"; the old writer's sed blanked such lines.
     return "\n".join("" if l == "null" else l for l in "\n".join(out).split("\n")) + "\n"

@@ -98,6 +98,7 @@ def counts(events, lost):
     c["vcpu_split_us"] = summ(vcpu_us)
     c["ioctl_step_us"] = summ(ioctl_us)
     c["ioctl_split_ms_total"] = round(sum(ioctl_us) / 1000, 3)
+    c["vcpu_split_ms_total"] = round(sum(vcpu_us) / 1000, 3)
     c["valid"] = lost == 0 and c["unpaired"] == 0
     return c
 
@@ -117,6 +118,8 @@ def table(per_tag, split_label):
                      "ioctl_steps": summ([c["ioctl_steps"] for c in valid]),
                      "vcpu_split_us_max": summ([c["vcpu_split_us"]["max"] for c in valid]),
                      "ioctl_split_ms_total": summ([c["ioctl_split_ms_total"] for c in valid]),
+                     "vcpu_split_ms_total": summ([c.get("vcpu_split_ms_total") for c in valid]),
+                     "vcpu_split_us_p50": summ([c["vcpu_split_us"]["median"] for c in valid]),
                      "levels_seen": any(c.get("levels_seen") for c in valid),
                      "vcpu_levels": _levels([c.get("vcpu_levels", {}) for c in valid]),
                      "ioctl_levels": _levels([c.get("ioctl_levels", {}) for c in valid])})
@@ -169,7 +172,72 @@ def markdown(rows, why_not=None):
             lines.append("- %s: no split faults with eager N either (nothing huge was written, or no huge backing)." % case)
     if lines:
         out += ["", "What eager splitting removes from the vCPUs' fault path, from these counts:", ""] + lines
+    per_gib = per_gib_lines(rows)
+    if per_gib:
+        out += ["", "The same per GiB, timed: the time the vCPUs spent inside `kvm_riscv_gstage_split_huge` (the split",
+                "itself, entry to return on the vCPU thread), per GiB of huge mappings their writes split (eager N: each",
+                "split fault is one 2M region, so GiB = split faults x 2 MiB / 1 GiB; on 1G backing the first fault",
+                "in a 1G region also splits the 1G leaf, inside the same call), next to where eager Y puts that work.",
+                "A lower bound of what eager splitting removes from the fault path: a split fault also takes the",
+                "slow path (mmap lock, faultin, mmu_lock for write) that section 2c times where traced per fault.",
+                "Emulator microseconds: compare within this boot only.", ""] + per_gib
     return out
+
+
+def what_this_shows(rows):
+    """One line for the report's end: per GiB of huge mappings split, the split work eager N leaves in the
+    vCPUs' write faults and what eager Y does with it, 2M and 1G backing apart (1G: the N runs split a
+    1G leaf in the fault path)."""
+    by = {(r["case"], r["eager"]): r for r in rows}
+    parts = []
+    for name, is_1g in (("2M", False), ("1G", True)):
+        cells = []
+        for (case, eager), n in sorted(by.items()):
+            y = by.get((case, "Y"))
+            if eager != "N" or not n["vcpu_splits"]["median"] or not n.get("vcpu_split_ms_total", {}).get("n") \
+                    or bool(n["vcpu_levels"].get("1G->2M", {}).get("median")) != is_1g:
+                continue
+            gib = n["vcpu_splits"]["median"] * 2 / 1024
+            cell = "%s %.0f" % (case, n["vcpu_split_ms_total"]["median"] / gib)
+            if y and y.get("vcpu_split_ms_total", {}).get("n") and y["ioctl_split_ms_total"]["n"]:
+                cell += " -> Y %.0f in the vCPUs + %.0f in the ioctl" % (
+                    y["vcpu_split_ms_total"]["median"] / gib, y["ioctl_split_ms_total"]["median"] / gib)
+            cells.append(cell)
+        if cells:
+            parts.append("%s backing: %s" % (name, "; ".join(cells)))
+    if not parts:
+        return []
+    return ["- Per GiB of huge mappings split (section 2b, the split function's own time, medians, ms per GiB;"
+            " eager N in the vCPUs' write faults, then where eager Y puts it): " + ". ".join(parts) + ". Eager"
+            " splitting takes that work out of the vCPUs' fault path; what it costs instead is the ioctl time."]
+
+
+def _per(s, gib):
+    """A summ() of totals, each divided by gib."""
+    return dict(s, **{k: s[k] / gib for k in ("median", "min", "max") if s.get(k) is not None})
+
+
+def per_gib_lines(rows):
+    """Per case with eager N split faults: vCPU split time per GiB split with N, and with Y (vCPU and ioctl)."""
+    by = {(r["case"], r["eager"]): r for r in rows}
+    lines = []
+    for (case, eager), n in sorted(by.items()):
+        y = by.get((case, "Y"))
+        if eager != "N" or not n["vcpu_splits"]["n"] or not n["vcpu_splits"]["median"] \
+                or not n.get("vcpu_split_ms_total", {}).get("n"):
+            continue
+        gib = n["vcpu_splits"]["median"] * 2 / 1024
+        line = "- %s: eager N %s ms per GiB in the vCPUs (%g split faults, %.3g GiB; each split p50 %s us)" % (
+            case, _cell(_per(n["vcpu_split_ms_total"], gib), "%.1f"), n["vcpu_splits"]["median"], gib,
+            _cell(n["vcpu_split_us_p50"], "%.0f"))
+        if y and y["valid_runs"] and y.get("vcpu_split_ms_total", {}).get("n"):
+            line += "; eager Y %s ms per GiB in the vCPUs, %s ms per GiB in the ioctl (n = %d and %d runs)." % (
+                _cell(_per(y["vcpu_split_ms_total"], gib), "%.1f"), _cell(_per(y["ioctl_split_ms_total"], gib), "%.1f"),
+                n["valid_runs"], y["valid_runs"])
+        else:
+            line += "; no valid eager Y run to set it against."
+        lines.append(line)
+    return lines
 
 
 def _levels_md(rows):

@@ -154,6 +154,15 @@ class Pure(unittest.TestCase):
         rows = ktrace.table({"h2m.Y.1": c, "h2m.N.1": dict(c, vcpu_splits=64)}, bench_data.split_label)
         md = "\n".join(ktrace.markdown(rows))
         self.assertIn("moved 63 of 64 split faults out of the vCPUs", md)
+        # Per GiB: N's one 100 us split, over 64 split faults' 2M regions (0.125 GiB) = 0.8 ms per GiB.
+        self.assertEqual(c["vcpu_split_ms_total"], 0.1)
+        self.assertIn("- h2m: eager N 0.8 ms per GiB in the vCPUs (64 split faults, 0.125 GiB; each split p50 100 us);"
+                      " eager Y 0.8 ms per GiB in the vCPUs, 0.1 ms per GiB in the ioctl (n = 1 and 1 runs).", md)
+        self.assertEqual(ktrace.per_gib_lines(ktrace.table({"h2m.Y.1": c}, bench_data.split_label)), [],
+                         "no eager N run: nothing to set per GiB")
+        shows = "\n".join(ktrace.what_this_shows(rows))
+        self.assertIn("2M backing: h2m 1 -> Y 1 in the vCPUs + 0 in the ioctl.", shows)
+        self.assertNotIn("1G backing", shows, "no 1G->2M split in the N runs: not 1G backing")
 
     def test_ktrace_levels(self):
         """ktrace: split counts per level from the page-table pages each split call took on its thread (1G->2M, 2M->4K)"""
