@@ -40,6 +40,7 @@ Environment:
   KERNEL_SRC=<tree>     build the lab kernel from this tree instead of Debian's linux-source-7.N
   KERNEL_IMAGE=<Image>  boot this riscv64 Image (headers and selftests still come from the source)
   LAB_SMP, LAB_MEM      QEMU CPUs (2) and memory (6G); LAB_HUGEPAGES_2M (512), LAB_HUGEPAGES_1G (2)
+  LAB_BOOT_WATCHDOG     seconds a lab boot may take to reach its init before it is tried once more (240)
   RVMIG_CACHE           build cache (~/.cache/rvmig)
 
 Results: results/<run-id>/ holds lab.json (host, QEMU, firmware, kernel), env.json (what the lab

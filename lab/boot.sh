@@ -2,7 +2,8 @@
 # Boots the lab under QEMU (TCG, H extension on) and waits for it to power off.
 # Usage: boot.sh <run dir> <job|shell> <Image> <initramfs>
 # Environment: LAB_SMP (2), LAB_MEM (6G), LAB_TIMEOUT seconds (1800), LAB_HUGEPAGES_2M (512),
-# LAB_HUGEPAGES_1G (2). The run dir is shared with the guest as /results over virtio-9p.
+# LAB_HUGEPAGES_1G (2), LAB_BOOT_WATCHDOG seconds (240: a boot that has not reached the lab's init by
+# then is stopped and tried once more). The run dir is shared with the guest as /results over virtio-9p.
 # The console goes to the terminal and to <run dir>/console.log.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -22,11 +23,45 @@ if [ "$mode" = shell ]; then
 	exec "${qemu[@]}" -nographic
 fi
 # Non-interactive: no monitor, no stdin, a hard time limit.
-set +e
-timeout --foreground -k 10 "${LAB_TIMEOUT:-1800}" "${qemu[@]}" -display none -serial stdio -monitor none \
-	</dev/null 2>&1 | sed -u 's/\r$//' | tee "$run_dir/console.log"
-rc=${PIPESTATUS[0]}
-set -e
+#
+# The boot watchdog: on a heavily loaded host the lab kernel has twice printed nothing after OpenSBI
+# for the whole time limit, and booting again worked. The lab's init writes env.json into the run
+# dir before anything else it does (lab/init.c), so no env.json after LAB_BOOT_WATCHDOG seconds means
+# the boot is stuck, not the job: that QEMU is stopped and the lab booted once more, said on stderr and
+# in console.log. A second stuck boot is an error.
+boot_watchdog=${LAB_BOOT_WATCHDOG:-240}
+case $boot_watchdog in '' | *[!0-9]*) die "LAB_BOOT_WATCHDOG=$boot_watchdog: want whole seconds (e.g. 240)" ;; esac
+watch_boot() {
+	local waited=0
+	while [ "$waited" -lt "$boot_watchdog" ]; do
+		sleep 1
+		waited=$((waited + 1))
+		[ -f "$run_dir/env.json" ] && return 0
+	done
+	: >"$run_dir/.boot-stalled"
+	[ -s "$run_dir/qemu.pid" ] && kill "$(cat "$run_dir/qemu.pid")" 2>/dev/null
+	return 0
+}
+: >"$run_dir/console.log"
+for attempt in 1 2; do
+	rm -f "$run_dir/env.json" "$run_dir/qemu.pid" "$run_dir/.boot-stalled"
+	watch_boot &
+	watcher=$!
+	set +e
+	timeout --foreground -k 10 "${LAB_TIMEOUT:-1800}" "${qemu[@]}" -display none -serial stdio -monitor none \
+		-pidfile "$run_dir/qemu.pid" </dev/null 2>&1 | sed -u 's/\r$//' | tee -a "$run_dir/console.log"
+	rc=${PIPESTATUS[0]}
+	kill "$watcher" 2>/dev/null
+	wait "$watcher" 2>/dev/null
+	set -e
+	rm -f "$run_dir/qemu.pid"
+	[ -f "$run_dir/.boot-stalled" ] || break
+	rm -f "$run_dir/.boot-stalled"
+	msg="boot $attempt: the lab kernel did not reach its init within $boot_watchdog s (LAB_BOOT_WATCHDOG)"
+	printf '\n=== rvmig: %s ===\n' "$msg" >>"$run_dir/console.log"
+	[ "$attempt" = 1 ] || die "$msg, twice: see $run_dir/console.log"
+	say "$msg: booting once more"
+done
 [ "$rc" = 124 ] && die "the lab did not finish within ${LAB_TIMEOUT:-1800} s (LAB_TIMEOUT): see $run_dir/console.log"
 [ "$rc" = 0 ] || die "qemu-system-riscv64 exited with status $rc: see $run_dir/console.log"
 exit 0
