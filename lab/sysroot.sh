@@ -8,6 +8,13 @@ set -euo pipefail
 PKGS="libfdt-dev libcap-dev zlib1g-dev libsodium-dev libseccomp-dev busybox-static"
 out="$RVMIG_CACHE/sysroot/$(echo "$PKGS" | sha256sum | cut -c1-8)"
 if [ -f "$out/done" ]; then printf '%s\n' "$out"; exit 0; fi
+# One build per key at a time (two labs starting together once removed each other's half-built
+# tree): a second caller waits, then finds the first one's result. The lock lives beside the tree,
+# which is removed and made again below.
+mkdir -p "$(dirname "$out")"
+exec 9>"$out.lock"
+flock 9
+if [ -f "$out/done" ]; then printf '%s\n' "$out"; exit 0; fi
 
 dir=$(private_apt_update "${RVMIG_RISCV_SUITE:-sid}" riscv64) ||
 	die "cannot read the riscv64 package index of ${RVMIG_RISCV_SUITE:-sid} on $(system_mirror): check the network (see $RVMIG_CACHE/apt/*/update.log)"
