@@ -127,7 +127,8 @@ host-deps:
 	@bash -c '. lab/common.sh && apt_need $$HOST_TEST_PKGS'
 
 # Host tests that are scripts: guest/gdb-vmm.py's copies of the ABI against include/rvmig_abi.h.
-UNIT_SCRIPTS := tests/gdb_abi.sh
+# tests/kernel_fragment.sh: the lab kernel's config fragment, traced (default) and LAB_KERNEL_TRACING=0.
+UNIT_SCRIPTS := tests/gdb_abi.sh tests/kernel_fragment.sh
 # The lint that check and test run: shellcheck and clang-format (check only).
 CHECK_LINT := shell c
 check: unit-bins fuzz-bins
