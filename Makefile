@@ -80,7 +80,8 @@ HOST_FAKES := $(sort $(wildcard tests/unit/fake_*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/host/%)
 # The reports' unit tests (lab/report/, Python): scripts, run as they are.
-REPORT_TESTS := tests/report/test_report.py tests/report/test_soak.py tests/report/test_frontier.py
+REPORT_TESTS := tests/report/test_report.py tests/report/test_soak.py tests/report/test_frontier.py \
+	tests/report/test_tracing_cost.py
 HOST_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all -Iinclude -Ivmm -Itests/unit -DRVMIG_VERSION='"$(VERSION)"'
 $(BUILD)/host/test_%: tests/unit/test_%.c $(HOST_SRCS) $(HOST_FAKES) $(wildcard vmm/*.h vmm/*/*.h tests/unit/*.h) include/rvmig_abi.h tests/unit/check.h | host-deps
