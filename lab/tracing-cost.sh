@@ -9,7 +9,8 @@
 #   --boots N     boots of each kernel (default 3)
 #   --run-id ID   results/ID/ (default tracing-cost-<date>-<time>)
 #   BENCH ARGS    arguments of the bench scenario (default: --preset quick --no-perf --no-sweep);
-#                 --no-ktrace is always added, so the traced kernel runs with no probe armed
+#                 the traced kernel's boots get --no-ktrace (no probe armed); the untraced kernel's
+#                 boots do not need it: their bench finds no kprobe events and says so
 # Results: results/ID/boot-NN-{traced,untraced}/ (each a ./run.sh bench run, plus console.stamped:
 # its console lines with the host's monotonic time in front, and host-load.txt), kernels.txt, and
 # report.md, tracing-cost.json, tracing-cost.csv (lab/report/tracing_cost.py; remake them with
@@ -66,14 +67,14 @@ failed=0 n=0
 for _boot in $(seq 1 "$boots"); do
 	for k in traced untraced; do
 		n=$((n + 1))
-		img=$traced/Image
-		[ $k = untraced ] && img=$untraced/Image
+		img=$traced/Image off=(--no-ktrace)
+		[ $k = untraced ] && img=$untraced/Image off=()
 		sub=$(printf 'boot-%02d-%s' "$n" "$k")
 		mkdir -p "$dir/$sub"
 		cut -d' ' -f1-3 /proc/loadavg >"$dir/$sub/host-load.txt"
 		say "tracing-cost: boot $n of $((2 * boots)): $k kernel ($img)"
 		set +e
-		KERNEL_IMAGE=$img "$RVMIG_ROOT/run.sh" bench --run-id "$run_id/$sub" -- --no-ktrace "${bench_args[@]}" |
+		KERNEL_IMAGE=$img "$RVMIG_ROOT/run.sh" bench --run-id "$run_id/$sub" -- "${off[@]}" "${bench_args[@]}" |
 			stamp "$dir/$sub/console.stamped"
 		rc=${PIPESTATUS[0]}
 		set -e

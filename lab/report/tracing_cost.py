@@ -1,7 +1,7 @@
 """lab/tracing-cost.sh's comparison: what the lab kernel's tracing block (KALLSYMS, FTRACE, KPROBES,
 KPROBE_EVENTS) costs when it is built in but no probe is armed. The run directory holds one
 sub-directory per boot, boot-NN-traced / boot-NN-untraced, booted in turn (A B A B ...) so that
-the host's load falls on both kernels alike; each is a ./run.sh bench run (with --no-ktrace) plus
+the host's load falls on both kernels alike; each is a ./run.sh bench run (no probe armed) plus
 console.stamped: its console lines with the host's monotonic time in front.
 
 Per kernel, the figures of all its runs are pooled over its boots; the traced/untraced ratio of the
@@ -166,10 +166,12 @@ def markdown(doc):
            verdict_line(doc), "",
            "The traced kernel is the lab's default (configs/kvm-host.config, with KALLSYMS, FTRACE, KPROBES,",
            "KPROBE_EVENTS); the untraced one is the same fragment without that block (LAB_KERNEL_TRACING=0).",
-           "Everything else is the same: initramfs, rvmig, the bench's cases. The bench ran with --no-ktrace, so",
-           "no probe was armed on either kernel. Boots alternated (%d traced, %d untraced); under QEMU TCG on a"
+           "Everything else is the same: initramfs, rvmig, the bench's cases. No probe was armed on either kernel:",
+           "each boot's \"in-kernel counts\" column says why (--no-ktrace, or a kernel without kprobe events).",
+           "Boots alternated (%d traced, %d untraced); under QEMU TCG on a host shared"
            % (n["traced"], n["untraced"]),
-           "host shared with other work, which the alternation spreads over both kernels alike.", "",
+           "with other work, which the alternation spreads over both kernels alike: the spreads below are that",
+           "noise, and a verdict \"within noise\" rules out only effects larger than them.", "",
            "Ratio = traced median / untraced median over all valid runs of all boots of each kernel; spread =",
            "(max - min) / median of one kernel's own values; a ratio further from 1 than the larger spread moves",
            "beyond noise. Failed runs and contended ones (memcpy probe under half the boot's median) are left out.",
