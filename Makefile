@@ -80,7 +80,8 @@ HOST_FAKES := $(sort $(wildcard tests/unit/fake_*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/host/%)
 # The reports' unit tests (lab/report/, Python): scripts, run as they are.
-REPORT_TESTS := tests/report/test_report.py tests/report/test_soak.py tests/report/test_frontier.py
+REPORT_TESTS := tests/report/test_report.py tests/report/test_soak.py tests/report/test_frontier.py \
+	tests/report/test_tracing_cost.py
 HOST_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all -Iinclude -Ivmm -Itests/unit -DRVMIG_VERSION='"$(VERSION)"'
 # The sources and fakes are compiled once into objects and every test links all of them (as it did
@@ -135,7 +136,8 @@ host-deps:
 	@bash -c '. lab/common.sh && apt_need $$HOST_TEST_PKGS'
 
 # Host tests that are scripts: guest/gdb-vmm.py's copies of the ABI against include/rvmig_abi.h.
-UNIT_SCRIPTS := tests/gdb_abi.sh
+# tests/kernel_fragment.sh: the lab kernel's config fragment, traced (default) and LAB_KERNEL_TRACING=0.
+UNIT_SCRIPTS := tests/gdb_abi.sh tests/kernel_fragment.sh
 # The lint that check and test run: shellcheck and clang-format (check only).
 CHECK_LINT := shell c
 check: unit-bins fuzz-bins

@@ -39,6 +39,7 @@ Arguments after the command (or after --) go to the scenario, e.g. ./run.sh demo
 Environment:
   KERNEL_SRC=<tree>     build the lab kernel from this tree instead of Debian's linux-source-7.N
   KERNEL_IMAGE=<Image>  boot this riscv64 Image (headers and selftests still come from the source)
+  LAB_KERNEL_TRACING=0  build and boot the lab kernel without its tracing block (no kprobe events)
   LAB_SMP, LAB_MEM      QEMU CPUs (2) and memory (6G); LAB_HUGEPAGES_2M (512), LAB_HUGEPAGES_1G (2)
   LAB_BOOT_WATCHDOG     seconds a lab boot may take to reach its init before it is tried once more (240)
   RVMIG_CACHE           build cache (~/.cache/rvmig)

@@ -57,7 +57,11 @@ ktrace_probe() {
 }
 
 ktrace_init() {
-	[ -w "$KT/kprobe_events" ] || { KTRACE_WHY="no $KT/kprobe_events (kernel without KPROBE_EVENTS or tracefs)"; return 1; }
+	# No tracing directory at all: a kernel built without the tracing block (LAB_KERNEL_TRACING=0);
+	# a directory without kprobe_events: tracing, but not KPROBE_EVENTS.
+	[ -d "$KT" ] || { KTRACE_WHY="this kernel has no kprobe events (no $KT: built without tracing, e.g. LAB_KERNEL_TRACING=0)"; return 1; }
+	[ -n "$(ls -A "$KT" 2>/dev/null)" ] || { KTRACE_WHY="tracefs is not mounted at $KT (the lab's init mounts it)"; return 1; }
+	[ -w "$KT/kprobe_events" ] || { KTRACE_WHY="this kernel has no kprobe events (no $KT/kprobe_events: built without KPROBE_EVENTS)"; return 1; }
 	echo 0 >"$KT/tracing_on"
 	[ -d "$KT/events/rvmig" ] && { echo 0 >"$KT/events/rvmig/enable"; echo >"$KT/kprobe_events"; }
 	# riscv's calling convention: arguments in a0..a7. split_huge(gstage, pcache, addr, target_level,

@@ -99,8 +99,13 @@ def run_bench(d, say):
     return bench_files.run(d, say)
 
 
+def run_tracing_cost(d, say):
+    from . import tracing_cost
+    return tracing_cost.run(d, say)
+
+
 COMMANDS = {"selftests": run_selftests, "migrate": run_migrate, "bench": run_bench, "demo": run_demo,
-            "default": run_default, "soak": run_soak, "frontier": run_frontier}
+            "default": run_default, "soak": run_soak, "frontier": run_frontier, "tracing-cost": run_tracing_cost}
 
 
 def main(argv):

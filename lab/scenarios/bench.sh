@@ -13,12 +13,17 @@
 #   --no-perf        skip dirty_log_perf_test      --no-sweep   skip the clear-chunk sweep
 #   (the preset's MIGRATE options, when set: one `rvmig migrate` at the end, not with --only/--case)
 #   --rvmig PATH     the rvmig binary to run (default: rvmig)
+#   --no-ktrace      no in-kernel counts even when the kernel can (no kprobe armed): the traced kernel
+#                    as it runs when nobody traces, for lab/tracing-cost.sh's traced vs untraced boots
 #   --linux          also the Linux-guest case "linux" (run.sh copies Image and linux-guest.cpio.gz here):
 #                    rvmig run --kernel --dirty-log, eager Y and N interleaved, --reps or 3 repetitions
 #                    each, results in linux/; `--linux --only linux` runs it alone. Not in any preset: a
 #                    run boots Linux in the KVM guest, ~20-30 s under TCG (2026-12-02).
 PARAM=/sys/module/kvm/parameters/eager_page_split
-preset=quick only="" one_case="" reps="" passes="" noperf=0 nosweep=0 RVMIG=rvmig linux=0
+# The job's first line: kernel boot to here on the lab's own clock (lab/tracing-cost.sh reads it,
+# and times it from the host too).
+echo "bench: started at uptime $(cut -d' ' -f1 /proc/uptime) s"
+preset=quick only="" one_case="" reps="" passes="" noperf=0 nosweep=0 RVMIG=rvmig linux=0 noktrace=0
 while [ $# -gt 0 ]; do
 	case $1 in
 		--preset) preset=$2; shift 2 ;;
@@ -30,6 +35,7 @@ while [ $# -gt 0 ]; do
 		--no-sweep) nosweep=1; shift ;;
 		--rvmig) RVMIG=$2; shift 2 ;;
 		--linux) linux=1; shift ;;
+		--no-ktrace) noktrace=1; shift ;;
 		*) echo "bench: unknown argument '$1' (see lab/scenarios/bench.sh)" >&2; exit 2 ;;
 	esac
 done
@@ -155,20 +161,22 @@ echo "bench: preset $preset, $total runs (reps $REPS$lx, eager $EAGER), kernel $
 	echo "hugepages_2M=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages 2>/dev/null)"
 	echo "hugepages_1G=$(cat /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages 2>/dev/null)"
 	echo "thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
+	echo "uptime_at_start=$(cut -d' ' -f1 /proc/uptime)"
 } >bench/env.txt
 
 # In-kernel split counts and per-fault durations (lab/ktrace.sh, copied here by run.sh): recorded
 # around every case when the kernel can, with rvmig's phase marks; bench/env.txt says whether it
 # could and, if not, why, and which of the probed functions this kernel lacks.
 ktrace=0 marks=""
+[ "$noktrace" = 1 ] && KTRACE_WHY="switched off (--no-ktrace): no probe armed"
 # shellcheck source=lab/ktrace.sh
-if [ -f ./ktrace.sh ] && . ./ktrace.sh && ktrace_init; then
+if [ "$noktrace" = 0 ] && [ -f ./ktrace.sh ] && . ./ktrace.sh && ktrace_init; then
 	ktrace=1 marks=--trace-marks
 	{ echo "ktrace=yes"; echo "ktrace_probes=$KTRACE_PROBES"; echo "ktrace_missing=$KTRACE_MISSING"; } >>bench/env.txt
 	[ -z "$KTRACE_MISSING" ] || echo "bench: this kernel lacks (as probe-able functions):$KTRACE_MISSING"
 else
 	echo "ktrace=no: ${KTRACE_WHY:-lab/ktrace.sh is not in the run directory}" >>bench/env.txt
-	echo "bench: no in-kernel split counts: ${KTRACE_WHY:-lab/ktrace.sh is not in the run directory}"
+	echo "bench: no in-kernel counts: ${KTRACE_WHY:-lab/ktrace.sh is not in the run directory}"
 fi
 
 # Per-fault probes on cases of at most KTRACE_FAULTS_MIB of guest RAM (preset; default 256): the
