@@ -39,7 +39,8 @@ Arguments after the command (or after --) go to the scenario, e.g. ./run.sh demo
 Environment:
   KERNEL_SRC=<tree>     build the lab kernel from this tree instead of Debian's linux-source-7.N
   KERNEL_IMAGE=<Image>  boot this riscv64 Image (headers and selftests still come from the source)
-  LAB_SMP, LAB_MEM      QEMU CPUs (2) and memory (6G); LAB_HUGEPAGES_2M (512), LAB_HUGEPAGES_1G (2)
+  LAB_SMP, LAB_MEM      QEMU CPUs (2; a bench preset may raise it: scaling 4) and memory (6G);
+                        LAB_HUGEPAGES_2M (512), LAB_HUGEPAGES_1G (2)
   RVMIG_CACHE           build cache (~/.cache/rvmig)
 
 Results: results/<run-id>/ holds lab.json (host, QEMU, firmware, kernel), env.json (what the lab
@@ -79,6 +80,11 @@ if [ "$cmd" = migrate ]; then
 		. "$RVMIG_ROOT/lab/frontier-env.sh"
 		frontier_lab_env "${args[@]}"
 	fi
+fi
+# bench: a preset may ask for more harts (the scaling preset's 4 vCPUs).
+if [ "$cmd" = bench ]; then
+	. "$RVMIG_ROOT/lab/bench-env.sh"
+	bench_lab_env "${args[@]}"
 fi
 
 native=0
