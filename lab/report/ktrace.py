@@ -22,7 +22,7 @@ from .stats import summ
 # "  rvmig-vcpu0-245  (  240) [001] d.... 123.456789: split: (kvm_riscv_gstage_split_huge+0x0/0x1a4) addr=0x80000000 level=0 flush=1"
 # and rvmig bench --trace-marks' phase marks: "  rvmig-240 (240) [000] ..... 12.3: tracing_mark_write: rvmig phase pass1"
 _LINE = re.compile(r"^\s*(?P<comm>.+?)-(?P<tid>\d+)\s+(?:\(\s*[\d-]+\)\s+)?\[\d+\]\s+\S+\s+(?P<ts>\d+\.\d+):\s+"
-                   r"(?:(?P<ev>(?:split|map|mapp|fast|alloc)(?:_ret)?):\s+\([^)]*\)\s*(?P<args>.*)|"
+                   r"(?:(?P<ev>(?:split|map|mapp|fast|alloc|rlk|wlk)(?:_ret)?):\s+\([^)]*\)\s*(?P<args>.*)|"
                    r"tracing_mark_write:\s+rvmig phase (?P<phase>\S+))\s*$")
 
 
