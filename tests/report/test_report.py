@@ -18,7 +18,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "..", "lab"))
 
 from report import __main__ as cli  # noqa: E402
-from report import bench_data, bench_linux, bench_md, bench_regions, bench_verdicts, demo, jq, ktrace, ktrace_faults, ktrace_race, migrate, perflog, plots, selftests, stats  # noqa: E402
+from report import bench_data, bench_linux, bench_md, bench_regions, bench_verdicts, demo, jq, ktrace, ktrace_faults, ktrace_race, ktrace_scaling, migrate, perflog, plots, selftests, stats  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures")
 # fixture -> the report command it was made by
@@ -229,8 +229,13 @@ class Pure(unittest.TestCase):
         md = "\n".join(ktrace_faults.markdown(rows, " kvm_riscv_mmu_dirty_log_write_fault_fast"))
         self.assertIn("huge mappings left after a cancelled migration: 0 of 2", md)
         self.assertIn("no probe-able `kvm_riscv_mmu_dirty_log_write_fault_fast`", md)
-        self.assertIn("h2m (4 vCPUs, oversubscribed: 2 CPUs)", "\n".join(ktrace_faults.markdown(rows, "", {"h2m": 4}, 2)))
-        self.assertNotIn("oversubscribed", "\n".join(ktrace_faults.markdown(rows, "", {"h2m": 2}, 2)))
+        over = ktrace_faults.markdown(rows, "", {"h2m": 4}, 2)
+        head = over.index("### Oversubscribed (more vCPUs than host cores or lab harts: 2 harts, ? cores)")
+        self.assertEqual([l[:21] for l in over[head:] if l.startswith("| h2m")], ["| h2m (4 vCPUs) | N |", "| h2m (4 vCPUs) | Y |"])
+        self.assertEqual([l for l in over[:head] if l.startswith("| h2m")], [], "4 vCPUs on 2 harts: not in the main table")
+        self.assertEqual(len([l for l in ktrace_faults.markdown(rows, "", {"h2m": 4}, 4, 2) if l.startswith("| h2m (4 vCPUs)")]), 2,
+                         "4 vCPUs on 4 harts but 2 host cores: oversubscribed too")
+        self.assertNotIn("Oversubscribed", "\n".join(ktrace_faults.markdown(rows, "", {"h2m": 2}, 4, 2)))
         self.assertEqual(stats.pct_summ([3, 1, 2])["p50"], 2)
         pooled = ktrace_faults.pooled_us({"h2m.Y.1": f, "h2m.N.1": f}, {"h2m.Y.1": True, "h2m.N.1": True}, bench_data.split_label)
         self.assertEqual(sorted(len(v) for v in pooled.values()), [3, 3])
@@ -282,6 +287,68 @@ class Pure(unittest.TestCase):
         self.assertEqual(rows[0]["write_hold_us_lower_bound"]["split"]["p50"], 50.0)
         md = [l for l in ktrace_faults.markdown(rows) if l.startswith("| h2m")]
         self.assertEqual(md[0].split(" | ")[6], "1: 50 / 50 / 50 / 50 / 50", "the hold next to the split faults")
+
+    def test_ktrace_scaling(self):
+        """ktrace_scaling: per N vCPUs and eager setting, mmu_lock waits (qrwlock slow-path probes) and faults under another vCPU's write hold; 4 vCPUs on 2 host cores in the oversubscribed table only"""
+        ev = lambda tid, ts, w: "%16s-%d     (    240) [000] d.... %.6f: %s" % ("rvmig-vcpu0", tid, ts, w)
+
+        def trace(tids, eager):
+            lines = [ev(240, 1.0, "tracing_mark_write: rvmig phase pass1")]
+            a = tids[0]
+            if eager == "N":  # a split fault on the first vCPU: map_page (the write hold) 2.000010 .. 2.000100
+                lines += [ev(a, 2.000000, "map: (kvm_riscv_mmu_map+0x0/0x2f4) w=1"),
+                          ev(a, 2.000010, "mapp: (kvm_riscv_gstage_map_page+0x0/0x1)"),
+                          ev(a, 2.000020, "split: (kvm_riscv_gstage_split_huge+0x0/0x1a4) addr=0x80000000 level=0 flush=1"),
+                          ev(a, 2.000080, "split_ret: (x+0x1/0x2 <- kvm_riscv_gstage_split_huge) ret=0"),
+                          ev(a, 2.000100, "mapp_ret: (x+0x1/0x2 <- kvm_riscv_gstage_map_page)"),
+                          ev(a, 2.000120, "map_ret: (x+0x1/0x2 <- kvm_riscv_mmu_map) ret=0")]
+            for t in tids[1:] if eager == "N" else []:  # every other vCPU: a fast fault waiting 45 us in read_lock's slow path
+                lines += [ev(t, 2.000050, "map: (kvm_riscv_mmu_map+0x0/0x2f4) w=1"),
+                          ev(t, 2.000055, "rlk: (queued_read_lock_slowpath+0x0/0xd8)"),
+                          ev(t, 2.000100, "rlk_ret: (x+0x1/0x2 <- queued_read_lock_slowpath)"),
+                          ev(t, 2.000110, "map_ret: (x+0x1/0x2 <- kvm_riscv_mmu_map) ret=0")]
+            for t in tids:  # and one fast fault each, alone
+                lines += [ev(t, 3.0 + t / 1e3, "map: (kvm_riscv_mmu_map+0x0/0x2f4) w=1"),
+                          ev(t, 3.00001 + t / 1e3, "map_ret: (x+0x1/0x2 <- kvm_riscv_mmu_map) ret=0")]
+            return ktrace_faults.faults(ktrace.parse("\n".join(sorted(lines, key=lambda l: float(l.split()[5][:-1])))))
+
+        tids = {"v1": [301], "v2": [301, 302], "v4": [301, 302, 303, 304], "big": [301, 302]}
+        per_tag = {"%s.%s.%d" % (c, e, r): trace(t, e) for c, t in tids.items() for e in "YN" for r in (1, 2)}
+        valid = {t: True for t in per_tag}
+        params = {c: {"vcpus": len(t), "backing": "hugetlb-2M", "dirty": "manual", "mem_mib": 64 if c != "big" else 128}
+                  for c, t in tids.items()}
+        rows = ktrace_scaling.table(per_tag, valid, bench_data.split_label, params, True, 4, 2)
+        got = {(r["vcpus"], r["eager"]): (r["oversubscribed"], r["valid_runs"], r["figures"]["waiting_faults"]["median"],
+                                          r["figures"]["under_hold"]["median"], r["figures"]["splits"]["median"])
+               for r in rows}
+        self.assertEqual(got, {(1, "Y"): (False, 2, 0, 0, 0), (1, "N"): (False, 2, 0, 0, 1),
+                               (2, "Y"): (False, 2, 0, 0, 0), (2, "N"): (False, 2, 1, 1, 1),
+                               (4, "Y"): (True, 2, 0, 0, 0), (4, "N"): (True, 2, 3, 3, 1)},
+                         "128 MiB has one vCPU count only: no series")
+        n2 = next(r for r in rows if (r["vcpus"], r["eager"]) == (2, "N"))["figures"]
+        self.assertAlmostEqual(n2["wait_ms"]["median"], 0.045, places=6)
+        self.assertAlmostEqual(n2["overlap_ms"]["median"], 0.05, places=6)
+        self.assertEqual((n2["wait_p50"]["median"], n2["hold_p50"]["median"]), (45.0, 90.0))
+        md = ktrace_scaling.markdown(rows, 4, 2, True)
+        head = md.index("### Oversubscribed (more vCPUs than host cores or lab harts)")
+        cells = lambda ls: [tuple(c.strip() for c in l.split("|")[2:4]) for l in ls if l.startswith("| hugetlb-2M")]
+        self.assertEqual(cells(md[:head]), [("1", "Y"), ("1", "N"), ("2", "Y"), ("2", "N")])
+        self.assertEqual(cells(md[head:]), [("4", "Y"), ("4", "N")])
+        self.assertIn("runs). The lab had 4 emulated harts on 2 host cores.", md)
+        self.assertTrue(all(l.count("|") == 16 for l in md if l.startswith("|")), "every row has the header's 15 cells")
+        text = ktrace_scaling.what_it_shows(rows)
+        self.assertIn("eager N: 1 vCPU 0.000 ms, 2 vCPUs 0.045 ms; eager Y: 1 vCPU 0.000 ms, 2 vCPUs 0.000 ms", text)
+        self.assertIn("beyond the run-to-run spread (every run above every run of the smallest N) in: hugetlb-2M manual 64 MiB"
+                      " with 2 vCPUs.", text)
+        one = [dict(r, figures=dict(r["figures"], wait_ms=dict(r["figures"]["wait_ms"], n=1))) for r in rows]
+        self.assertIn("no effect of N is shown at this n", ktrace_scaling.what_it_shows(one), "one run a cell: no spread, no claim")
+        self.assertNotIn("4 vCPUs", text, "the oversubscribed case is not read")
+        data, index = plots.scaling_data(rows, "hugetlb-2M manual 64 MiB")
+        self.assertEqual(len(data.split("\n\n")), len(index))
+        self.assertEqual(sorted({(p, over) for _i, p, _t, _e, over in index}),
+                         [("ms", False), ("ms", True), ("us", False), ("us", True)])
+        self.assertEqual(ktrace_scaling.table(per_tag, valid, bench_data.split_label, params, True, 4, None)[-1]["oversubscribed"],
+                         False, "4 vCPUs on 4 harts, host cores unknown: not oversubscribed")
 
     def test_ktrace_real(self):
         """ktrace on real lab traces (hugetlb-2M 128M and hugetlb-1G 1G, manual): N splits every 2M region in a vCPU, Y all in ioctl"""
