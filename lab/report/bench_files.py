@@ -184,6 +184,9 @@ def run(d, say):
                               "dirty": jq.get(r, "params", "dirty"),
                               "mem_mib": jq.alt(jq.get(r, "params", "mem_bytes"), 0) / 1048576} for r in raw}
         lock_probed = bool(re.search(r"^ktrace_probes=.*\bqueued_read_lock_slowpath\b", lab_env, re.M))
+        # Runs with a pass past 30 s + 5 ms a page (rvmig bench goes on while a pass moves): named in 2f.
+        slow_runs = sorted(jq.get(r, "params", "label") for r in raw
+                           if any(isinstance(p, dict) and p.get("over_allowance") is True for p in jq.alt(r.get("passes"), [])))
         srows = ktrace_scaling.table(per_tag_faults, valid, bench_data.split_label, params, lock_probed, smp, cores)
         if srows:
             doc["ktrace"]["scaling"] = {"lab_harts": smp, "host_cores": cores, "mmu_lock_waits_probed": lock_probed,
@@ -191,7 +194,7 @@ def run(d, say):
         ktrace_md = ktrace.markdown(rows) + ktrace_faults.markdown(frows, missing.group(1) if missing else "",
                                                                   vcpus, smp, cores) \
             + ktrace_race.markdown(per_tag_race, running, bench_data.split_label) \
-            + ktrace_scaling.markdown(srows, smp, cores, lock_probed)
+            + ktrace_scaling.markdown(srows, smp, cores, lock_probed, slow_runs)
     elif re.search(r"^ktrace=no: ", lab_env, re.M):
         ktrace_md = ktrace.markdown([], re.search(r"^ktrace=no: (.*)$", lab_env, re.M).group(1))
     linux = bench_linux.read(d)

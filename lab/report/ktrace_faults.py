@@ -211,10 +211,11 @@ def markdown(rows, missing="", vcpus=None, smp=None, cores=None):
            "What the lab can show: counts (split faults by context, which no emulator changes) and in-kernel durations",
            "relative to each other within one boot. What it cannot: absolute fault costs or speed-ups on RISC-V hardware;",
            "for those, run `rvmig bench` with lab/ktrace.sh on a board."]
-    fast_missing = [m for m in missing.split() if m == "kvm_riscv_mmu_dirty_log_write_fault_fast"]
-    if fast_missing:
+    # The rwlock slow paths are section 2f's (its text says when they are missing).
+    fn_missing = [m for m in missing.split() if m not in ("queued_read_lock_slowpath", "queued_write_lock_slowpath")]
+    if fn_missing:
         out += ["", "This kernel has no probe-able `%s`: a fault without `kvm_riscv_gstage_map_page` inside counts as"
-                " fast." % fast_missing[0]]
+                " fast." % "`, `".join(fn_missing)]
     over = lambda c: oversubscribed(vcpus.get(c), smp, cores)
     head = ["| case | eager | valid runs | fast faults | slow faults | split faults | split faults' mmu_lock write hold"
             " (map_page, lower bound) | fault-path time (ms per GiB) |"

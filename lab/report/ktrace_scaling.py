@@ -182,7 +182,8 @@ def what_it_shows(rows):
     return text
 
 
-def markdown(rows, harts, cores, lock_probed):
+def markdown(rows, harts, cores, lock_probed, slow_runs=()):
+    """slow_runs: labels of runs with a pass past `rvmig bench`'s 30 s + 5 ms a page mark."""
     if not rows:
         return []
     out = ["", "## 2f. vCPU scaling: the fault path and mmu_lock waits with 1, 2, 4 ... vCPUs", "",
@@ -203,6 +204,9 @@ def markdown(rows, harts, cores, lock_probed):
     over = [r for r in rows if r["oversubscribed"]]
     out += _table(plain) if plain else ["No case here has at most as many vCPUs as host cores and lab harts."]
     out += ["", "What the data shows: " + what_it_shows(rows)]
+    if slow_runs:
+        out += ["", "Runs with a dirty pass slower than 30 s + 5 ms a page (they finished: a pass fails only when it stops"
+                " moving): %s." % ", ".join(slow_runs)]
     if over:
         out += ["", "### Oversubscribed (more vCPUs than host cores or lab harts)", "",
                 "Kept apart: these vCPUs also wait for a CPU (a descheduled emulator thread stops a lab hart for whole host",
