@@ -219,8 +219,9 @@ def scaling_script(series, dat, index, xs):
                 dat, i, lc, 1 if eager == "N" else 2, 6 if over else 7, title, eager, " (oversubscribed)" if over else ""))
         return ", ".join(parts) or "NaN notitle"
     xt = ", ".join("'%d' %d" % (x, x) for x in xs)
-    return ("set multiplot layout 1,2 title 'vCPU scaling, %s: median over runs, whiskers min..max (eager N solid, Y dashed)';\n"
-            "\tset xlabel 'vCPUs'; set xtics (%s); set xrange [%g:%g]; set logscale y; set grid; set key top left font ',7';\n"
+    return ("set terminal pngcairo size 1100,700 font ',10'; set multiplot layout 1,2 title 'vCPU scaling, %s: median over runs, whiskers min..max (eager N solid, Y dashed)';\n"
+            "\tset xlabel 'vCPUs'; set xtics (%s); set xrange [%g:%g]; set logscale y; set grid; set termoption noenhanced;\n"
+            "\tset key below font ',7' maxrows 8;\n"
             "\tset ylabel 'us (log; 0 drawn at %g)'; set title 'write faults inside KVM'; plot %s;\n"
             "\tset ylabel 'ms per run (log; 0 drawn at %g)'; set title 'waits'; plot %s;\n"
             "\tunset multiplot" % (series.replace("'", ""), xt, min(xs) * 0.8, max(xs) * 1.25, SCALING_FLOOR, plot("us"),
