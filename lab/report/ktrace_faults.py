@@ -229,7 +229,7 @@ def markdown(rows, missing="", vcpus=None, smp=None, cores=None):
     out += head + [_row(r) for r in plain] if plain else ["(Every case here is oversubscribed: see below.)"]
     if len(plain) < len(rows):
         out += ["", "### Oversubscribed (more vCPUs than host cores or lab harts: %s harts, %s cores)" % (
-                    smp or "?", cores or "?"), "",
+                    "%g" % smp if smp else "?", "%g" % cores if cores else "?"), "",
                 "Their vCPUs wait for a CPU as well as for mmu_lock, so these durations are not compared with the table",
                 "above, and no per-GiB Y/N line is drawn from them.", ""]
         out += head + ["| %s (%d vCPUs)%s" % (r["case"], vcpus[r["case"]], _row(r)[len("| " + r["case"]):])

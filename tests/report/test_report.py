@@ -23,10 +23,11 @@ from report import bench_data, bench_linux, bench_md, bench_regions, bench_verdi
 FIXTURES = os.path.join(HERE, "fixtures")
 # fixture -> the report command it was made by
 FIXTURE_CMD = {"selftests": "selftests", "migrate": "migrate", "migrate-failures": "migrate",
-               "bench": "bench", "bench-composed": "bench", "bench-regions": "bench", "default": "default", "demo": "demo"}
+               "bench": "bench", "bench-composed": "bench", "bench-regions": "bench", "bench-scaling": "bench",
+               "default": "default", "demo": "demo"}
 HAVE_GNUPLOT = shutil.which("gnuplot") is not None
 # Fixtures whose expected/ came from lab/report/ itself (sections no shell writer had): regression checks.
-NEW_FIXTURES = ("bench-regions",)
+NEW_FIXTURES = ("bench-regions", "bench-scaling")
 
 
 def load(path):
@@ -96,6 +97,10 @@ class Plots(unittest.TestCase):
     def test_regions_plots(self):
         """bench-regions (guest ABI 2): the log-linear latency CDF and the first-write-per-2M-region CDF"""
         self._check("bench-regions")
+
+    def test_scaling_plots(self):
+        """bench-scaling: the vCPU scaling plot (vcpu-scaling-1.png) next to the others"""
+        self._check("bench-scaling")
 
     def test_composed_plots(self):
         """bench-composed: all six kinds of plot (CDF per backing, bars, sweep, migration rounds)"""
@@ -450,6 +455,34 @@ class Pure(unittest.TestCase):
         md = load(os.path.join(d, "report.md"))
         self.assertIn("## 2d. The first write into each 2M / 1G region", md)
         self.assertIn("from a single run of a setting: not conclusive", md)
+
+    def test_bench_scaling_fixture(self):
+        """bench-scaling (a real lab run: 4 emulated harts on 2 host cores, kprobe traces trimmed to 120 pass faults):
+        2 vCPUs in the main tables of 2c and 2f, 4 vCPUs only in their oversubscribed tables; the counts"""
+        d, rc, _ = FixtureRun.of("bench-scaling")
+        self.assertFalse(rc)
+        md = load(os.path.join(d, "report.md"))
+        self.assertIn("the lab's 4 emulated harts on 2 host cores (more emulated harts than host cores", md)
+        sec = lambda name: md.split("\n## " + name)[1].split("\n## ")[0]
+        first = lambda text: [" | ".join(c.strip() for c in l.split("|")[1:3]) for l in text.split("\n") if l.startswith("| h")]
+        main, over = sec("2c.").split("### Oversubscribed")
+        self.assertEqual(first(main), ["h2m-manual-v2 | N", "h2m-manual-v2 | Y"])
+        self.assertEqual(first(over), ["h2m-manual-v4 (4 vCPUs) | N", "h2m-manual-v4 (4 vCPUs) | Y"])
+        self.assertNotIn("h2m-manual-v4", sec("2c.").split("What eager splitting removes")[-1], "no per-GiB line from it")
+        main, over = sec("2f.").split("### Oversubscribed")
+        self.assertEqual(first(main), ["hugetlb-2M manual 64 MiB | 2", "hugetlb-2M manual 64 MiB | 2"])
+        self.assertEqual(first(over), ["hugetlb-2M manual 64 MiB | 4", "hugetlb-2M manual 64 MiB | 4"])
+        doc = json.loads(load(os.path.join(d, "bench.json")))
+        sc = doc["ktrace"]["scaling"]
+        self.assertEqual((sc["lab_harts"], sc["host_cores"], sc["mmu_lock_waits_probed"]), (4, 2, True))
+        got = [(r["vcpus"], r["eager"], r["oversubscribed"], r["valid_runs"], r["figures"]["splits"]["median"],
+                r["figures"]["waiting_faults"]["median"], r["figures"]["under_hold"]["median"]) for r in sc["rows"]]
+        self.assertEqual(got, [(2, "Y", False, 1, 0, 0, 0), (2, "N", False, 1, 4, 2, 2),
+                               (4, "Y", True, 1, 0, 0, 0), (4, "N", True, 1, 5, 3, 3)])
+        runs = {t: (c["vcpu_splits"], c["ioctl_splits"], c["valid"]) for t, c in doc["ktrace"]["runs"].items()}
+        self.assertEqual(runs, {"h2m-manual-v2.N.1": (4, 0, True), "h2m-manual-v2.Y.1": (0, 32, True),
+                                "h2m-manual-v4.N.1": (5, 0, True), "h2m-manual-v4.Y.2": (0, 32, True)},
+                         "N: the split faults of the 120 faults kept; Y: all 32 regions split in the enable")
 
     def test_bench_failed_contended(self):
         """bench-composed: the failed run is counted apart, the contended one is flagged"""
