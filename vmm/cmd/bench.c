@@ -194,7 +194,10 @@ static uint64_t bench_pass_allowance(const struct bench *b)
  * on). A fixed deadline failed correct passes: ~110 us per write fault under TCG, but 4 emulated harts
  * on 2 host cores wrote ~60 pages/s per vCPU (a 128M pass ~2 min, past 30 s + 5 ms a page), every
  * vCPU still moving. That allowance is kept as a mark: a pass past it goes on while it moves and is
- * flagged over_allowance in the JSON.
+ * flagged over_allowance in the JSON. While the pass as a whole moves, no hart is judged stuck on its
+ * own either: with 4 harts on 2 cores single vCPUs went 9-50 s without a fault while the others wrote
+ * (one past the hart watchdog's 60 s, 2026-12-02). A hart that really hangs stops the pass once the
+ * others are done, and the pass watchdog names it (its registers are dumped).
  */
 int bench_wait_pass(struct bench *b, struct bench_pass *p)
 {
@@ -218,6 +221,9 @@ int bench_wait_pass(struct bench *b, struct bench_pass *p)
 			machine_fail(&b->r->m, "%s", b->fail);
 			return -1;
 		}
+		if (w.moved_ns == now)
+			for (unsigned i = 0; i < b->o.run.vcpus; i++)
+				session_stall_restart(b->r, i);
 		if (!over && now - t0 > allowance) {
 			over = true;
 			if (p)

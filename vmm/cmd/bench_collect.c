@@ -33,10 +33,20 @@ void bench_blame_pass(struct bench *b, uint64_t still_s)
 				      ") stalled: no vCPU wrote a new page of it for %" PRIu64 " s (limit %d s):",
 				      b->target_epoch, still_s, BENCH_PASS_STALL_S);
 
+	uint64_t least = UINT64_MAX;
+
 	for (unsigned i = 0; i < b->o.run.vcpus && pos < sizeof(b->fail); i++) {
 		struct rvmig_vcpu_stats s = { 0 };
 
 		stats_snapshot(&b->r->m.stats[i], &s);
+		/* The vCPU furthest behind has its registers dumped (session_stop_and_join). */
+		bool this_epoch = s.epoch == b->target_epoch;
+		uint64_t done = this_epoch ? s.first_writes : 0;
+
+		if (!(this_epoch && s.slice_done_ticks) && done < least) {
+			least = done;
+			b->r->stuck_vcpu = (int)i;
+		}
 		pos += (size_t)snprintf(b->fail + pos, sizeof(b->fail) - pos,
 					" vCPU %u epoch %" PRIu64 " %" PRIu64 "/%" PRIu64 " pages, %" PRIu64 " writes;",
 					i, s.epoch, s.first_writes, s.slice_pages, s.writes);
