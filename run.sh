@@ -40,7 +40,8 @@ Environment:
   KERNEL_SRC=<tree>     build the lab kernel from this tree instead of Debian's linux-source-7.N
   KERNEL_IMAGE=<Image>  boot this riscv64 Image (headers and selftests still come from the source)
   LAB_KERNEL_TRACING=0  build and boot the lab kernel without its tracing block (no kprobe events)
-  LAB_SMP, LAB_MEM      QEMU CPUs (2) and memory (6G); LAB_HUGEPAGES_2M (512), LAB_HUGEPAGES_1G (2)
+  LAB_SMP, LAB_MEM      QEMU CPUs (2; a bench preset may raise it: scaling 4) and memory (6G);
+                        LAB_HUGEPAGES_2M (512), LAB_HUGEPAGES_1G (2)
   LAB_BOOT_WATCHDOG     seconds a lab boot may take to reach its init before it is tried once more (240)
   RVMIG_CACHE           build cache (~/.cache/rvmig)
 
@@ -81,6 +82,11 @@ if [ "$cmd" = migrate ]; then
 		. "$RVMIG_ROOT/lab/frontier-env.sh"
 		frontier_lab_env "${args[@]}"
 	fi
+fi
+# bench: a preset may ask for more harts (the scaling preset's 4 vCPUs).
+if [ "$cmd" = bench ]; then
+	. "$RVMIG_ROOT/lab/bench-env.sh"
+	bench_lab_env "${args[@]}"
 fi
 
 native=0

@@ -26,6 +26,8 @@
 # kvm_riscv_mmu_dirty_log_write_fault_fast when the kernel kept it as a function (it is static and
 # called once: gcc may inline it; then a fault without map_page inside counts as fast).
 #
+# (mmu_lock waits: entry and return probes on the qrwlock slow paths, see ktrace_init.)
+#
 # ktrace_init           0 when tracing works; else 1, with the reason in $KTRACE_WHY; $KTRACE_PROBES
 #                       names the functions probed, $KTRACE_MISSING those this kernel lacks
 # ktrace_begin KB WHAT  clear the buffer (KB per CPU) and start recording; WHAT: "faults" (every
@@ -80,6 +82,11 @@ ktrace_init() {
 	# The page-table pages a split takes: how many levels it split (see the top of this file).
 	ktrace_probe alloc kvm_mmu_memory_cache_alloc '' -
 	[ $? = 2 ] && return 1
+	# The rwlock slow paths: a thread enters one only when it must wait, and the one rwlock a fault
+	# takes is mmu_lock (read in the fast path, write in the slow path), so inside a fault their
+	# duration is that fault's mmu_lock wait. Optional: without them there is no wait figure.
+	ktrace_probe rlk queued_read_lock_slowpath '' ''
+	ktrace_probe wlk queued_write_lock_slowpath '' ''
 	echo 1 >"$KT/options/record-tgid" 2>/dev/null
 	# An entry and its return are paired per thread, which may move between CPUs in a fault: "global"
 	# keeps the timestamps of different CPUs comparable (the default "local" need not).

@@ -96,8 +96,8 @@ lab_record_host() {
 		--arg cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)" \
 		--arg qemu "$qemu" --arg firmware "${fw#* }" --arg kernel "$(cat "$KERNEL_DIR/kernelrelease" 2>/dev/null || uname -r)" \
 		--arg kernel_image "${KERNEL_IMAGE_PATH:-native}" --arg rvmig "$(git -C "$RVMIG_ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
-		--argjson native "$native" --arg smp "${LAB_SMP:-2}" --arg mem "${LAB_MEM:-6G}" \
+		--argjson native "$native" --arg smp "${LAB_SMP:-2}" --arg mem "${LAB_MEM:-6G}" --argjson cores "$(nproc)" \
 		'{command: $cmd, date: $date, host: $host, host_cpu: $cpu, native: ($native == 1), qemu: $qemu,
 		  firmware: $firmware, lab_kernel: $kernel, kernel_image: $kernel_image, rvmig: $rvmig,
-		  lab_smp: $smp, lab_mem: $mem, accel: (if $native == 1 then "kvm" else "tcg" end)}' >"$dir/lab.json"
+		  lab_smp: $smp, lab_mem: $mem, host_cores: $cores, accel: (if $native == 1 then "kvm" else "tcg" end)}' >"$dir/lab.json"
 }

@@ -13,7 +13,7 @@ from . import bench_linux
 from . import bench_md
 from . import bench_outputs
 from . import jq
-from . import ktrace, ktrace_faults, ktrace_race
+from . import ktrace, ktrace_faults, ktrace_race, ktrace_scaling
 from . import perflog
 from . import plots
 from . import rundir
@@ -75,7 +75,7 @@ def _write(path, text):
         f.write(text)
 
 
-def render(d, tmp, raw, summ_, mig, say, fault_us=None):
+def render(d, tmp, raw, summ_, mig, say, fault_us=None, scaling=None):
     """The PNGs gnuplot could make, in the order the report lists them."""
     made = []
     have_gnuplot = shutil.which("gnuplot") is not None
@@ -127,6 +127,13 @@ def render(d, tmp, raw, summ_, mig, say, fault_us=None):
             _write(os.path.join(tmp, "faults.%s.%s.dat" % (case, e)), plots.fault_cdf_data(us))
         plot("fault-cdf-%s" % case, plots.fault_cdf_script(case, os.path.join(tmp, "faults.%s.Y.dat" % case),
                                                           os.path.join(tmp, "faults.%s.N.dat" % case)))
+    for i, series in enumerate(sorted({r["series"] for r in scaling or []})):
+        text, index = plots.scaling_data(scaling, series)
+        if not index:
+            continue
+        _write(os.path.join(tmp, "scaling.%d.dat" % i), text + "\n")
+        plot("vcpu-scaling-%d" % (i + 1), plots.scaling_script(series, os.path.join(tmp, "scaling.%d.dat" % i), index,
+                                                               sorted({r["vcpus"] for r in scaling if r["series"] == series})))
     if isinstance(mig, dict) and jq.get(mig, "rounds"):
         _write(os.path.join(tmp, "rounds.dat"), plots.rounds_data(mig))
         plot("migration-rounds", plots.rounds_script(os.path.join(tmp, "rounds.dat")))
@@ -150,7 +157,7 @@ def run(d, say):
     lab, env = rundir.load_json(p("lab.json")), rundir.load_json(p("env.json"))
     lab_env = rundir.shell_text(p("bench/env.txt"), "")
     doc = bench_outputs.document(lab, env, lab_env, runs, perf, summ_, ratios, perfsum, compare, mig)
-    ktrace_md, fault_us, ktrace_shows = None, None, []
+    ktrace_md, fault_us, ktrace_shows, srows = None, None, [], []
     per_tag, per_tag_faults, per_tag_race = read_ktraces(d)
     # A run that failed (a pass timed out) traced part of a pass: its counts are not a case's counts.
     rcs = {jq.get(r, "params", "label"): r.get("rc") for r in raw}
@@ -172,10 +179,24 @@ def run(d, say):
         missing = re.search(r"^ktrace_missing=(.*)$", lab_env, re.M)
         vcpus = {r["case"]: jq.get(r, "params", "vcpus") for r in raw}
         smp = _awk_int(str(jq.alt(jq.get(lab, "lab_smp"), 0))) if isinstance(lab, dict) else 0
-        ktrace_md = ktrace.markdown(rows) + ktrace_faults.markdown(frows, missing.group(1) if missing else "",
-                                                                  vcpus, smp) \
-            + ktrace_race.markdown(per_tag_race, running, bench_data.split_label)
-        ktrace_shows = ktrace.what_this_shows(rows)
+        cores = jq.get(lab, "host_cores") if isinstance(lab, dict) else None
+        params = {r["case"]: {"vcpus": jq.get(r, "params", "vcpus"), "backing": jq.get(r, "params", "backing"),
+                              "dirty": jq.get(r, "params", "dirty"),
+                              "mem_mib": jq.alt(jq.get(r, "params", "mem_bytes"), 0) / 1048576} for r in raw}
+        lock_probed = bool(re.search(r"^ktrace_probes=.*\bqueued_read_lock_slowpath\b", lab_env, re.M))
+        # Runs with a pass past 30 s + 5 ms a page (rvmig bench goes on while a pass moves): named in 2f.
+        slow_runs = sorted(jq.get(r, "params", "label") for r in raw
+                           if any(isinstance(p, dict) and p.get("over_allowance") is True for p in jq.alt(r.get("passes"), [])))
+        srows = ktrace_scaling.table(per_tag_faults, valid, bench_data.split_label, params, lock_probed, smp, cores)
+        if srows:
+            doc["ktrace"]["scaling"] = {"lab_harts": smp, "host_cores": cores, "mmu_lock_waits_probed": lock_probed,
+                                        "rows": srows}
+        apart = {c for c, v in vcpus.items() if ktrace_faults.oversubscribed(v, smp, cores)}
+        ktrace_md = ktrace.markdown(rows, apart=apart) \
+            + ktrace_faults.markdown(frows, missing.group(1) if missing else "", vcpus, smp, cores) \
+            + ktrace_race.markdown(per_tag_race, running, bench_data.split_label) \
+            + ktrace_scaling.markdown(srows, smp, cores, lock_probed, slow_runs)
+        ktrace_shows = ktrace.what_this_shows(rows, apart)
     elif re.search(r"^ktrace=no: ", lab_env, re.M):
         ktrace_md = ktrace.markdown([], re.search(r"^ktrace=no: (.*)$", lab_env, re.M).group(1))
     linux = bench_linux.read(d)
@@ -186,7 +207,7 @@ def run(d, say):
     _write(p("bench.json"), jq.pretty(doc) + "\n")
     _write(p("bench.csv"), bench_outputs.csv_text(summ_, perfsum))
     with tempfile.TemporaryDirectory() as tmp:
-        made = render(d, tmp, raw, summ_, mig, say, fault_us)
+        made = render(d, tmp, raw, summ_, mig, say, fault_us, srows)
     md = bench_md.report_md(summ_, ratios, compare, lab, env, mig, runs, lab_env, made, ktrace_md, ktrace_shows)
     if linux_rows:
         md = md.rstrip("\n") + "\n" + "\n".join(bench_linux.markdown(linux_rows)) + "\n"

@@ -24,14 +24,23 @@ def _table(v, figs):
     return out
 
 
+def _cores(L):
+    """The host cores under the lab's harts, when lab.json has them (runs since 2026-12-02)."""
+    cores, harts = get(L, "host_cores"), str(alt(get(L, "lab_smp"), ""))
+    if not jq.is_num(cores):
+        return ""
+    more = " (more emulated harts than host cores: they take turns on them)" if harts.isdigit() and cores < int(harts) else ""
+    return ", the lab's %s emulated harts on %s host cores%s" % (s(get(L, "lab_smp")), s(cores), more)
+
+
 def _header(summ_, lab, env, lab_env):
     L, E = alt(lab, {}), alt(env, {})
     q = lambda d, k: s(alt(get(d, k), "?"))
     inside = jq.join([l for l in lab_env.split("\n") if re.match(r"(cpu|mmu|thp|hugepages_2M|hugepages_1G)=", l)], ", ")
     out = ["# rvmig bench: eager page splitting, Y vs N in one boot", "",
-           "Kernel %s, %s, accel %s on %s (%s), lab %s harts / %s." % (
+           "Kernel %s, %s, accel %s on %s (%s), lab %s harts / %s%s." % (
                s(alt(get(E, "kernel"), get(L, "lab_kernel"), "?")), q(L, "qemu"), q(L, "accel"), q(L, "host_cpu"),
-               q(L, "host"), q(L, "lab_smp"), q(L, "lab_mem")),
+               q(L, "host"), q(L, "lab_smp"), q(L, "lab_mem"), _cores(L)),
            "rvmig %s, run %s. Inside the lab: %s." % (q(L, "rvmig"), q(L, "date"), inside), "",
            "**Caveat:** the host here is QEMU TCG unless accel says kvm. Times are an emulator's (a write fault costs ~100 us); only the",
            "Y/N ratios measured in this boot mean something, and even those carry TCG's scheduling noise (other work on the",

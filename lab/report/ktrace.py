@@ -22,7 +22,7 @@ from .stats import summ
 # "  rvmig-vcpu0-245  (  240) [001] d.... 123.456789: split: (kvm_riscv_gstage_split_huge+0x0/0x1a4) addr=0x80000000 level=0 flush=1"
 # and rvmig bench --trace-marks' phase marks: "  rvmig-240 (240) [000] ..... 12.3: tracing_mark_write: rvmig phase pass1"
 _LINE = re.compile(r"^\s*(?P<comm>.+?)-(?P<tid>\d+)\s+(?:\(\s*[\d-]+\)\s+)?\[\d+\]\s+\S+\s+(?P<ts>\d+\.\d+):\s+"
-                   r"(?:(?P<ev>(?:split|map|mapp|fast|alloc)(?:_ret)?):\s+\([^)]*\)\s*(?P<args>.*)|"
+                   r"(?:(?P<ev>(?:split|map|mapp|fast|alloc|rlk|wlk)(?:_ret)?):\s+\([^)]*\)\s*(?P<args>.*)|"
                    r"tracing_mark_write:\s+rvmig phase (?P<phase>\S+))\s*$")
 
 
@@ -140,8 +140,9 @@ def _cell(s, fmt="%g"):
     return (fmt + " (" + fmt + ".." + fmt + ")") % (s["median"], s["min"], s["max"])
 
 
-def markdown(rows, why_not=None):
-    """The report's section on what the vCPUs are spared, from the counts."""
+def markdown(rows, why_not=None, apart=()):
+    """The report's section on what the vCPUs are spared, from the counts. apart: oversubscribed cases
+    (more vCPUs than CPUs), left out of the per-GiB durations: their vCPUs also wait for a CPU."""
     out = ["", "## 2b. Split faults in the vCPUs vs splits in ioctl context (in-kernel counts, kprobes)", ""]
     if why_not is not None:
         return out + ["No in-kernel counts in this run: %s." % why_not]
@@ -172,7 +173,7 @@ def markdown(rows, why_not=None):
             lines.append("- %s: no split faults with eager N either (nothing huge was written, or no huge backing)." % case)
     if lines:
         out += ["", "What eager splitting removes from the vCPUs' fault path, from these counts:", ""] + lines
-    per_gib = per_gib_lines(rows)
+    per_gib = per_gib_lines(rows, apart)
     if per_gib:
         out += ["", "The same per GiB, timed: the time the vCPUs spent inside `kvm_riscv_gstage_split_huge` (the split",
                 "itself, entry to return on the vCPU thread), per GiB of huge mappings their writes split (eager N: each",
@@ -184,7 +185,7 @@ def markdown(rows, why_not=None):
     return out
 
 
-def what_this_shows(rows):
+def what_this_shows(rows, apart=()):
     """One line for the report's end: per GiB of huge mappings split, the split work eager N leaves in the
     vCPUs' write faults and what eager Y does with it, 2M and 1G backing apart (1G: the N runs split a
     1G leaf in the fault path)."""
@@ -194,7 +195,8 @@ def what_this_shows(rows):
         cells = []
         for (case, eager), n in sorted(by.items()):
             y = by.get((case, "Y"))
-            if eager != "N" or not n["vcpu_splits"]["median"] or not n.get("vcpu_split_ms_total", {}).get("n") \
+            if eager != "N" or case in apart or not n["vcpu_splits"]["median"] \
+                    or not n.get("vcpu_split_ms_total", {}).get("n") \
                     or bool(n["vcpu_levels"].get("1G->2M", {}).get("median")) != is_1g:
                 continue
             gib = n["vcpu_splits"]["median"] * 2 / 1024
@@ -217,13 +219,14 @@ def _per(s, gib):
     return dict(s, **{k: s[k] / gib for k in ("median", "min", "max") if s.get(k) is not None})
 
 
-def per_gib_lines(rows):
-    """Per case with eager N split faults: vCPU split time per GiB split with N, and with Y (vCPU and ioctl)."""
+def per_gib_lines(rows, apart=()):
+    """Per case with eager N split faults: vCPU split time per GiB split with N, and with Y (vCPU and ioctl).
+    Cases in apart (oversubscribed) are left out."""
     by = {(r["case"], r["eager"]): r for r in rows}
     lines = []
     for (case, eager), n in sorted(by.items()):
         y = by.get((case, "Y"))
-        if eager != "N" or not n["vcpu_splits"]["n"] or not n["vcpu_splits"]["median"] \
+        if eager != "N" or case in apart or not n["vcpu_splits"]["n"] or not n["vcpu_splits"]["median"] \
                 or not n.get("vcpu_split_ms_total", {}).get("n"):
             continue
         gib = n["vcpu_splits"]["median"] * 2 / 1024

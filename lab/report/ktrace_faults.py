@@ -34,12 +34,15 @@ def _is_pass(phase):
 
 def faults(events):
     """Per run: {"kinds": {kind: [us, ...]} of pass write faults, "pass_write_faults", "fault_us_total",
-    "splits_by_phase": {phase: {"vcpu": n, "ioctl": n}}, "phases" (in trace order), "unpaired_maps", "has_phases"}."""
+    "splits_by_phase": {phase: {"vcpu": n, "ioctl": n}}, "phases" (in trace order), "unpaired_maps", "has_phases",
+    "pass_faults": [(tid, start s, end s, kind, mmu_lock wait us, (hold start s, end s) or None)] of the pass write
+    faults, "lock_probed": whether the trace has the rwlock slow-path probes (lab/ktrace.sh: rlk, wlk)}."""
     phase, open_maps = "boot", {}
     kinds = {k: [] for k in KINDS}
     hold = {k: [] for k in HOLD_KINDS}
     by_phase = {}
-    out = {"maps": 0, "unpaired_maps": 0, "has_phases": False, "phases": [], "pass_write_faults": 0, "fault_us_total": 0.0}
+    out = {"maps": 0, "unpaired_maps": 0, "has_phases": False, "phases": [], "pass_write_faults": 0, "fault_us_total": 0.0,
+           "lock_probed": False, "pass_faults": []}
     for _comm, tid, ts, ev, a in events:
         if ev == "phase":
             phase, out["has_phases"] = a["phase"], True
@@ -50,13 +53,21 @@ def faults(events):
             if tid in open_maps:
                 out["unpaired_maps"] += 1
             open_maps[tid] = {"ts": ts, "w": a.get("w") == "1", "kind": "fast", "phase": phase,
-                              "mapp_ts": None, "hold_us": None}
+                              "mapp_ts": None, "hold_us": None, "hold": None, "lk_ts": None, "wait_us": 0.0}
         elif ev == "mapp" and tid in open_maps:
             if open_maps[tid]["kind"] == "fast":
                 open_maps[tid]["kind"] = "slow"
             open_maps[tid]["mapp_ts"] = ts
         elif ev == "mapp_ret" and tid in open_maps and open_maps[tid]["mapp_ts"] is not None:
             open_maps[tid]["hold_us"] = (ts - open_maps[tid]["mapp_ts"]) * 1e6
+            open_maps[tid]["hold"] = (open_maps[tid]["mapp_ts"], ts)
+        elif ev in ("rlk", "wlk"):
+            out["lock_probed"] = True
+            if tid in open_maps:
+                open_maps[tid]["lk_ts"] = ts
+        elif ev in ("rlk_ret", "wlk_ret") and tid in open_maps and open_maps[tid]["lk_ts"] is not None:
+            open_maps[tid]["wait_us"] += (ts - open_maps[tid]["lk_ts"]) * 1e6
+            open_maps[tid]["lk_ts"] = None
         elif ev == "split":
             ctx = "vcpu" if a.get("flush") == "1" else "ioctl"
             if ctx == "vcpu" and tid in open_maps:
@@ -78,6 +89,7 @@ def faults(events):
                     hold[m["kind"]].append(m["hold_us"])
                 out["pass_write_faults"] += 1
                 out["fault_us_total"] += us
+                out["pass_faults"].append((tid, m["ts"], ts, m["kind"], m["wait_us"], m["hold"]))
     out["unpaired_maps"] += len(open_maps)
     out["kinds"] = kinds
     out["hold_us"] = hold
@@ -162,9 +174,29 @@ def _dist(s):
     return "%d: %.0f / %.0f / %.0f / %.0f / %.0f" % (s["n"], s["p50"], s["p90"], s["p99"], s["p99_9"], s["max"])
 
 
-def markdown(rows, missing="", vcpus=None, smp=None):
-    """vcpus: {case: vCPUs}; smp: the lab's CPUs. A case with more vCPUs than CPUs is marked
-    oversubscribed: its vCPUs wait for a CPU, not only for mmu_lock, so its durations stand apart."""
+def oversubscribed(vcpus, harts, cores):
+    """Whether a case of `vcpus` vCPUs has more of them than lab harts or host cores (0/None: unknown)."""
+    limits = [c for c in (harts, cores) if c]
+    return bool(vcpus and limits and vcpus > min(limits))
+
+
+def _row(r):
+    f = r["faults_us"]
+    if r["valid_runs"] and not r["traced_per_fault"]:
+        return ("| %s | %s | %d of %d | not traced per fault (split probes only: guest RAM above the"
+                " preset's KTRACE_FAULTS_MIB) | | | | | | |" % (r["case"], r["eager"], r["valid_runs"], r["runs"]))
+    return "| %s | %s | %d of %d | %s | %s | %s | %s | %s | %s | %s |" % (
+        r["case"], r["eager"], r["valid_runs"], r["runs"], _dist(f["fast"]), _dist(f["slow"]), _dist(f["split"]),
+        _dist(r.get("write_hold_us_lower_bound", {}).get("split", {"n": 0})),
+        "-" if r["fault_ms_per_gib"] is None else "%.1f" % r["fault_ms_per_gib"],
+        "-" if r["fault_ms_per_gib_at_median"] is None else "%.1f" % r["fault_ms_per_gib_at_median"],
+        " ".join(str(x) for x in r["race_splits"]) or "-")
+
+
+def markdown(rows, missing="", vcpus=None, smp=None, cores=None):
+    """vcpus: {case: vCPUs}; smp: the lab's harts; cores: the host's cores (None: unknown). A case with more
+    vCPUs than either is oversubscribed: its vCPUs wait for a CPU, not only for mmu_lock, so its rows go in
+    a table of their own and its per-GiB figure is left out of the Y/N lines."""
     vcpus = vcpus or {}
     out = ["", "## 2c. The vCPUs' fault path timed inside KVM (kprobes on kvm_riscv_mmu_map)", "",
            "Every write fault of the dirty passes, timed from entry to return of `kvm_riscv_mmu_map` on its vCPU thread",
@@ -179,30 +211,29 @@ def markdown(rows, missing="", vcpus=None, smp=None):
            "What the lab can show: counts (split faults by context, which no emulator changes) and in-kernel durations",
            "relative to each other within one boot. What it cannot: absolute fault costs or speed-ups on RISC-V hardware;",
            "for those, run `rvmig bench` with lab/ktrace.sh on a board."]
-    if missing.strip():
+    # The rwlock slow paths are section 2f's (its text says when they are missing).
+    fn_missing = [m for m in missing.split() if m not in ("queued_read_lock_slowpath", "queued_write_lock_slowpath")]
+    if fn_missing:
         out += ["", "This kernel has no probe-able `%s`: a fault without `kvm_riscv_gstage_map_page` inside counts as"
-                " fast." % "`, `".join(missing.split())]
-    over = lambda c: smp and vcpus.get(c) and vcpus[c] > smp
-    out += ["", "The mmu_lock write hold of the split faults is given as a lower bound, measured: the duration of",
-            "`kvm_riscv_gstage_map_page` inside them, which runs entirely under `write_lock(mmu_lock)` (the hold adds the",
-            "dirty-bitmap update before it and the page release after it). The split faults' own durations, the column",
-            "before it, are the upper bound (they add the mmap lock, faultin and the wait for the lock).",
-            "", "| case | eager | valid runs | fast faults | slow faults | split faults | split faults' mmu_lock write hold"
+                " fast." % "`, `".join(fn_missing)]
+    over = lambda c: oversubscribed(vcpus.get(c), smp, cores)
+    head = ["| case | eager | valid runs | fast faults | slow faults | split faults | split faults' mmu_lock write hold"
             " (map_page, lower bound) | fault-path time (ms per GiB) |"
             " ... each fault at its kind's median | split faults during enable / first CLEAR |",
             "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        f = r["faults_us"]
-        if r["valid_runs"] and not r["traced_per_fault"]:
-            out.append("| %s | %s | %d of %d | not traced per fault (split probes only: guest RAM above the"
-                       " preset's KTRACE_FAULTS_MIB) | | | | | | |" % (r["case"], r["eager"], r["valid_runs"], r["runs"]))
-            continue
-        out.append("| %s | %s | %d of %d | %s | %s | %s | %s | %s | %s | %s |" % (
-            r["case"] + (" (%d vCPUs, oversubscribed: %d CPUs)" % (vcpus[r["case"]], smp) if over(r["case"]) else ""), r["eager"], r["valid_runs"], r["runs"], _dist(f["fast"]), _dist(f["slow"]), _dist(f["split"]),
-            _dist(r.get("write_hold_us_lower_bound", {}).get("split", {"n": 0})),
-            "-" if r["fault_ms_per_gib"] is None else "%.1f" % r["fault_ms_per_gib"],
-            "-" if r["fault_ms_per_gib_at_median"] is None else "%.1f" % r["fault_ms_per_gib_at_median"],
-            " ".join(str(x) for x in r["race_splits"]) or "-"))
+    out += ["", "The mmu_lock write hold of the split faults is given as a lower bound, measured: the duration of",
+            "`kvm_riscv_gstage_map_page` inside them, which runs entirely under `write_lock(mmu_lock)` (the hold adds the",
+            "dirty-bitmap update before it and the page release after it). The split faults' own durations, the column",
+            "before it, are the upper bound (they add the mmap lock, faultin and the wait for the lock).", ""]
+    plain = [r for r in rows if not over(r["case"])]
+    out += head + [_row(r) for r in plain] if plain else ["(Every case here is oversubscribed: see below.)"]
+    if len(plain) < len(rows):
+        out += ["", "### Oversubscribed (more vCPUs than host cores or lab harts: %s harts, %s cores)" % (
+                    "%g" % smp if smp else "?", "%g" % cores if cores else "?"), "",
+                "Their vCPUs wait for a CPU as well as for mmu_lock, so these durations are not compared with the table",
+                "above, and no per-GiB Y/N line is drawn from them.", ""]
+        out += head + ["| %s (%d vCPUs)%s" % (r["case"], vcpus[r["case"]], _row(r)[len("| " + r["case"]):])
+                       for r in rows if over(r["case"])]
     by = {(r["case"], r["eager"]): r for r in rows}
     lines = []
     for (case, eager), y in sorted(by.items()):

@@ -176,3 +176,53 @@ def fault_cdf_script(case, ydat, ndat):
             "\t\tset xlabel 'duration (us, log)'; set ylabel 'fraction of write faults'; set logscale x 10; "
             "set format x '%%g';\n\t\tset key bottom right; set grid; set yrange [0:1.02];\n"
             "\t\tplot '%s' w l lw 2 t 'eager split Y', '%s' w l lw 2 dt 2 t 'eager split N'" % (case, ydat, ndat))
+
+
+# vCPU scaling (ktrace_scaling rows): per-run figures against N vCPUs, median with min..max whiskers.
+SCALING_US = (("fast_p50", "fast p50"), ("fast_p99", "fast p99"), ("split_p50", "split p50"),
+              ("hold_p50", "split write hold p50"), ("wait_p50", "wait of a waiting fault p50"))
+SCALING_MS = (("wait_ms", "mmu_lock wait per run"), ("overlap_ms", "overlap with another vCPU hold per run"))
+SCALING_FLOOR = 0.01  # a 0 on the log axes is drawn here
+
+
+def scaling_data(rows, series):
+    """gnuplot data blocks (separated by two blank lines) for one series of ktrace_scaling rows, and
+    [(index, panel "us"/"ms", title, eager, oversubscribed)]: "vCPUs median min max" per block."""
+    blocks, index = [], []
+    rows = [r for r in rows if r["series"] == series and r["valid_runs"]]
+    for panel, figs in (("us", SCALING_US), ("ms", SCALING_MS)):
+        for key, title in figs:
+            for eager in ("N", "Y"):
+                for over in (False, True):
+                    pts = sorted((r["vcpus"], r["figures"][key]) for r in rows
+                                 if r["eager"] == eager and r["oversubscribed"] == over and r["figures"][key]["n"])
+                    if not pts:
+                        continue
+                    fl = lambda v: max(v, SCALING_FLOOR)
+                    blocks.append("".join("%d %s %s %s\n" % (v, jq.num(fl(f["median"])), jq.num(fl(f["min"])),
+                                                              jq.num(fl(f["max"]))) for v, f in pts))
+                    index.append((len(blocks) - 1, panel, title, eager, over))
+    return "\n\n".join(blocks), index
+
+
+def scaling_script(series, dat, index, xs):
+    """Two panels: durations (us) and per-run waits (ms) against N vCPUs; eager N solid, Y dashed;
+    oversubscribed cases as open points, their own lines."""
+    colours = {}
+    def plot(panel):
+        parts = []
+        for i, p, title, eager, over in index:
+            if p != panel:
+                continue
+            lc = colours.setdefault(title, len(colours) + 1)
+            parts.append("'%s' index %d u 1:2:3:4 w yerrorlines lc %d lw 2 dt %d pt %d t '%s, eager %s%s'" % (
+                dat, i, lc, 1 if eager == "N" else 2, 6 if over else 7, title, eager, " (oversubscribed)" if over else ""))
+        return ", ".join(parts) or "NaN notitle"
+    xt = ", ".join("'%d' %d" % (x, x) for x in xs)
+    return ("set terminal pngcairo size 1100,700 font ',10'; set multiplot layout 1,2 title 'vCPU scaling, %s: median over runs, whiskers min..max (eager N solid, Y dashed)';\n"
+            "\tset xlabel 'vCPUs'; set xtics (%s); set xrange [%g:%g]; set logscale y; set grid; set termoption noenhanced;\n"
+            "\tset key below font ',7' maxrows 8;\n"
+            "\tset ylabel 'us (log; 0 drawn at %g)'; set title 'write faults inside KVM'; plot %s;\n"
+            "\tset ylabel 'ms per run (log; 0 drawn at %g)'; set title 'waits'; plot %s;\n"
+            "\tunset multiplot" % (series.replace("'", ""), xt, min(xs) * 0.8, max(xs) * 1.25, SCALING_FLOOR, plot("us"),
+                                   SCALING_FLOOR, plot("ms")))

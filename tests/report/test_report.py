@@ -18,15 +18,16 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "..", "lab"))
 
 from report import __main__ as cli  # noqa: E402
-from report import bench_data, bench_linux, bench_md, bench_regions, bench_verdicts, demo, jq, ktrace, ktrace_faults, ktrace_race, migrate, perflog, plots, selftests, stats  # noqa: E402
+from report import bench_data, bench_linux, bench_md, bench_regions, bench_verdicts, demo, jq, ktrace, ktrace_faults, ktrace_race, ktrace_scaling, migrate, perflog, plots, selftests, stats  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures")
 # fixture -> the report command it was made by
 FIXTURE_CMD = {"selftests": "selftests", "migrate": "migrate", "migrate-failures": "migrate",
-               "bench": "bench", "bench-composed": "bench", "bench-regions": "bench", "default": "default", "demo": "demo"}
+               "bench": "bench", "bench-composed": "bench", "bench-regions": "bench", "bench-scaling": "bench",
+               "default": "default", "demo": "demo"}
 HAVE_GNUPLOT = shutil.which("gnuplot") is not None
 # Fixtures whose expected/ came from lab/report/ itself (sections no shell writer had): regression checks.
-NEW_FIXTURES = ("bench-regions",)
+NEW_FIXTURES = ("bench-regions", "bench-scaling")
 
 
 def load(path):
@@ -97,6 +98,10 @@ class Plots(unittest.TestCase):
         """bench-regions (guest ABI 2): the log-linear latency CDF and the first-write-per-2M-region CDF"""
         self._check("bench-regions")
 
+    def test_scaling_plots(self):
+        """bench-scaling: the vCPU scaling plot (vcpu-scaling-1.png) next to the others"""
+        self._check("bench-scaling")
+
     def test_composed_plots(self):
         """bench-composed: all six kinds of plot (CDF per backing, bars, sweep, migration rounds)"""
         self._check("bench-composed")
@@ -163,6 +168,8 @@ class Pure(unittest.TestCase):
         shows = "\n".join(ktrace.what_this_shows(rows))
         self.assertIn("2M backing: h2m 1 -> Y 1 in the vCPUs + 0 in the ioctl.", shows)
         self.assertNotIn("1G backing", shows, "no 1G->2M split in the N runs: not 1G backing")
+        self.assertEqual(ktrace.what_this_shows(rows, {"h2m"}), [], "an oversubscribed case is left out")
+        self.assertNotIn("per GiB in the vCPUs", "\n".join(ktrace.markdown(rows, apart={"h2m"})))
 
     def test_ktrace_levels(self):
         """ktrace: split counts per level from the page-table pages each split call took on its thread (1G->2M, 2M->4K)"""
@@ -238,8 +245,13 @@ class Pure(unittest.TestCase):
         md = "\n".join(ktrace_faults.markdown(rows, " kvm_riscv_mmu_dirty_log_write_fault_fast"))
         self.assertIn("huge mappings left after a cancelled migration: 0 of 2", md)
         self.assertIn("no probe-able `kvm_riscv_mmu_dirty_log_write_fault_fast`", md)
-        self.assertIn("h2m (4 vCPUs, oversubscribed: 2 CPUs)", "\n".join(ktrace_faults.markdown(rows, "", {"h2m": 4}, 2)))
-        self.assertNotIn("oversubscribed", "\n".join(ktrace_faults.markdown(rows, "", {"h2m": 2}, 2)))
+        over = ktrace_faults.markdown(rows, "", {"h2m": 4}, 2)
+        head = over.index("### Oversubscribed (more vCPUs than host cores or lab harts: 2 harts, ? cores)")
+        self.assertEqual([l[:21] for l in over[head:] if l.startswith("| h2m")], ["| h2m (4 vCPUs) | N |", "| h2m (4 vCPUs) | Y |"])
+        self.assertEqual([l for l in over[:head] if l.startswith("| h2m")], [], "4 vCPUs on 2 harts: not in the main table")
+        self.assertEqual(len([l for l in ktrace_faults.markdown(rows, "", {"h2m": 4}, 4, 2) if l.startswith("| h2m (4 vCPUs)")]), 2,
+                         "4 vCPUs on 4 harts but 2 host cores: oversubscribed too")
+        self.assertNotIn("Oversubscribed", "\n".join(ktrace_faults.markdown(rows, "", {"h2m": 2}, 4, 2)))
         self.assertEqual(stats.pct_summ([3, 1, 2])["p50"], 2)
         pooled = ktrace_faults.pooled_us({"h2m.Y.1": f, "h2m.N.1": f}, {"h2m.Y.1": True, "h2m.N.1": True}, bench_data.split_label)
         self.assertEqual(sorted(len(v) for v in pooled.values()), [3, 3])
@@ -291,6 +303,68 @@ class Pure(unittest.TestCase):
         self.assertEqual(rows[0]["write_hold_us_lower_bound"]["split"]["p50"], 50.0)
         md = [l for l in ktrace_faults.markdown(rows) if l.startswith("| h2m")]
         self.assertEqual(md[0].split(" | ")[6], "1: 50 / 50 / 50 / 50 / 50", "the hold next to the split faults")
+
+    def test_ktrace_scaling(self):
+        """ktrace_scaling: per N vCPUs and eager setting, mmu_lock waits (qrwlock slow-path probes) and faults under another vCPU's write hold; 4 vCPUs on 2 host cores in the oversubscribed table only"""
+        ev = lambda tid, ts, w: "%16s-%d     (    240) [000] d.... %.6f: %s" % ("rvmig-vcpu0", tid, ts, w)
+
+        def trace(tids, eager):
+            lines = [ev(240, 1.0, "tracing_mark_write: rvmig phase pass1")]
+            a = tids[0]
+            if eager == "N":  # a split fault on the first vCPU: map_page (the write hold) 2.000010 .. 2.000100
+                lines += [ev(a, 2.000000, "map: (kvm_riscv_mmu_map+0x0/0x2f4) w=1"),
+                          ev(a, 2.000010, "mapp: (kvm_riscv_gstage_map_page+0x0/0x1)"),
+                          ev(a, 2.000020, "split: (kvm_riscv_gstage_split_huge+0x0/0x1a4) addr=0x80000000 level=0 flush=1"),
+                          ev(a, 2.000080, "split_ret: (x+0x1/0x2 <- kvm_riscv_gstage_split_huge) ret=0"),
+                          ev(a, 2.000100, "mapp_ret: (x+0x1/0x2 <- kvm_riscv_gstage_map_page)"),
+                          ev(a, 2.000120, "map_ret: (x+0x1/0x2 <- kvm_riscv_mmu_map) ret=0")]
+            for t in tids[1:] if eager == "N" else []:  # every other vCPU: a fast fault waiting 45 us in read_lock's slow path
+                lines += [ev(t, 2.000050, "map: (kvm_riscv_mmu_map+0x0/0x2f4) w=1"),
+                          ev(t, 2.000055, "rlk: (queued_read_lock_slowpath+0x0/0xd8)"),
+                          ev(t, 2.000100, "rlk_ret: (x+0x1/0x2 <- queued_read_lock_slowpath)"),
+                          ev(t, 2.000110, "map_ret: (x+0x1/0x2 <- kvm_riscv_mmu_map) ret=0")]
+            for t in tids:  # and one fast fault each, alone
+                lines += [ev(t, 3.0 + t / 1e3, "map: (kvm_riscv_mmu_map+0x0/0x2f4) w=1"),
+                          ev(t, 3.00001 + t / 1e3, "map_ret: (x+0x1/0x2 <- kvm_riscv_mmu_map) ret=0")]
+            return ktrace_faults.faults(ktrace.parse("\n".join(sorted(lines, key=lambda l: float(l.split()[5][:-1])))))
+
+        tids = {"v1": [301], "v2": [301, 302], "v4": [301, 302, 303, 304], "big": [301, 302]}
+        per_tag = {"%s.%s.%d" % (c, e, r): trace(t, e) for c, t in tids.items() for e in "YN" for r in (1, 2)}
+        valid = {t: True for t in per_tag}
+        params = {c: {"vcpus": len(t), "backing": "hugetlb-2M", "dirty": "manual", "mem_mib": 64 if c != "big" else 128}
+                  for c, t in tids.items()}
+        rows = ktrace_scaling.table(per_tag, valid, bench_data.split_label, params, True, 4, 2)
+        got = {(r["vcpus"], r["eager"]): (r["oversubscribed"], r["valid_runs"], r["figures"]["waiting_faults"]["median"],
+                                          r["figures"]["under_hold"]["median"], r["figures"]["splits"]["median"])
+               for r in rows}
+        self.assertEqual(got, {(1, "Y"): (False, 2, 0, 0, 0), (1, "N"): (False, 2, 0, 0, 1),
+                               (2, "Y"): (False, 2, 0, 0, 0), (2, "N"): (False, 2, 1, 1, 1),
+                               (4, "Y"): (True, 2, 0, 0, 0), (4, "N"): (True, 2, 3, 3, 1)},
+                         "128 MiB has one vCPU count only: no series")
+        n2 = next(r for r in rows if (r["vcpus"], r["eager"]) == (2, "N"))["figures"]
+        self.assertAlmostEqual(n2["wait_ms"]["median"], 0.045, places=6)
+        self.assertAlmostEqual(n2["overlap_ms"]["median"], 0.05, places=6)
+        self.assertEqual((n2["wait_p50"]["median"], n2["hold_p50"]["median"]), (45.0, 90.0))
+        md = ktrace_scaling.markdown(rows, 4, 2, True)
+        head = md.index("### Oversubscribed (more vCPUs than host cores or lab harts)")
+        cells = lambda ls: [tuple(c.strip() for c in l.split("|")[2:4]) for l in ls if l.startswith("| hugetlb-2M")]
+        self.assertEqual(cells(md[:head]), [("1", "Y"), ("1", "N"), ("2", "Y"), ("2", "N")])
+        self.assertEqual(cells(md[head:]), [("4", "Y"), ("4", "N")])
+        self.assertIn("runs). The lab had 4 emulated harts on 2 host cores.", md)
+        self.assertTrue(all(l.count("|") == 16 for l in md if l.startswith("|")), "every row has the header's 15 cells")
+        text = ktrace_scaling.what_it_shows(rows)
+        self.assertIn("eager N: 1 vCPU 0.000 ms, 2 vCPUs 0.045 ms; eager Y: 1 vCPU 0.000 ms, 2 vCPUs 0.000 ms", text)
+        self.assertIn("beyond the run-to-run spread (every run above every run of the smallest N) in: hugetlb-2M manual 64 MiB"
+                      " with 2 vCPUs.", text)
+        one = [dict(r, figures=dict(r["figures"], wait_ms=dict(r["figures"]["wait_ms"], n=1))) for r in rows]
+        self.assertIn("no effect of N is shown at this n", ktrace_scaling.what_it_shows(one), "one run a cell: no spread, no claim")
+        self.assertNotIn("4 vCPUs", text, "the oversubscribed case is not read")
+        data, index = plots.scaling_data(rows, "hugetlb-2M manual 64 MiB")
+        self.assertEqual(len(data.split("\n\n")), len(index))
+        self.assertEqual(sorted({(p, over) for _i, p, _t, _e, over in index}),
+                         [("ms", False), ("ms", True), ("us", False), ("us", True)])
+        self.assertEqual(ktrace_scaling.table(per_tag, valid, bench_data.split_label, params, True, 4, None)[-1]["oversubscribed"],
+                         False, "4 vCPUs on 4 harts, host cores unknown: not oversubscribed")
 
     def test_ktrace_real(self):
         """ktrace on real lab traces (hugetlb-2M 128M and hugetlb-1G 1G, manual): N splits every 2M region in a vCPU, Y all in ioctl"""
@@ -392,6 +466,34 @@ class Pure(unittest.TestCase):
         md = load(os.path.join(d, "report.md"))
         self.assertIn("## 2d. The first write into each 2M / 1G region", md)
         self.assertIn("from a single run of a setting: not conclusive", md)
+
+    def test_bench_scaling_fixture(self):
+        """bench-scaling (a real lab run: 4 emulated harts on 2 host cores, kprobe traces trimmed to 120 pass faults):
+        2 vCPUs in the main tables of 2c and 2f, 4 vCPUs only in their oversubscribed tables; the counts"""
+        d, rc, _ = FixtureRun.of("bench-scaling")
+        self.assertFalse(rc)
+        md = load(os.path.join(d, "report.md"))
+        self.assertIn("the lab's 4 emulated harts on 2 host cores (more emulated harts than host cores", md)
+        sec = lambda name: md.split("\n## " + name)[1].split("\n## ")[0]
+        first = lambda text: [" | ".join(c.strip() for c in l.split("|")[1:3]) for l in text.split("\n") if l.startswith("| h")]
+        main, over = sec("2c.").split("### Oversubscribed")
+        self.assertEqual(first(main), ["h2m-manual-v2 | N", "h2m-manual-v2 | Y"])
+        self.assertEqual(first(over), ["h2m-manual-v4 (4 vCPUs) | N", "h2m-manual-v4 (4 vCPUs) | Y"])
+        self.assertNotIn("h2m-manual-v4", sec("2c.").split("What eager splitting removes")[-1], "no per-GiB line from it")
+        main, over = sec("2f.").split("### Oversubscribed")
+        self.assertEqual(first(main), ["hugetlb-2M manual 64 MiB | 2", "hugetlb-2M manual 64 MiB | 2"])
+        self.assertEqual(first(over), ["hugetlb-2M manual 64 MiB | 4", "hugetlb-2M manual 64 MiB | 4"])
+        doc = json.loads(load(os.path.join(d, "bench.json")))
+        sc = doc["ktrace"]["scaling"]
+        self.assertEqual((sc["lab_harts"], sc["host_cores"], sc["mmu_lock_waits_probed"]), (4, 2, True))
+        got = [(r["vcpus"], r["eager"], r["oversubscribed"], r["valid_runs"], r["figures"]["splits"]["median"],
+                r["figures"]["waiting_faults"]["median"], r["figures"]["under_hold"]["median"]) for r in sc["rows"]]
+        self.assertEqual(got, [(2, "Y", False, 1, 0, 0, 0), (2, "N", False, 1, 4, 2, 2),
+                               (4, "Y", True, 1, 0, 0, 0), (4, "N", True, 1, 5, 3, 3)])
+        runs = {t: (c["vcpu_splits"], c["ioctl_splits"], c["valid"]) for t, c in doc["ktrace"]["runs"].items()}
+        self.assertEqual(runs, {"h2m-manual-v2.N.1": (4, 0, True), "h2m-manual-v2.Y.1": (0, 32, True),
+                                "h2m-manual-v4.N.1": (5, 0, True), "h2m-manual-v4.Y.2": (0, 32, True)},
+                         "N: the split faults of the 120 faults kept; Y: all 32 regions split in the enable")
 
     def test_bench_failed_contended(self):
         """bench-composed: the failed run is counted apart, the contended one is flagged"""

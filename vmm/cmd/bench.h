@@ -28,9 +28,11 @@
 #define BENCH_KSTAT_POINTS     3 /* before enable, after pass 1, after the last pass          */
 #define BENCH_COPY_BUF         (64ULL << 20)
 #define BENCH_COPY_REPS        3
-/* A dirty pass's backstop deadline (bench.c says why): this much, plus ... */
+/* A dirty pass fails when no vCPU wrote a new page of it for this long (bench.c says why). */
+#define BENCH_PASS_STALL_S     30
+/* A pass slower than this much, plus ... */
 #define BENCH_PASS_BASE_S      30
-/* ... this much per page of a vCPU's slice; bench_blame_pass quotes both. */
+/* ... this much per page of a vCPU's slice goes on while it progresses, flagged "over_allowance". */
 #define BENCH_PASS_MS_PER_PAGE 5
 
 struct bench_opts {
@@ -73,6 +75,7 @@ struct bench_pass {
 	/* Ring: harvests the vCPUs forced during the pass (ring full). */
 	uint64_t ring_full_harvests;
 	double ring_during_ms;
+	bool over_allowance;    /* took longer than BENCH_PASS_BASE_S + BENCH_PASS_MS_PER_PAGE a page */
 	struct bench_harvest h; /* the harvest closing the pass                               */
 };
 
@@ -127,7 +130,7 @@ struct bench {
 	struct bench_kstat_set ks;
 	uint64_t start_ns;
 	char kernel[256];
-	char fail[256];
+	char fail[512]; /* room for every vCPU's progress when a pass stalls */
 };
 
 static inline double bench_ms(uint64_t ns)
@@ -156,10 +159,12 @@ void bench_kstats_close(struct bench *b);
 void bench_copy(struct bench *b);
 void bench_calibrate(struct bench *b);
 
-/* bench_collect.c: the guest's stats of the finished pass, merged; after a pass timed out, how far
- * each vCPU got (into b->fail). */
+/* bench_collect.c: the guest's stats of the finished pass, merged; the pass's progress (first writes
+ * of the target epoch, summed over the vCPUs; last[] keeps each vCPU's last consistent count); after a
+ * pass stalled, how far each vCPU got (into b->fail). */
 void bench_pass_collect(struct bench *b, struct bench_pass *p);
-void bench_blame_pass(struct bench *b);
+uint64_t bench_pass_progress(struct bench *b, uint64_t last[RVMIG_MAX_VCPUS]);
+void bench_blame_pass(struct bench *b, uint64_t still_s);
 
 /* bench.c's steps, shared with bench_cancel.c. */
 void bench_set_epoch(struct bench *b, uint64_t epoch);

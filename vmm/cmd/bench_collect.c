@@ -10,18 +10,43 @@
 #include "lib/err.h"
 #include "session.h"
 
-/* After a pass timed out: how far each vCPU got, into b->fail. */
-void bench_blame_pass(struct bench *b)
+uint64_t bench_pass_progress(struct bench *b, uint64_t last[RVMIG_MAX_VCPUS])
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < b->o.run.vcpus; i++) {
+		struct rvmig_vcpu_stats s;
+
+		/* A snapshot caught mid-update keeps the vCPU's last count: not a move, not a loss. */
+		if (!stats_snapshot(&b->r->m.stats[i], &s))
+			last[i] = s.epoch == b->target_epoch ? s.first_writes : 0;
+		sum += last[i];
+	}
+	return sum;
+}
+
+/* After a pass stalled: how far each vCPU got, into b->fail. */
+void bench_blame_pass(struct bench *b, uint64_t still_s)
 {
 	size_t pos = (size_t)snprintf(b->fail, sizeof(b->fail),
-				      "dirty pass (epoch %" PRIu64 ") not done within %d s + %d ms "
-				      "per page:",
-				      b->target_epoch, BENCH_PASS_BASE_S, BENCH_PASS_MS_PER_PAGE);
+				      "dirty pass (epoch %" PRIu64
+				      ") stalled: no vCPU wrote a new page of it for %" PRIu64 " s (limit %d s):",
+				      b->target_epoch, still_s, BENCH_PASS_STALL_S);
+
+	uint64_t least = UINT64_MAX;
 
 	for (unsigned i = 0; i < b->o.run.vcpus && pos < sizeof(b->fail); i++) {
 		struct rvmig_vcpu_stats s = { 0 };
 
 		stats_snapshot(&b->r->m.stats[i], &s);
+		/* The vCPU furthest behind has its registers dumped (session_stop_and_join). */
+		bool this_epoch = s.epoch == b->target_epoch;
+		uint64_t done = this_epoch ? s.first_writes : 0;
+
+		if (!(this_epoch && s.slice_done_ticks) && done < least) {
+			least = done;
+			b->r->stuck_vcpu = (int)i;
+		}
 		pos += (size_t)snprintf(b->fail + pos, sizeof(b->fail) - pos,
 					" vCPU %u epoch %" PRIu64 " %" PRIu64 "/%" PRIu64 " pages, %" PRIu64 " writes;",
 					i, s.epoch, s.first_writes, s.slice_pages, s.writes);
