@@ -350,6 +350,22 @@ static void s_trailing(struct stream_writer *w)
 	forge_batch(w, 1, 1, 0, 8);
 }
 
+/* Page 2 as data, then again as a zero page: a page twice in one batch. */
+static void s_dup_index(struct stream_writer *w)
+{
+	static uint8_t p[16 + 2 * 12 + PS];
+
+	memset(p, 0, sizeof(p));
+	stream_put_le64(p, 1);
+	stream_put_le32(p + 8, 2);
+	stream_put_le64(p + 16, 2);
+	stream_put_le64(p + 28, 2);
+	stream_put_le32(p + 36, STREAM_PAGE_ZERO);
+	stream_write_header(w, &shape);
+	stream_write_record(w, STREAM_REC_BATCH, p, sizeof(p));
+	stream_write_end(w);
+}
+
 /* Two pages announced, one entry and 4 bytes of the second: the entries do not fit the record. */
 static void s_count_entries(struct stream_writer *w)
 {
@@ -691,6 +707,8 @@ static void test_rejections(void)
 	       "oversized count");
 	expect(s_count_two, -EBADMSG, "the data of 2 pages (8192 bytes) runs past the end of the 4124-byte record",
 	       "count larger than the record's data");
+	expect(s_dup_index, -EBADMSG, "record #2 (batch) at byte 80: round 1: page index 2 appears twice in the batch",
+	       "a page twice in one batch");
 	expect(s_count_entries, -EBADMSG, "page 1 of 2 runs past the end of the 32-byte record",
 	       "count larger than the record's entries");
 	expect(s_len_huge, -EBADMSG, "record #2 (batch) at byte 80: length 2147483647 out of range 28..",

@@ -20,7 +20,7 @@
  *   BATCH      u64 round | u32 count | u32 reserved (0)
  *              | count x { u64 page index | u32 flags }
  *              | page_size data bytes of each page that is not ZERO, in entry order
- *              page flags: bit 0 ZERO, every other bit 0
+ *              page flags: bit 0 ZERO, every other bit 0; a page index at most once per batch
  *   VCPU       u32 vcpu id | u32 nregs | nregs x { u64 ONE_REG id | u32 size | size value bytes }
  *   HASHES     u64 block_size | u64 first block | u32 count | u32 reserved (0) | count x u64 XXH64
  *   ROUND_END  u64 round | u64 pages sent in the round
