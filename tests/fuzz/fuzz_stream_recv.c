@@ -6,6 +6,12 @@
  * the shape's size at their page index (ASan sees any write outside it), vCPU states deep-copied, the
  * source's block hashes stored, and at END the hash check and "a state for every vCPU". No page may
  * come after the first vCPU state (recv hashes its RAM then).
+ *
+ * Every input is read twice: as the reply channel reads (batches into the reader's buffer, applied
+ * from there), and as recv reads (batches landing in a second RAM buffer of the same size,
+ * stream_reader_land). Both must accept the same inputs (a rejected one may fail with another error:
+ * landing checks a batch's entries before its data arrives), and an accepted input must leave the two
+ * RAM buffers equal.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -17,6 +23,7 @@
 
 struct rx {
 	struct stream_reader rd;
+	bool land; /* batches land in ram (recv's way) */
 	uint8_t *ram;
 	bool touched[FUZZ_NPAGES]; /* pages a batch wrote: zeroed again after the input       */
 	uint64_t src_hashes[FUZZ_NBLOCKS], hashes[FUZZ_NBLOCKS], hashes_got, pages;
@@ -33,6 +40,7 @@ static int rx_apply(struct rx *x, const struct stream_record *rec)
 
 		if (x->hashed)
 			return -EBADMSG; /* pages after the vCPU state */
+		fuzz_assert(b->landed == x->land, "a batch landed without a landing area, or not with one");
 		stream_batch_apply(b, x->ram, FUZZ_PAGE);
 		for (uint32_t i = 0; i < b->count; i++)
 			x->touched[b->pages[i].index] = true;
@@ -109,6 +117,9 @@ static int rx_stream(struct rx *x)
 		fuzz_assert(why[0] != '\0', "a refused shape without the reason");
 		return -EINVAL;
 	}
+	/* As recv: the landing area is set once the shape matched, and is exactly the shape's RAM. */
+	if (x->land)
+		fuzz_assert(stream_reader_land(&x->rd, x->ram, FUZZ_RAM_SIZE) == 0, "stream_reader_land");
 	for (;;) {
 		struct stream_record rec;
 
@@ -125,28 +136,46 @@ static int rx_stream(struct rx *x)
 	}
 }
 
+/* One reading of the input; x's RAM is left as the input made it (rx_reset clears it). */
+static int rx_run(struct rx *x, const uint8_t *data, size_t size)
+{
+	/* Exactly the shape's size, allocated once: an index past the end is an ASan report. */
+	if (!x->ram) {
+		x->ram = calloc(1, FUZZ_RAM_SIZE);
+		fuzz_assert(x->ram != NULL, "calloc of the receiver's RAM");
+	}
+	fuzz_reader_reuse(&x->rd, fuzz_input_fd(data, size));
+	return rx_stream(x);
+}
+
+static void rx_reset(struct rx *x)
+{
+	/* A landing batch that failed may have written data pages it never reported: clear them all. */
+	if (x->land && x->rd.seq > 1)
+		memset(x->ram, 0, FUZZ_RAM_SIZE);
+	for (unsigned i = 0; i < FUZZ_NPAGES; i++)
+		if (x->touched[i])
+			memset(x->ram + (size_t)i * FUZZ_PAGE, 0, FUZZ_PAGE);
+	for (unsigned i = 0; i < FUZZ_VCPUS; i++)
+		free(x->states[i]);
+	memset(x->touched, 0, sizeof(x->touched));
+	memset(x->states, 0, sizeof(x->states));
+	x->hashes_got = x->pages = 0;
+	x->hashed = false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct rx x;
-	int rc;
+	static struct rx x, y = { .land = true };
+	int rc = rx_run(&x, data, size), rc_land;
 
-	/* Exactly the shape's size, allocated once: an index past the end is an ASan report. */
-	if (!x.ram) {
-		x.ram = calloc(1, FUZZ_RAM_SIZE);
-		fuzz_assert(x.ram != NULL, "calloc of the receiver's RAM");
-	}
-	fuzz_reader_reuse(&x.rd, fuzz_input_fd(data, size));
-	rc = rx_stream(&x);
 	fuzz_outcome(rc, x.rd.err);
-	for (unsigned i = 0; i < FUZZ_NPAGES; i++)
-		if (x.touched[i])
-			memset(x.ram + (size_t)i * FUZZ_PAGE, 0, FUZZ_PAGE);
-	for (unsigned i = 0; i < FUZZ_VCPUS; i++)
-		free(x.states[i]);
-	memset(x.touched, 0, sizeof(x.touched));
-	memset(x.states, 0, sizeof(x.states));
-	x.hashes_got = x.pages = 0;
-	x.hashed = false;
+	rc_land = rx_run(&y, data, size);
+	fuzz_assert(!rc == !rc_land, "landing and the reader's buffer: one accepted the input, the other not");
+	if (!rc)
+		fuzz_assert(!memcmp(x.ram, y.ram, FUZZ_RAM_SIZE), "landing left other RAM than the reader's buffer");
+	rx_reset(&x);
+	rx_reset(&y);
 	return 0;
 }

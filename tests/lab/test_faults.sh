@@ -88,16 +88,18 @@ echo "# truncation at byte $cut"
 	send reset /tmp/reset.sock --rate 0 --max-bandwidth 16M
 	settle reset
 
-	# One byte flipped: in a page batch (inside its first page), in the header, in the vCPU state.
-	for f in batch:2:300 header:1:0 vcpu:3:20; do
+	# One byte flipped: in a page batch (byte 300: among its page entries, checked before any data lands;
+	# byte 6500: in its page data, which lands in guest RAM before the checksum fails: stream version 3
+	# puts at most 512 x 12 entry bytes after the 16-byte batch header), in the header, in the vCPU state.
+	for f in batch:2:300 data:2:6500 header:1:0 vcpu:3:20; do
 		n=flip-${f%%:*}
 		recv_on $n; relay $n flip:${f#*:}
 		send $n /tmp/$n.sock --rate 0 --max-bandwidth 16M
 		settle $n
 	done
 
-	# Another version (1: the old format, 3: one from the future) and another shape (1 vCPU).
-	for v in 1 3; do
+	# Another version (1 and 2: older formats, 4: one from the future) and another shape (1 vCPU).
+	for v in 1 2 4; do
 		recv_on ver$v; relay ver$v version:$v
 		send ver$v /tmp/ver$v.sock --rate 0 --max-bandwidth 16M
 		settle ver$v
@@ -164,18 +166,23 @@ expect "destination killed after resume: the source says the destination had the
 	grep -q '^the destination had taken over the guest: the source does not resume it' "$d/killres.txt"
 expect "destination killed after resume: no process left, no hugetlb page leaked" clean killres
 
-for c in trunc:"stream truncated at byte $cut" reset:"socket reset after 1 MiB" flip-batch:"byte flipped in a page batch" \
+for c in trunc:"stream truncated at byte $cut" reset:"socket reset after 1 MiB" flip-batch:"byte flipped in a page batch's entries" \
+	flip-data:"byte flipped in a page batch's data" \
 	flip-header:"byte flipped in the header" flip-vcpu:"byte flipped in the vCPU state" \
-	ver1:"stream of version 1" ver3:"stream of version 3" shape:"stream of another shape (2 vCPUs to 1)"; do
+	ver1:"stream of version 1" ver2:"stream of version 2" ver4:"stream of version 4" shape:"stream of another shape (2 vCPUs to 1)"; do
 	n=${c%%:*} what=${c#*:}
 	source_failed "$n" "$what"
 	expect "$what: the receiver rejects it naming the record and offset" names_offset "$n"
 done
-expect "byte flipped in a page batch: the receiver names the batch" grep -q 'record #[0-9]* (batch) at byte' "$d/flip-batch-recv.err"
+expect "byte flipped in a page batch's entries: the receiver names the batch" grep -q 'record #[0-9]* (batch) at byte' "$d/flip-batch-recv.err"
+expect "byte flipped in a page batch's data: the receiver names the batch's checksum mismatch" \
+	grep -q 'record #[0-9]* (batch) at byte [0-9]*: checksum mismatch' "$d/flip-data-recv.err"
 expect "byte flipped in the header: the receiver names the header" grep -q 'record #1 (header) at byte 16' "$d/flip-header-recv.err"
 expect "byte flipped in the vCPU state: the receiver names the vCPU record" grep -q 'record #[0-9]* (vcpu) at byte' "$d/flip-vcpu-recv.err"
-expect "version 1 and 3: the receiver names the version" \
-	bash -c "grep -q 'stream version 1' '$d/ver1-recv.err' && grep -q 'stream version 3' '$d/ver3-recv.err'"
+expect "versions 1, 2 and 4: the receiver names the version it got and the one it reads" \
+	bash -c "grep -q 'stream version 1, this rvmig reads version 3' '$d/ver1-recv.err' &&
+		grep -q 'stream version 2, this rvmig reads version 3' '$d/ver2-recv.err' &&
+		grep -q 'stream version 4, this rvmig reads version 3' '$d/ver4-recv.err'"
 expect "source killed mid-way: the destination gives up, exit 1" rc_is srckill-recv 1
 expect "source killed mid-way: the destination names the record and offset" names_offset srckill
 expect "source killed mid-way: no process left, no hugetlb page leaked" clean srckill

@@ -433,6 +433,21 @@ class Pure(unittest.TestCase):
         self.assertIn("| 512 [256..768] | 50 [25..75] |", md)
         self.assertIn("(reported, not asserted): met on the median", md)
         self.assertEqual(bench_md._stream_probe([{"memcpy": {"calib_gib_per_s": 1.0}}]), [])
+        self.assertNotIn("same buffers", md)
+
+    def test_bench_stream_probe_same_buffers(self):
+        """bench: the probe's own memcpy, socket and XXH64 next to the stream, its share of memcpy and of the socket"""
+        runs = [{"memcpy": {"calib_gib_per_s": 1.0, "xxh64_gib_per_s": 1.5, "stream_gib_per_s": s,
+                            "probe_memcpy_gib_per_s": 0.25, "probe_xxh64_gib_per_s": 1.0, "probe_socket_gib_per_s": 0.5}}
+                for s in (0.05, 0.1, 0.15)]
+        md = "\n".join(bench_md._stream_probe(runs))
+        self.assertIn("same call", md)
+        self.assertIn("| memcpy src -> dst | 256 [256..256] | 100 [100..100] | 50 [50..50] |", md)
+        self.assertIn("| socketpair alone (1 MiB writes and reads, no records) | 512 [512..512] | 200 [200..200] | 100 [100..100] |", md)
+        self.assertIn("| XXH64 alone over src | 1024 [1024..1024] | 400 [400..400] | 200 [200..200] |", md)
+        self.assertIn("| stop-and-copy stream (landing in dst) | 102 [51.2..154] | 40 [20..60] | 20 [10..30] |", md)
+        self.assertIn("n=3 runs, median [min..max]", md)
+        self.assertIn("at 40 [20..60] % of memcpy over the same buffers and at 20 [10..30] % of the socket's ceiling", md)
 
     def test_bench_values(self):
         """bench fixture: known medians and ratios, well-formed bench.json and bench.csv"""

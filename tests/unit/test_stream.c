@@ -1,11 +1,13 @@
 /*
  * Unit tests of vmm/mig/stream*.c and vmm/lib/hash.c: round trips of every record over a socketpair
  * (a forked child is the sender, the test process the receiver), and every rejection path with its
- * message.
+ * message; the round trips and rejections twice, the second time with the receiver's RAM as the
+ * reader's landing area (stream_reader_land), as rvmig recv reads.
  * Note: CHECK evaluates its condition twice, so calls with side effects happen before it.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,8 @@ static const struct stream_header shape = {
 };
 
 static uint8_t *src_ram, *dst_ram;
+static bool landing; /* receive() lands batches in dst_ram */
+static const char *mode = "";
 
 /* ---- sender side: a forked child writes into one end of a socketpair ---- */
 
@@ -110,7 +114,7 @@ struct result {
 	int rc; /* first error, or 0 when END arrived */
 	char err[STREAM_ERR_LEN];
 	struct stream_header hdr;
-	uint64_t batches, pages, zero_pages, round_ends, vcpus, hash_records, end_seq;
+	uint64_t batches, pages, zero_pages, round_ends, vcpus, hash_records, end_seq, landed;
 	uint64_t hashes[4];
 	int regs_ok;
 	struct stream_totals totals;
@@ -131,12 +135,15 @@ static void receive(int fd, pid_t pid, struct result *res)
 		return;
 	}
 	res->rc = stream_read_header(&r, &res->hdr);
+	if (!res->rc && landing)
+		res->rc = stream_reader_land(&r, dst_ram, RAM_SIZE);
 	while (res->rc == 0) {
 		res->rc = stream_next(&r, &rec);
 		if (res->rc)
 			break;
 		if (rec.type == STREAM_REC_BATCH) {
 			stream_batch_apply(&rec.u.batch, dst_ram, PS);
+			res->landed += rec.u.batch.landed;
 			res->batches++;
 			res->pages += rec.u.batch.count;
 			for (uint32_t i = 0; i < rec.u.batch.count; i++)
@@ -193,7 +200,7 @@ static void expect(sender_fn fn, int rc, const char *msg, const char *name)
 	struct result res;
 
 	run(fn, &res);
-	CHECK(has(&res, rc, msg), "%s: rc %d, \"%s\"", name, res.rc, res.err);
+	CHECK(has(&res, rc, msg), "%s%s: rc %d, \"%s\"", mode, name, res.rc, res.err);
 }
 
 /* ---- senders ---- */
@@ -228,10 +235,22 @@ static void send_regs(struct stream_writer *w, uint32_t vcpu)
 	stream_write_vcpu(w, vcpu, regs, 3);
 }
 
+/* After the last round: both vCPUs' state, the block hashes of src_ram, END. */
+static void send_state_and_end(struct stream_writer *w)
+{
+	uint64_t h[4];
+
+	send_regs(w, 0);
+	send_regs(w, 1);
+	hash_ram(src_ram, RAM_SIZE, BLOCK, h);
+	stream_write_hashes(w, BLOCK, 0, h, 4);
+	stream_write_end(w);
+}
+
 /* The full migration: every page in round 1 (4 full batches), some again in round 2, an empty round 3. */
 static void send_full(struct stream_writer *w)
 {
-	uint64_t idx[STREAM_BATCH_MAX], h[4];
+	uint64_t idx[STREAM_BATCH_MAX];
 
 	stream_write_header(w, &shape);
 	for (uint32_t b = 0; b < NPAGES / STREAM_BATCH_MAX; b++) {
@@ -246,11 +265,36 @@ static void send_full(struct stream_writer *w)
 	stream_write_batch(w, 2, idx, 3, src_ram);
 	stream_write_round_end(w, 2);
 	stream_write_round_end(w, 3);
-	send_regs(w, 0);
-	send_regs(w, 1);
-	hash_ram(src_ram, RAM_SIZE, BLOCK, h);
-	stream_write_hashes(w, BLOCK, 0, h, 4);
-	stream_write_end(w);
+	send_state_and_end(w);
+}
+
+/*
+ * Every page once, out of order: page (37 * k) % NPAGES for k = 0.., except that every 64th step
+ * sends a run of 8 neighbours (some of them zero pages) instead, so that a batch has scattered
+ * pages, descending ones, stretches of neighbours broken by zero pages, and full batches of 512.
+ */
+static void send_scattered(struct stream_writer *w)
+{
+	static uint64_t order[NPAGES];
+	static bool sent[NPAGES];
+	uint64_t n = 0;
+
+	memset(sent, 0, sizeof(sent));
+	for (uint64_t k = 0; n < NPAGES; k++) {
+		uint64_t p = (37 * k) % NPAGES;
+
+		for (uint64_t j = 0; j < (k % 64 ? 1 : 8) && n < NPAGES; j++) {
+			if (p + j < NPAGES && !sent[p + j]) {
+				sent[p + j] = true;
+				order[n++] = p + j;
+			}
+		}
+	} /* ends: 37 is coprime with NPAGES, so k = 0..NPAGES-1 alone visits every page */
+	stream_write_header(w, &shape);
+	for (uint64_t b = 0; b < n; b += STREAM_BATCH_MAX)
+		stream_write_batch(w, 1, order + b, STREAM_BATCH_MAX, src_ram);
+	stream_write_round_end(w, 1);
+	send_state_and_end(w);
 }
 
 /* A small valid prefix: header and one batch of round 1 (page 1 data, page 5 zero), round ended. */
@@ -304,6 +348,28 @@ static void s_flags(struct stream_writer *w)
 static void s_trailing(struct stream_writer *w)
 {
 	forge_batch(w, 1, 1, 0, 8);
+}
+
+/* Page 2 as data, then again as a zero page: a page twice in one batch. */
+static void s_dup_index(struct stream_writer *w)
+{
+	static uint8_t p[16 + 2 * 12 + PS];
+
+	memset(p, 0, sizeof(p));
+	stream_put_le64(p, 1);
+	stream_put_le32(p + 8, 2);
+	stream_put_le64(p + 16, 2);
+	stream_put_le64(p + 28, 2);
+	stream_put_le32(p + 36, STREAM_PAGE_ZERO);
+	stream_write_header(w, &shape);
+	stream_write_record(w, STREAM_REC_BATCH, p, sizeof(p));
+	stream_write_end(w);
+}
+
+/* Two pages announced, one entry and 4 bytes of the second: the entries do not fit the record. */
+static void s_count_entries(struct stream_writer *w)
+{
+	forge_batch(w, 2, 1, STREAM_PAGE_ZERO, 4);
 }
 
 static void s_len_huge(struct stream_writer *w)
@@ -491,6 +557,16 @@ static void s_version(struct stream_writer *w)
 	(void)!write(w->fd, p, sizeof(p));
 }
 
+/* A version-2 stream: a batch's entries interleaved with its data. */
+static void s_version2(struct stream_writer *w)
+{
+	uint8_t p[16] = { 0 };
+
+	memcpy(p, STREAM_MAGIC, 8);
+	stream_put_le32(p + 8, 2);
+	(void)!write(w->fd, p, sizeof(p));
+}
+
 /* Many hashes: 1 GiB of 4K blocks is 262144 hashes, four records of STREAM_HASHES_MAX. */
 static void s_many_hashes(struct stream_writer *w)
 {
@@ -517,7 +593,9 @@ static void test_round_trip(void)
 
 	memset(dst_ram, 0xa5, RAM_SIZE); /* zero pages must really be cleared on the receiver */
 	run(send_full, &res);
-	CHECK(res.rc == 0, "full stream round trip over a socketpair (rc %d, \"%s\")", res.rc, res.err);
+	CHECK(res.rc == 0, "%sfull stream round trip over a socketpair (rc %d, \"%s\")", mode, res.rc, res.err);
+	CHECK(res.landed == (landing ? res.batches : 0), "%s%llu of %llu batches say they landed", mode,
+	      (unsigned long long)res.landed, (unsigned long long)res.batches);
 	CHECK(!memcmp(&res.hdr, &shape, sizeof(shape)), "header fields decoded exactly");
 	CHECK(stream_check_header(&shape, &res.hdr, why, sizeof(why)) == 0 && why[0] == '\0',
 	      "same shape passes stream_check_header");
@@ -526,7 +604,7 @@ static void test_round_trip(void)
 	CHECK(res.zero_pages == NPAGES / 5 + 1 + 1, "zero pages sent as markers (%llu)",
 	      (unsigned long long)res.zero_pages);
 	same = !memcmp(src_ram, dst_ram, RAM_SIZE);
-	CHECK(same, "receiver RAM is bit-identical to the sender's (zero pages cleared)");
+	CHECK(same, "%sreceiver RAM is bit-identical to the sender's (zero pages cleared)", mode);
 	CHECK(res.round_ends == 3, "three round-ends, the last one an empty round");
 	CHECK(res.vcpus == 2 && res.regs_ok, "vCPU states with 8, 16 and 256-byte registers decoded");
 	hash_ram(dst_ram, RAM_SIZE, BLOCK, h);
@@ -536,6 +614,14 @@ static void test_round_trip(void)
 		      res.totals.bytes > (uint64_t)NPAGES * PS * 4 / 5,
 	      "end totals: %llu pages, %llu zero, %llu bytes", (unsigned long long)res.totals.pages,
 	      (unsigned long long)res.totals.zero_pages, (unsigned long long)res.totals.bytes);
+
+	memset(dst_ram, 0xa5, RAM_SIZE);
+	run(send_scattered, &res);
+	same = !memcmp(src_ram, dst_ram, RAM_SIZE);
+	CHECK(res.rc == 0 && res.pages == NPAGES && same,
+	      "%sscattered indices (every page once, in 4 full batches of a stride-37 order, runs of neighbours "
+	      "between): RAM bit-identical (rc %d, %llu pages, %s)",
+	      mode, res.rc, (unsigned long long)res.pages, res.err);
 
 	run(s_many_hashes, &res);
 	CHECK(res.rc == 0 && res.hash_records == 4, "262144 hashes split into 4 records (rc %d, %llu)", res.rc,
@@ -556,7 +642,7 @@ static void test_header_checks(void)
 		cases[i].got = shape;
 	cases[n].field = "version";
 	cases[n].got.version = 1;
-	cases[n++].msg = "stream version differs: sender 1, receiver 2";
+	cases[n++].msg = "stream version differs: sender 1, receiver 3";
 	cases[n].field = "page size";
 	cases[n].got.page_size = 65536;
 	cases[n++].msg = "page size differs: sender 65536, receiver 4096";
@@ -605,8 +691,10 @@ static void test_header_checks(void)
 static void test_rejections(void)
 {
 	expect(s_magic, -EBADMSG, "bad magic: expected \"RVMIGSTR\", got \"GET / HT\"", "bad magic");
-	expect(s_version, -EPROTONOSUPPORT, "preamble at byte 8: stream version 1, this rvmig reads version 2",
+	expect(s_version, -EPROTONOSUPPORT, "preamble at byte 8: stream version 1, this rvmig reads version 3",
 	       "version 1 refused, both versions named");
+	expect(s_version2, -EPROTONOSUPPORT, "preamble at byte 8: stream version 2, this rvmig reads version 3",
+	       "version 2 refused, both versions named");
 	expect(s_bad_header, -EBADMSG, "header: page size is not a power of two", "insane header");
 	expect(s_batch_first, -EBADMSG, "record #1 at byte 16: expected a header, got a batch record",
 	       "batch before header");
@@ -617,8 +705,12 @@ static void test_rejections(void)
 	       "page index out of range");
 	expect(s_count_big, -EBADMSG, "record #2 (batch) at byte 80: round 1: page count 100000 out of range 1..512",
 	       "oversized count");
-	expect(s_count_two, -EBADMSG, "page 1 of 2 runs past the end of the 4124-byte record",
-	       "count larger than the record");
+	expect(s_count_two, -EBADMSG, "the data of 2 pages (8192 bytes) runs past the end of the 4124-byte record",
+	       "count larger than the record's data");
+	expect(s_dup_index, -EBADMSG, "record #2 (batch) at byte 80: round 1: page index 2 appears twice in the batch",
+	       "a page twice in one batch");
+	expect(s_count_entries, -EBADMSG, "page 1 of 2 runs past the end of the 32-byte record",
+	       "count larger than the record's entries");
 	expect(s_len_huge, -EBADMSG, "record #2 (batch) at byte 80: length 2147483647 out of range 28..",
 	       "oversized record length");
 	expect(s_flags, -EBADMSG, "page 0 of 1: unknown flags 0x4", "unknown page flags");
@@ -653,19 +745,19 @@ static void test_corruption(void)
 	pid_t pid;
 	int fd, caught = 0, tried = 0, crc_named = 0;
 
-	/* Preamble (16) + header (64) + batch frame head (8) + batch header (16) + page entry (12). */
-	size_t data_off = 16 + 64 + 8 + 16 + 12;
+	/* Preamble (16) + header (64) + batch frame head (8) + batch header (16) + 2 page entries (12 each). */
+	size_t data_off = 16 + 64 + 8 + 16 + 2 * 12;
 
 	s[data_off + 100] ^= 0x40;
 	fd = feed(s, len, &pid);
 	receive(fd, pid, &res);
 	CHECK(has(&res, -EBADMSG, "record #2 (batch) at byte 80: checksum mismatch: record carries 0x"),
-	      "flipped bit in page data: checksum mismatch named (\"%s\")", res.err);
+	      "%sflipped bit in page data: checksum mismatch named (\"%s\")", mode, res.err);
 	s[data_off + 100] ^= 0x40;
 	s[16 + 64 + 8 + 16] ^= 0x01; /* the page index */
 	fd = feed(s, len, &pid);
 	receive(fd, pid, &res);
-	CHECK(has(&res, -EBADMSG, "checksum mismatch"), "flipped bit in a page index: checksum mismatch");
+	CHECK(has(&res, -EBADMSG, "checksum mismatch"), "%sflipped bit in a page index: checksum mismatch", mode);
 	s[16 + 64 + 8 + 16] ^= 0x01;
 	/* Every byte after the preamble, flipped in turn (sampled in the page data). */
 	for (size_t off = 16; off < len; off += (off > data_off && off < data_off + PS) ? 97 : 1) {
@@ -679,9 +771,10 @@ static void test_corruption(void)
 		crc_named += strstr(res.err, "checksum mismatch") != NULL;
 	}
 	CHECK(caught == tried,
-	      "every single-byte corruption rejected: -EBADMSG, or -EPIPE for a grown length (%d of %d)", caught,
+	      "%severy single-byte corruption rejected: -EBADMSG, or -EPIPE for a grown length (%d of %d)", mode,
+	      caught, tried);
+	CHECK(crc_named > tried / 2, "%smost corruptions reported as checksum mismatches (%d of %d)", mode, crc_named,
 	      tried);
-	CHECK(crc_named > tried / 2, "most corruptions reported as checksum mismatches (%d of %d)", crc_named, tried);
 	free(s);
 }
 
@@ -701,18 +794,18 @@ static void test_truncation(void)
 		clean += res.rc == -EPIPE;
 		named += strstr(res.err, "peer closed") != NULL || strstr(res.err, "truncated") != NULL;
 	}
-	CHECK(clean == tried && named == tried, "stream cut at %d points: all -EPIPE with a message", tried);
+	CHECK(clean == tried && named == tried, "%sstream cut at %d points: all -EPIPE with a message", mode, tried);
 	fd = feed(s, 16 + 64 + 50, &pid);
 	receive(fd, pid, &res);
 	CHECK(has(&res, -EPIPE, "truncated: peer closed after 50 of 4152 bytes of record #2 (batch) at byte 80"),
-	      "mid-record cut says how far: \"%s\"", res.err);
+	      "%smid-record cut says how far: \"%s\"", mode, res.err);
 	fd = feed(s, len - 40, &pid); /* everything but the end record (24 + 16) */
 	receive(fd, pid, &res);
 	CHECK(has(&res, -EPIPE, "peer closed the stream before record #4 at byte 4264"),
-	      "close at a record boundary before END: \"%s\"", res.err);
+	      "%sclose at a record boundary before END: \"%s\"", mode, res.err);
 	fd = feed(s, len, &pid);
 	receive(fd, pid, &res);
-	CHECK(res.rc == 0 && res.end_seq == 4, "the uncut stream is accepted");
+	CHECK(res.rc == 0 && res.end_seq == 4, "%sthe uncut stream is accepted", mode);
 	free(s);
 }
 
@@ -921,17 +1014,114 @@ static void test_verify_flag_and_record(void)
 	CHECK(res.rc == 0 && res.hdr.flags == 0, "a default header has flags 0 (rc %d)", res.rc);
 }
 
+/* Batch of 3: page 3 (data), page 4 (zero), then an index past the RAM, with the data of two pages. */
+static void s_bad_index_last(struct stream_writer *w)
+{
+	static uint8_t p[16 + 3 * 12 + 2 * PS];
+	uint64_t idx[3] = { 3, 4, NPAGES };
+
+	memset(p, 0x11, sizeof(p));
+	stream_put_le64(p, 1);
+	stream_put_le32(p + 8, 3);
+	stream_put_le32(p + 12, 0);
+	for (int i = 0; i < 3; i++) {
+		stream_put_le64(p + 16 + 12 * i, idx[i]);
+		stream_put_le32(p + 16 + 12 * i + 8, i == 1 ? STREAM_PAGE_ZERO : 0);
+	}
+	stream_write_header(w, &shape);
+	stream_write_record(w, STREAM_REC_BATCH, p, sizeof(p));
+	stream_write_end(w);
+}
+
+static bool all_bytes(const uint8_t *p, size_t n, uint8_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != v)
+			return false;
+	return true;
+}
+
+/*
+ * What landing must not do: write a byte of guest RAM for a batch whose entries are bad (they are all
+ * checked before any data is read), or clear a zero page of a batch whose checksum failed or whose
+ * data was cut short. Data that arrived before a failed checksum is in RAM (the SAFETY note of
+ * stream_reader_land): counted here, so that a change of that is seen.
+ */
+static void test_landing_rejections(void)
+{
+	size_t data_off = 16 + 64 + 8 + 16 + 2 * 12; /* preamble, header, frame head, batch header, 2 entries */
+	struct result res;
+	uint8_t *s;
+	size_t len;
+	pid_t pid;
+	int fd;
+
+	landing = true;
+	memset(dst_ram, 0xa5, RAM_SIZE);
+	run(s_bad_index_last, &res);
+	CHECK(has(&res, -EBADMSG, "record #2 (batch) at byte 80: round 1, page 2 of 3: index 2048 out of range"),
+	      "landing: an index out of range after good ones refused (\"%s\")", res.err);
+	CHECK(all_bytes(dst_ram, RAM_SIZE, 0xa5), "landing: a batch with a bad index wrote no byte of RAM");
+
+	len = capture(send_small_end, &s); /* one batch: page 1 data, page 5 zero */
+	CHECK(len > data_off + PS, "a small stream of %zu bytes", len);
+	s[data_off + 100] ^= 0x40;
+	fd = feed(s, len, &pid);
+	receive(fd, pid, &res);
+	CHECK(has(&res, -EBADMSG, "record #2 (batch) at byte 80: checksum mismatch"),
+	      "landing: a flipped data bit is a checksum mismatch (\"%s\")", res.err);
+	CHECK(all_bytes(dst_ram + 5 * PS, PS, 0xa5), "landing: the zero page of a batch that failed its checksum is "
+						     "not cleared");
+	CHECK(dst_ram[PS + 100] == (src_ram[PS + 100] ^ 0x40) && !memcmp(dst_ram + PS, src_ram + PS, 100),
+	      "landing: the data page holds what arrived (landed before the check, as documented)");
+	s[data_off + 100] ^= 0x40;
+
+	memset(dst_ram, 0xa5, RAM_SIZE);
+	fd = feed(s, data_off + 1000, &pid);
+	receive(fd, pid, &res);
+	CHECK(has(&res, -EPIPE, "truncated: peer closed after 1048 of 4152 bytes of record #2 (batch) at byte 80"),
+	      "landing: data cut mid-page: -EPIPE, how far (\"%s\")", res.err);
+	CHECK(all_bytes(dst_ram + 5 * PS, PS, 0xa5) && all_bytes(dst_ram + PS + 1000, PS - 1000, 0xa5) &&
+		      !memcmp(dst_ram + PS, src_ram + PS, 1000),
+	      "landing: cut mid-page: the 1000 bytes that came are in place, nothing else written");
+
+	memset(dst_ram, 0xa5, RAM_SIZE);
+	fd = feed(s, len, &pid);
+	receive(fd, pid, &res);
+	CHECK(res.rc == 0 && res.landed == 1 && !memcmp(dst_ram + PS, src_ram + PS, PS) &&
+		      all_bytes(dst_ram + 5 * PS, PS, 0) && all_bytes(dst_ram + 6 * PS, PS, 0xa5),
+	      "landing: the uncut stream: data page in place, zero page cleared, nothing else (rc %d)", res.rc);
+	free(s);
+	{
+		struct stream_reader r;
+
+		stream_reader_init(&r, -1);
+		CHECK(stream_reader_land(&r, dst_ram, 0) == -EINVAL && strstr(r.err, "0 bytes"),
+		      "a landing area of 0 bytes refused");
+		stream_reader_free(&r);
+	}
+	landing = false;
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	src_ram = malloc(RAM_SIZE);
 	dst_ram = malloc(RAM_SIZE);
 	fill_src();
-	test_round_trip();
 	test_header_checks();
-	test_rejections();
-	test_corruption();
-	test_truncation();
+	/* As the reply channel reads (batches in the reader's buffer), then as recv reads (landing). */
+	for (int land = 0; land < 2; land++) {
+		landing = land;
+		mode = land ? "landing: " : "";
+		test_round_trip();
+		test_rejections();
+		test_corruption();
+		test_truncation();
+	}
+	landing = false;
+	mode = "";
+	test_landing_rejections();
 	test_writer_errors();
 	test_timeout();
 	test_hashes();

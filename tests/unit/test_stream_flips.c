@@ -1,6 +1,7 @@
 /*
- * Every single-bit flip of a small valid version-2 stream is rejected, with a message naming the
- * record (number) and the stream offset it starts at, or the preamble. The stream has what a
+ * Every single-bit flip of a small valid version-3 stream is rejected, with a message naming the
+ * record (number) and the stream offset it starts at, or the preamble; once reading batches into the
+ * reader's buffer and once landing them in a RAM buffer (stream_reader_land), as rvmig recv reads. The stream has what a
  * migration sends: batches of two rounds (data and zero pages), ROUND_ENDs, a VCPU record, HASHES
  * and END. The reserved fields are checked on their own with forged records whose checksum is right.
  * No fork per case: each variant goes through a pipe (the stream fits in its buffer).
@@ -32,7 +33,7 @@ static const struct stream_header shape = {
 	.abi_version = RVMIG_ABI_VERSION,
 };
 
-static uint8_t *ram;
+static uint8_t *ram, *land;         /* the source's RAM; the landing area, when landing */
 static struct stream_reader reader; /* reset for each stream: no allocation per case */
 
 /* Where a writer's bytes go: a file we read back (tmpfile), so the whole stream is at hand. */
@@ -107,6 +108,8 @@ static void read_stream(const uint8_t *s, size_t len, struct outcome *o)
 	close(p[1]);
 	stream_reader_reset(r, p[0]);
 	o->rc = stream_read_header(r, &h);
+	if (!o->rc && land)
+		o->rc = stream_reader_land(r, land, RAM_SIZE);
 	o->starts[1] = r->rec_start;
 	o->nrecs = o->rc ? 0 : 1;
 	while (!o->rc) {
@@ -151,7 +154,7 @@ static uint64_t record_at(const struct outcome *valid, uint64_t off)
 	return k;
 }
 
-static void test_every_bit(void)
+static void test_every_bit(const char *mode)
 {
 	uint8_t *s;
 	size_t len = write_stream(small_stream, &s);
@@ -161,9 +164,9 @@ static void test_every_bit(void)
 
 	read_stream(s, len, &valid);
 	CHECK(valid.rc == 0 && valid.nrecs == 9 && valid.zero_pages == 3 && valid.vcpus == 1 && valid.hash_records == 1,
-	      "the small stream is valid: 9 records (header, 3 batches, 2 round-ends, vcpu, hashes, end), 3 zero "
+	      "%sthe small stream is valid: 9 records (header, 3 batches, 2 round-ends, vcpu, hashes, end), 3 zero "
 	      "pages, %zu bytes (rc %d, %s)",
-	      len, valid.rc, valid.err);
+	      mode, len, valid.rc, valid.err);
 	for (size_t off = 0; off < len; off++) {
 		uint64_t k = record_at(&valid, off);
 		char rec_name[32], at[40];
@@ -183,10 +186,10 @@ static void test_every_bit(void)
 				snprintf(first_bad, sizeof(first_bad), "byte %zu bit %d: \"%s\"", off, bit, o.err);
 		}
 	}
-	CHECK(tried == len * 8 && accepted == 0, "every one of %u single-bit flips rejected (%u accepted)", tried,
-	      accepted);
-	CHECK(unnamed == 0, "each rejection names the record and its offset (or the preamble): %u do not%s%s", unnamed,
-	      unnamed ? ", first " : "", first_bad);
+	CHECK(tried == len * 8 && accepted == 0, "%severy one of %u single-bit flips rejected (%u accepted)", mode,
+	      tried, accepted);
+	CHECK(unnamed == 0, "%seach rejection names the record and its offset (or the preamble): %u do not%s%s", mode,
+	      unnamed, unnamed ? ", first " : "", first_bad);
 	free(s);
 }
 
@@ -262,20 +265,24 @@ static void test_reserved(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		len = write_stream(cases[i].fn, &s);
 		read_stream(s, len, &o);
-		CHECK(o.rc == -EBADMSG && strstr(o.err, cases[i].msg), "%s set: refused (\"%s\")", cases[i].what,
-		      o.err);
+		CHECK(o.rc == -EBADMSG && strstr(o.err, cases[i].msg), "%s%s set: refused (\"%s\")",
+		      land ? "landing: " : "", cases[i].what, o.err);
 		free(s);
 	}
 	len = write_stream(small_stream, &s);
 	s[12] = 1;
 	read_stream(s, len, &o);
 	CHECK(o.rc == -EBADMSG && strstr(o.err, "preamble at byte 12: reserved word is 0x00000001, must be 0"),
-	      "preamble reserved word set: refused (\"%s\")", o.err);
+	      "%spreamble reserved word set: refused (\"%s\")", land ? "landing: " : "", o.err);
 	s[12] = 0;
 	stream_put_le32(s + 8, 1);
 	read_stream(s, len, &o);
-	CHECK(o.rc == -EPROTONOSUPPORT && strstr(o.err, "stream version 1, this rvmig reads version 2"),
-	      "a version-1 stream: refused naming both versions (\"%s\")", o.err);
+	CHECK(o.rc == -EPROTONOSUPPORT && strstr(o.err, "stream version 1, this rvmig reads version 3"),
+	      "%sa version-1 stream: refused naming both versions (\"%s\")", land ? "landing: " : "", o.err);
+	stream_put_le32(s + 8, 2);
+	read_stream(s, len, &o);
+	CHECK(o.rc == -EPROTONOSUPPORT && strstr(o.err, "stream version 2, this rvmig reads version 3"),
+	      "%sa version-2 stream: refused naming both versions (\"%s\")", land ? "landing: " : "", o.err);
 	free(s);
 }
 
@@ -286,8 +293,14 @@ int main(void)
 		return 1;
 	for (size_t i = 0; i < PS; i++)
 		ram[PS + i] = (uint8_t)(i * 7 + 1); /* page 1 has data, the rest is zero */
-	test_every_bit();
+	test_every_bit("");
 	test_reserved();
+	land = calloc(1, RAM_SIZE);
+	if (!land)
+		return 1;
+	test_every_bit("landing: ");
+	test_reserved();
+	free(land);
 	stream_reader_free(&reader);
 	free(ram);
 	CHECK_DONE();

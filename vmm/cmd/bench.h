@@ -123,10 +123,13 @@ struct bench {
 	unsigned ncopy;
 	double calib_gib_s;  /* memcpy of up to 64 MiB just before logging starts           */
 	double crc_gib_s;    /* zlib crc32 (stream version 1) over the same bytes, right after */
-	double xxh64_gib_s;  /* XXH64 (stream version 2, RAM hashes) over them, right after   */
+	double xxh64_gib_s;  /* XXH64 (stream records since v2, RAM hashes) over them, right after */
 	double xxh3_gib_s;   /* XXH3-64 over them, right after: the alternative not taken     */
 	double stream_gib_s; /* the stop-and-copy stream over a socketpair, right after (0: failed) */
 	bool stream_hugetlb; /* its buffers were hugetlb 2M pages (else anonymous 4K)         */
+	/* The stream probe's scale, same call, same two buffers (stream_probe.h): memcpy src -> dst, XXH64
+	 * over src, the bare socketpair (the socket's ceiling); 0 when the probe failed. */
+	double probe_memcpy_gib_s, probe_xxh64_gib_s, probe_socket_gib_s;
 	struct bench_kstat_set ks;
 	uint64_t start_ns;
 	char kernel[256];

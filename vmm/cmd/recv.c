@@ -109,6 +109,10 @@ static int recv_handshake(struct recv *v)
 				  "without");
 	if (!v->linux_guest)
 		session_attach_ctl(v->r);
+	/* From here batches land straight in guest RAM (see recv_conversation for why that is safe). */
+	rc = stream_reader_land(&v->rd, v->r->m.mem.hva, v->r->m.mem.size);
+	if (rc)
+		return recv_failf(v, rc, "setting guest RAM as the stream's landing area: %s", v->rd.err);
 	rc = stream_write_header(&v->w, &v->shape);
 	if (!rc)
 		rc = stream_flush(&v->w);
@@ -132,6 +136,8 @@ static int recv_record(struct recv *v, const struct stream_record *rec)
 		{
 			uint64_t t = machine_now_ns();
 
+			/* A landed batch is in RAM already (its apply time is in read and check); this
+			 * copies only a batch read without a landing area. */
 			stream_batch_apply(&rec->u.batch, v->r->m.mem.hva, RVMIG_PAGE_SIZE);
 			v->apply_ns += machine_now_ns() - t;
 		}
@@ -370,6 +376,14 @@ static int recv_alloc(struct recv *v)
  * header_timeout_ms: how long the sender may take to send its header (<= 0: no limit). A forked
  * local destination waits as long as the source boots and runs --duration; EOF still ends the wait
  * if the source dies. After the header the source keeps sending, so stalls are bounded.
+ *
+ * Why batches may land in guest RAM before their checksum is checked (stream_reader_land, set in
+ * recv_handshake): no vCPU of ours runs before recv_resume_and_verify, which is reached only when
+ * recv_stream (every record checked, END's totals), recv_check_hashes and recv_restore all
+ * succeeded. Any stream error returns from here with an ABORT to the source (which resumes its own
+ * guest) and the vCPUs never started; recv_serve then destroys the VM (no --then-migrate-to hop
+ * either: it needs rc 0). This holds for `rvmig recv` and for migrate's local destination, which is
+ * recv_serve in a forked child.
  */
 static int recv_conversation(struct recv *v, int header_timeout_ms)
 {

@@ -103,6 +103,9 @@ const struct syscall_allow syscall_allow_list[] = {
 	/* Stop-and-copy sends pages straight from guest RAM: a gather list through sendmsg
 	 * (MSG_NOSIGNAL) on a socket, writev on anything else (lib/iov, mig/stream_io). */
 	ALLOW("sendmsg"),
+	/* The destination reads batch data straight into guest RAM: a gather list of its pages and the
+	 * read-ahead buffer through readv (mig/stream_io, stream_reader_land). */
+	ALLOW("readv"),
 	/* The bench's stream probe: the zero-copy writer and a reader thread over a socketpair,
 	 * shut down early on an error (mig/stream_probe). */
 	ALLOW("socketpair"),

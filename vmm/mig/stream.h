@@ -5,9 +5,9 @@
  * checks, stream_io.c the buffered I/O, stream_write.c and stream_read.c the records; the hashes
  * (record checksum and RAM blocks) are Debian's xxHash through lib/hash.h.
  *
- * Wire format, version 2 (all integers fixed-width little endian, whatever the host):
+ * Wire format, version 3 (all integers fixed-width little endian, whatever the host):
  *
- *   preamble   "RVMIGSTR" | u32 version (2) | u32 reserved (0)                         16 bytes
+ *   preamble   "RVMIGSTR" | u32 version (3) | u32 reserved (0)                         16 bytes
  *   records    u32 tag | u32 len | payload[len] | u64 XXH64(tag, len, payload; seed 0)
  *              tag = STREAM_TAG_BASE | type, so a desynchronised reader says so at once
  *
@@ -18,8 +18,9 @@
  *              added within version 2: a bare-metal stream is byte for byte what it was, and a reader
  *              from before refuses a Linux stream by its flag), every other bit 0
  *   BATCH      u64 round | u32 count | u32 reserved (0)
- *              | count x { u64 page index | u32 flags | page_size data bytes unless ZERO }
- *              page flags: bit 0 ZERO, every other bit 0
+ *              | count x { u64 page index | u32 flags }
+ *              | page_size data bytes of each page that is not ZERO, in entry order
+ *              page flags: bit 0 ZERO, every other bit 0; a page index at most once per batch
  *   VCPU       u32 vcpu id | u32 nregs | nregs x { u64 ONE_REG id | u32 size | size value bytes }
  *   HASHES     u64 block_size | u64 first block | u32 count | u32 reserved (0) | count x u64 XXH64
  *   ROUND_END  u64 round | u64 pages sent in the round
@@ -29,8 +30,14 @@
  *              the destination's reply, sent right after it resumed the guest (its "resumed" mark)
  *
  * Version 1 had a u32 zlib crc32 where version 2 has the u64 XXH64, and left the reserved fields
- * unchecked; a version-1 stream is refused by name. Every reserved field and flag bit must be 0: the
- * reader rejects anything else, so a later version can give them a meaning and be told apart.
+ * unchecked. Version 2 interleaved each page's entry with its data; version 3 puts all entries first
+ * so that a destination knows where every page of a batch goes (and has checked every index and flag)
+ * before the first data byte arrives: it can then read the data straight into guest RAM with one
+ * readv, physically contiguous pages as one stretch (stream_reader_land), instead of into a buffer
+ * and copying it from there. The batch's length and checksum cover the same bytes as in version 2,
+ * only in another order. Versions 1 and 2 are refused naming both versions. Every reserved field and
+ * flag bit must be 0: the reader rejects anything else, so a later version can give them a meaning
+ * and be told apart.
  *
  * The preamble is outside any record so that the magic and the version are checked before anything
  * version-dependent is parsed. Every record has a 64-bit XXH64 over its tag, length and payload
@@ -67,7 +74,7 @@
 #include "lib/hash.h"
 
 #define STREAM_MAGIC         "RVMIGSTR"
-#define STREAM_VERSION       2
+#define STREAM_VERSION       3
 #define STREAM_PREAMBLE_LEN  16
 #define STREAM_TAG_BASE      0x524d0000u /* "RM" in the high half of the tag */
 #define STREAM_BATCH_MAX     512         /* pages per batch                                  */
@@ -120,7 +127,10 @@ struct stream_reg {
 	const void *value;
 };
 
-/* A decoded page of a batch: data is NULL for a zero page, else page_size bytes inside the reader. */
+/*
+ * A decoded page of a batch: data is NULL for a zero page, else page_size bytes inside the reader or,
+ * for a landed batch, the page's place in the landing area (where its bytes already are).
+ */
 struct stream_page {
 	uint64_t index; /* (GPA - ram_base) / page_size */
 	uint32_t flags;
@@ -130,6 +140,12 @@ struct stream_page {
 struct stream_batch {
 	uint64_t round;
 	uint32_t count;
+	/*
+	 * landed: the reader put the whole batch into its landing area already (data read there, zero
+	 * pages cleared once the checksum passed): there is nothing left to apply, and stream_batch_apply
+	 * does nothing with it.
+	 */
+	bool landed;
 	const struct stream_page *pages;
 };
 
@@ -196,7 +212,8 @@ struct stream_rstats {
 	uint64_t check_ns; /* the record checksum, bounds, order and decode: ours                      */
 };
 
-/* Gather-list entries a zero-copy writer holds: a full batch is 2 per page plus the framing. */
+/* Gather-list entries a zero-copy writer holds: a full batch needs at most 1 per page (neighbouring
+ * pages share one) plus the framing; the writer flushes early if a list would not fit. */
 #define STREAM_IOV_MAX (2 * STREAM_BATCH_MAX + 8)
 
 struct stream_writer {
@@ -250,6 +267,12 @@ struct stream_reader {
 	struct stream_rounds rounds;
 	struct stream_totals totals;
 	struct stream_rstats t;
+	/* The landing area (stream_reader_land): guest RAM batches are read into; base NULL: none. */
+	struct {
+		uint8_t *base;
+		uint64_t size;
+		struct iovec *iov; /* STREAM_BATCH_MAX + 1: a batch's stretches of RAM and the read-ahead */
+	} land;
 	char abort_reason[STREAM_REASON_MAX + 1];
 	char err[STREAM_ERR_LEN];
 };
@@ -360,7 +383,27 @@ int stream_read_header(struct stream_reader *r, struct stream_header *h);
  * its totals verified against what was received; ABORT returns -ECANCELED (rec->type = ABORT).
  */
 int stream_next(struct stream_reader *r, struct stream_record *rec);
-/* Writes a decoded batch into guest RAM (host mapping): data copied, zero pages cleared. */
+/*
+ * Landing: from now on, BATCH records are read straight into ram (the host mapping of guest RAM, size
+ * bytes, page i at ram + i * page size of the stream's HEADER), not into the reader's buffer. The batch
+ * header and every page entry are read and checked first (count, reserved word, flags, each index
+ * against the RAM's pages and against size, round order, the record's length), before a data byte is
+ * read; then the data goes into the pages with readv (physically contiguous pages as one stretch;
+ * bytes the read-ahead buffer already holds are copied, the rest is read in place), the checksum is
+ * computed over what landed, and only once it matched are the batch's zero pages cleared. The decoded
+ * batch says landed: the reader applied all of it (stream_batch_apply does nothing with it).
+ *
+ * SAFETY: page data is in guest RAM BEFORE its checksum is checked. That is safe only while nothing
+ * runs on or trusts that RAM until the stream has ended well: the destination's vCPUs have not run yet,
+ * and a failed check (any error from stream_next) aborts the migration: the destination VM is thrown
+ * away and the source resumes its guest. A caller sets a landing area only under that condition (rvmig
+ * recv does: see recv_conversation). ram NULL turns landing off. 0, or -EINVAL for a size of 0.
+ */
+int stream_reader_land(struct stream_reader *r, void *ram, uint64_t size);
+/*
+ * Writes a decoded batch into guest RAM (host mapping): data copied, zero pages cleared. A landed
+ * batch (b->landed) is already there: nothing is done.
+ */
 void stream_batch_apply(const struct stream_batch *b, void *ram, uint32_t page_size);
 
 #endif /* RVMIG_STREAM_H */

@@ -209,7 +209,8 @@ int stream_reader_init(struct stream_reader *r, int fd)
 	r->pages = calloc(STREAM_BATCH_MAX, sizeof(*r->pages));
 	r->regs = calloc(STREAM_VCPU_MAX_REGS, sizeof(*r->regs));
 	r->hashes = calloc(STREAM_HASHES_MAX, sizeof(*r->hashes));
-	if (r->buf && r->pages && r->regs && r->hashes)
+	r->land.iov = calloc(STREAM_BATCH_MAX + 1, sizeof(*r->land.iov));
+	if (r->buf && r->pages && r->regs && r->hashes && r->land.iov)
 		return 0;
 	stream_reader_free(r);
 	return -ENOMEM;
@@ -228,6 +229,7 @@ void stream_reader_reset(struct stream_reader *r, int fd)
 	r->pages = keep.pages;
 	r->regs = keep.regs;
 	r->hashes = keep.hashes;
+	r->land.iov = keep.land.iov; /* the landing area itself is the old stream's: set it again */
 }
 
 void stream_reader_free(struct stream_reader *r)
@@ -237,10 +239,49 @@ void stream_reader_free(struct stream_reader *r)
 	free(r->pages);
 	free(r->regs);
 	free(r->hashes);
+	free(r->land.iov);
+	r->land.iov = NULL;
+	r->land.base = NULL;
 	r->buf = r->rec = NULL;
 	r->pages = NULL;
 	r->regs = NULL;
 	r->hashes = NULL;
+}
+
+/*
+ * One read into v[0..n) (readv: the landing reads gather guest RAM and the read-ahead buffer), waiting
+ * for bytes (timeout_ms) and retrying EINTR and EAGAIN: the bytes read (> 0), or -EPIPE (peer closed),
+ * -ETIMEDOUT or -errno. All of it, waits included, is the link's share (read_ns).
+ */
+static ssize_t r_read_some(struct stream_reader *r, const struct iovec *v, size_t n)
+{
+	uint64_t t0 = stream_now_ns();
+	ssize_t k;
+
+	for (;;) {
+		int rc = r->timeout_ms > 0 ? fd_wait(r->fd, POLLIN, r->timeout_ms) : 0;
+
+		if (rc) {
+			k = rc;
+			break;
+		}
+		k = readv(r->fd, v, (int)n);
+		if (k < 0 && errno == EINTR)
+			continue; /* nothing was read: back to the read */
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			rc = fd_wait(r->fd, POLLIN, r->timeout_ms);
+			if (!rc)
+				continue;
+			k = rc;
+		} else if (k < 0) {
+			k = errno == ECONNRESET ? -EPIPE : -errno;
+		} else if (k == 0) {
+			k = -EPIPE;
+		}
+		break;
+	}
+	r->t.read_ns += stream_now_ns() - t0;
+	return k;
 }
 
 /* Big reads bypass the read-ahead buffer to save a copy. */
@@ -250,11 +291,9 @@ int stream_r_get(struct stream_reader *r, void *dst, size_t n, size_t *got)
 
 	*got = 0;
 	while (*got < n) {
-		size_t want = n - *got, room;
-		uint64_t t0;
-		uint8_t *into;
+		size_t want = n - *got;
+		struct iovec v;
 		ssize_t k;
-		int rc;
 
 		if (r->pos < r->len) {
 			size_t c = r->len - r->pos < want ? r->len - r->pos : want;
@@ -265,34 +304,67 @@ int stream_r_get(struct stream_reader *r, void *dst, size_t n, size_t *got)
 			r->bytes += c;
 			continue;
 		}
-		into = want >= r->cap ? d + *got : r->buf;
-		room = want >= r->cap ? want : r->cap;
-		t0 = stream_now_ns();
-		rc = r->timeout_ms > 0 ? fd_wait(r->fd, POLLIN, r->timeout_ms) : 0;
-		if (rc)
-			return rc;
-		k = read(r->fd, into, room);
-		r->t.read_ns += stream_now_ns() - t0;
-		if (k < 0 && errno == EINTR)
-			continue; /* the buffer is still empty: back to the read */
-		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			rc = fd_wait(r->fd, POLLIN, r->timeout_ms);
-			r->t.read_ns += stream_now_ns() - t0;
-			if (rc)
-				return rc;
-			continue;
-		}
+		v = want >= r->cap ? (struct iovec){ d + *got, want } : (struct iovec){ r->buf, r->cap };
+		k = r_read_some(r, &v, 1);
 		if (k < 0)
-			return errno == ECONNRESET ? -EPIPE : -errno;
-		if (k == 0)
-			return -EPIPE;
-		if (into == r->buf) {
+			return (int)k;
+		if (v.iov_base == r->buf) {
 			r->pos = 0;
 			r->len = (size_t)k;
 		} else {
 			*got += (size_t)k;
 			r->bytes += (size_t)k;
 		}
+	}
+	return 0;
+}
+
+/* The first k bytes of v[0..n) have arrived: into the checksum, then off the list. */
+static size_t r_landed(struct iovec **v, size_t n, size_t k, XXH64_state_t *st)
+{
+	for (size_t left = k, i = 0; left; i++) {
+		size_t c = (*v)[i].iov_len < left ? (*v)[i].iov_len : left;
+
+		XXH64_update(st, (*v)[i].iov_base, c);
+		left -= c;
+	}
+	return iov_advance(v, n, k);
+}
+
+int stream_r_getv(struct stream_reader *r, struct iovec *v, size_t n, XXH64_state_t *st, size_t *got)
+{
+	size_t rem = iov_bytes(v, n);
+
+	*got = 0;
+	/* What the read-ahead buffer already holds is copied: it was read before we knew where it goes. */
+	while (rem && r->pos < r->len) {
+		size_t c = r->len - r->pos < v->iov_len ? r->len - r->pos : v->iov_len;
+
+		memcpy(v->iov_base, r->buf + r->pos, c);
+		r->pos += c;
+		r->bytes += c;
+		*got += c;
+		rem -= c;
+		n = r_landed(&v, n, c, st);
+	}
+	/* The rest in place. The read-ahead buffer (empty now) is the readv's last entry, after the data:
+	 * what follows it (the checksum, the next records) comes in the same call, never into guest RAM. */
+	v[n] = (struct iovec){ .iov_base = r->buf, .iov_len = r->cap };
+	while (rem) {
+		ssize_t k = r_read_some(r, v, n + 1);
+
+		if (k < 0)
+			return (int)k;
+		if ((size_t)k > rem) { /* all landed, and the read-ahead buffer holds what came after */
+			r->pos = 0;
+			r->len = (size_t)k - rem;
+			k = (ssize_t)rem;
+		}
+		r->bytes += (size_t)k;
+		*got += (size_t)k;
+		rem -= (size_t)k;
+		n = r_landed(&v, n, (size_t)k, st);
+		v[n] = (struct iovec){ .iov_base = r->buf, .iov_len = r->cap };
 	}
 	return 0;
 }

@@ -50,6 +50,12 @@ int stream_w_ref(struct stream_writer *w, const void *p, size_t n);
 int stream_r_err(struct stream_reader *r, int rc, const char *f, ...) __attribute__((format(printf, 3, 4)));
 /* Reads exactly n bytes; *got says how many arrived. 0, -EPIPE (peer closed), -ETIMEDOUT or -errno. */
 int stream_r_get(struct stream_reader *r, void *dst, size_t n, size_t *got);
+/*
+ * Reads exactly the bytes v[0..n) can hold into them (landing: v points into guest RAM), adding each
+ * stretch to st as it arrives; *got says how many arrived. v must have room for one entry more (v[n]:
+ * the read-ahead buffer rides along at the end of each readv) and is consumed. Returns as stream_r_get.
+ */
+int stream_r_getv(struct stream_reader *r, struct iovec *v, size_t n, XXH64_state_t *st, size_t *got);
 /* Message for a failed stream_r_get of `what`. */
 int stream_r_io_fail(struct stream_reader *r, int rc, size_t got, size_t n, const char *what);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The stop-and-copy stream over a socketpair, timed (see stream_probe.h). */
+/* The stop-and-copy stream over a socketpair, timed, next to memcpy, XXH64 and the bare socket (see stream_probe.h). */
 #include "mig/stream_probe.h"
 
 #include <errno.h>
@@ -9,19 +9,22 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/hash.h"
 #include "mig/stream_priv.h"
 #include "rvmig_abi.h"
 
-#define PROBE_PAGE 4096u
+#define PROBE_PAGE  4096u
+#define PROBE_CHUNK (1u << 20) /* the bare socket's writes and reads */
 
 struct probe_rx {
 	int fd;
 	void *dst;
+	size_t len;
 	int rc;
 	char err[STREAM_ERR_LEN];
 };
 
-/* The destination's half: every record read and checked, batches applied into dst, up to END. */
+/* The destination's half: every record read and checked, batches landed in dst, up to END. */
 static void *probe_receive(void *arg)
 {
 	struct probe_rx *rx = arg;
@@ -35,13 +38,60 @@ static void *probe_receive(void *arg)
 		return NULL;
 	}
 	rx->rc = stream_read_header(&r, &h);
+	/* dst plays a destination's guest RAM that nothing runs on: safe to land in (stream_reader_land). */
+	if (!rx->rc)
+		rx->rc = stream_reader_land(&r, rx->dst, rx->len);
 	while (!rx->rc && !(rx->rc = stream_next(&r, &rec)) && rec.type != STREAM_REC_END)
 		if (rec.type == STREAM_REC_BATCH)
-			stream_batch_apply(&rec.u.batch, rx->dst, PROBE_PAGE);
+			stream_batch_apply(&rec.u.batch, rx->dst, PROBE_PAGE); /* nothing to do: landed */
 	if (rx->rc)
 		snprintf(rx->err, sizeof(rx->err), "%s", r.err);
 	stream_reader_free(&r);
 	return NULL;
+}
+
+/* The bare socket's reader: len bytes into dst, PROBE_CHUNK at a time. */
+static void *probe_receive_raw(void *arg)
+{
+	struct probe_rx *rx = arg;
+	uint8_t *d = rx->dst;
+
+	for (size_t got = 0; got < rx->len;) {
+		size_t want = rx->len - got < PROBE_CHUNK ? rx->len - got : PROBE_CHUNK;
+		ssize_t k = read(rx->fd, d + got, want);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			rx->rc = k < 0 ? -errno : -EPIPE;
+			snprintf(rx->err, sizeof(rx->err), "read after %zu of %zu bytes: %s", got, rx->len,
+				 k < 0 ? strerror(errno) : "peer closed");
+			return NULL;
+		}
+		got += (size_t)k;
+	}
+	return NULL;
+}
+
+static int probe_send_raw(int fd, const void *src, size_t len, char *err, size_t errlen)
+{
+	const uint8_t *s = src;
+
+	for (size_t off = 0; off < len;) {
+		size_t n = len - off < PROBE_CHUNK ? len - off : PROBE_CHUNK;
+		ssize_t k = send(fd, s + off, n, MSG_NOSIGNAL);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			int rc = k < 0 ? -errno : -EIO;
+
+			snprintf(err, errlen, "send of %zu bytes at %zu of %zu: %s", n, off, len, strerror(-rc));
+			return rc;
+		}
+		off += (size_t)k;
+	}
+	return 0;
 }
 
 static int probe_send(struct stream_writer *w, const void *src, size_t len)
@@ -75,51 +125,86 @@ static int probe_send(struct stream_writer *w, const void *src, size_t len)
 	return rc;
 }
 
-int stream_probe(const void *src, void *dst, size_t len, uint64_t *ns, char *err, size_t errlen)
+/*
+ * One transfer over a fresh socketpair: raw (bytes only) or the stream; the reader is a second thread,
+ * so both harts work as in a migration. *ns: first write -> the reader done.
+ */
+static int probe_pair(bool raw, const void *src, void *dst, size_t len, uint64_t *ns, char *err, size_t errlen)
 {
-	struct probe_rx rx = { .dst = dst };
+	struct probe_rx rx = { .dst = dst, .len = len };
 	struct stream_writer w;
+	const char *what = raw ? "socket probe" : "stream probe";
 	pthread_t th;
 	int sv[2], rc;
 	uint64_t t0;
 
-	*ns = 0;
-	if (!len || len % PROBE_PAGE) {
-		snprintf(err, errlen, "stream probe: %zu bytes is not a non-zero multiple of %u", len, PROBE_PAGE);
-		return -EINVAL;
-	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
 		rc = -errno;
-		snprintf(err, errlen, "stream probe: socketpair AF_UNIX SOCK_STREAM: %s", strerror(-rc));
+		snprintf(err, errlen, "%s: socketpair AF_UNIX SOCK_STREAM: %s", what, strerror(-rc));
 		return rc;
 	}
 	rx.fd = sv[1];
-	rc = stream_writer_init(&w, sv[0]);
+	rc = raw ? 0 : stream_writer_init(&w, sv[0]);
 	if (rc) {
-		snprintf(err, errlen, "stream probe: no memory for the writer");
+		snprintf(err, errlen, "%s: no memory for the writer", what);
 		goto out;
 	}
-	rc = -pthread_create(&th, NULL, probe_receive, &rx);
+	rc = -pthread_create(&th, NULL, raw ? probe_receive_raw : probe_receive, &rx);
 	if (rc) {
-		snprintf(err, errlen, "stream probe: pthread_create: %s", strerror(-rc));
-		stream_writer_free(&w);
+		snprintf(err, errlen, "%s: pthread_create: %s", what, strerror(-rc));
+		if (!raw)
+			stream_writer_free(&w);
 		goto out;
 	}
 	t0 = stream_now_ns();
-	rc = probe_send(&w, src, len);
-	if (rc) {
-		snprintf(err, errlen, "stream probe: writing: %s", w.err);
-		shutdown(sv[0], SHUT_RDWR); /* the reader sees the end instead of waiting */
+	if (raw) {
+		char why[200];
+
+		rc = probe_send_raw(sv[0], src, len, why, sizeof(why));
+		if (rc)
+			snprintf(err, errlen, "%s: writing: %s", what, why);
+	} else {
+		rc = probe_send(&w, src, len);
+		if (rc)
+			snprintf(err, errlen, "%s: writing: %s", what, w.err);
 	}
+	if (rc)
+		shutdown(sv[0], SHUT_RDWR); /* the reader sees the end instead of waiting */
 	pthread_join(th, NULL);
 	*ns = stream_now_ns() - t0;
-	stream_writer_free(&w);
+	if (!raw)
+		stream_writer_free(&w);
 	if (!rc && rx.rc) {
 		rc = rx.rc;
-		snprintf(err, errlen, "stream probe: reading: %s", rx.err);
+		snprintf(err, errlen, "%s: reading: %s", what, rx.err);
 	}
 out:
 	close(sv[0]);
 	close(sv[1]);
 	return rc;
+}
+
+int stream_probe(const void *src, void *dst, size_t len, struct stream_probe_ns *t, char *err, size_t errlen)
+{
+	uint64_t t0, h;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (!len || len % PROBE_PAGE) {
+		snprintf(err, errlen, "stream probe: %zu bytes is not a non-zero multiple of %u", len, PROBE_PAGE);
+		return -EINVAL;
+	}
+	t0 = stream_now_ns();
+	memcpy(dst, src, len);
+	__asm__ volatile("" : : "r"(dst) : "memory");
+	t->memcpy_ns = stream_now_ns() - t0;
+	t0 = stream_now_ns();
+	h = XXH64(src, len, 0);
+	__asm__ volatile("" : : "r"(h));
+	t->xxh64_ns = stream_now_ns() - t0;
+	rc = probe_pair(true, src, dst, len, &t->socket_ns, err, errlen);
+	if (rc)
+		return rc;
+	memset(dst, 0, len); /* what dst holds at the end is the stream's doing */
+	return probe_pair(false, src, dst, len, &t->stream_ns, err, errlen);
 }

@@ -2,8 +2,13 @@
 /*
  * The stop-and-copy stream's speed, alone: len bytes of src go through a socketpair as one round of
  * BATCH records, written as stop-and-copy writes them (zero copy, the checksum over the source) and
- * read, checked and applied into dst by a second thread, as the destination does. No KVM; for the
- * bench report's "stream against memcpy and the hash alone" and for the host tests.
+ * read, checked and landed into dst by a second thread, as the destination does (stream_reader_land).
+ * In the same call and on the same two buffers, for scale: memcpy src -> dst, XXH64 over src, and the
+ * same bytes through a socketpair without records (writer -> reader thread, 1 MiB reads and writes:
+ * the socket's ceiling). No KVM; for the bench report's "stream against memcpy, the socket alone and
+ * the hash alone" and for the host tests. Why the buffers matter: under QEMU TCG, memcpy between two
+ * page-aligned mappings whose pages are congruent modulo the softmmu TLB size runs a tenth as fast as
+ * between two malloc'd buffers, so a memcpy figure is only comparable over the same buffers.
  */
 #ifndef RVMIG_STREAM_PROBE_H
 #define RVMIG_STREAM_PROBE_H
@@ -11,10 +16,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Wall time of each probe, ns. */
+struct stream_probe_ns {
+	uint64_t memcpy_ns; /* memcpy(dst, src, len)                                              */
+	uint64_t xxh64_ns;  /* XXH64 over src: the record checksum alone                          */
+	uint64_t socket_ns; /* src -> dst through a socketpair, no records: first write -> last read */
+	uint64_t stream_ns; /* the stream: first byte written -> dst holds the last page (END read) */
+};
+
 /*
- * len: a non-zero multiple of 4096. *ns: first byte written -> dst holds the last page (END read).
- * 0, or -errno with what failed in err.
+ * len: a non-zero multiple of 4096. dst ends up holding src (the stream's work: it is cleared before the
+ * stream runs). 0, or -errno with what failed in err.
  */
-int stream_probe(const void *src, void *dst, size_t len, uint64_t *ns, char *err, size_t errlen);
+int stream_probe(const void *src, void *dst, size_t len, struct stream_probe_ns *t, char *err, size_t errlen);
 
 #endif

@@ -48,24 +48,22 @@ static void len_bounds(const struct stream_reader *r, uint32_t type, uint64_t *m
 }
 
 /*
- * Reads one record into r->rec and checks its framing and checksum; the payload is then decoded by
- * type. Only HEADER and ABORT may come before the header is known (the other bounds need the page
- * size). Every message names the record and the stream offset it starts at.
+ * Reads the next record's frame head into h and checks its tag, its place (only HEADER and ABORT may
+ * come before the header is known: the other bounds need the page size) and its length; what names
+ * the record and the stream offset it starts at, for every message about it.
  */
-static int r_record(struct stream_reader *r, uint32_t *type, uint32_t *len)
+static int r_frame(struct stream_reader *r, uint8_t h[8], uint32_t *type, uint32_t *len, char *what, size_t wlen)
 {
-	uint8_t h[8];
-	uint64_t seq = r->seq + 1, min, max, want_sum, sum;
+	uint64_t seq = r->seq + 1, min, max;
 	uint32_t tag;
 	size_t got;
-	char what[96];
 	int rc;
 
 	r->rec_start = r->bytes;
-	snprintf(what, sizeof(what), "record #%" PRIu64 " at byte %" PRIu64, seq, r->rec_start);
-	rc = stream_r_get(r, h, sizeof(h), &got);
+	snprintf(what, wlen, "record #%" PRIu64 " at byte %" PRIu64, seq, r->rec_start);
+	rc = stream_r_get(r, h, 8, &got);
 	if (rc)
-		return stream_r_io_fail(r, rc, got, sizeof(h), what);
+		return stream_r_io_fail(r, rc, got, 8, what);
 	tag = stream_get_le32(h);
 	*len = stream_get_le32(h + 4);
 	*type = tag & 0xffff;
@@ -76,25 +74,32 @@ static int r_record(struct stream_reader *r, uint32_t *type, uint32_t *len)
 	if (!r->header_done && *type != STREAM_REC_HEADER && *type != STREAM_REC_ABORT)
 		return stream_r_err(r, -EBADMSG, "%s: expected a header, got a %s record", what,
 				    stream_rec_name(*type));
-	snprintf(what, sizeof(what), "record #%" PRIu64 " (%s) at byte %" PRIu64, seq, stream_rec_name(*type),
-		 r->rec_start);
+	snprintf(what, wlen, "record #%" PRIu64 " (%s) at byte %" PRIu64, seq, stream_rec_name(*type), r->rec_start);
 	len_bounds(r, *type, &min, &max);
 	if (*len < min || *len > max)
 		return stream_r_err(r, -EBADMSG, "%s: length %u out of range %" PRIu64 "..%" PRIu64, what, *len, min,
 				    max);
-	if (r->rec_cap < (size_t)*len + CHECKSUM_LEN) {
-		uint8_t *p = realloc(r->rec, (size_t)*len + CHECKSUM_LEN);
+	return 0;
+}
 
-		if (!p)
-			return stream_r_err(r, -ENOMEM, "%s: no memory for %u bytes", what, *len);
-		r->rec = p;
-		r->rec_cap = (size_t)*len + CHECKSUM_LEN;
-	}
-	rc = stream_r_get(r, r->rec, (size_t)*len + CHECKSUM_LEN, &got);
-	if (rc)
-		return stream_r_io_fail(r, rc, got + 8, (size_t)*len + 8 + CHECKSUM_LEN, what);
-	want_sum = stream_get_le64(r->rec + *len);
-	sum = stream_record_checksum(h, r->rec, *len);
+/* r->rec holds at least n bytes. */
+static int r_room(struct stream_reader *r, size_t n, const char *what)
+{
+	uint8_t *p;
+
+	if (r->rec_cap >= n)
+		return 0;
+	p = realloc(r->rec, n);
+	if (!p)
+		return stream_r_err(r, -ENOMEM, "%s: no memory for %zu bytes", what, n);
+	r->rec = p;
+	r->rec_cap = n;
+	return 0;
+}
+
+/* The checksum the record carries against the one computed over what arrived. */
+static int r_sum(struct stream_reader *r, uint64_t want_sum, uint64_t sum, const char *what)
+{
 #ifndef RVMIG_FUZZ_NO_CHECKSUM
 	if (sum != want_sum)
 		return stream_r_err(r, -EBADMSG,
@@ -102,11 +107,40 @@ static int r_record(struct stream_reader *r, uint32_t *type, uint32_t *len)
 				    what, want_sum, sum);
 #else
 	/* Fuzz builds only (never shipped): the fuzzer reaches the decoders behind the checksum. */
+	(void)r;
 	(void)want_sum;
 	(void)sum;
+	(void)what;
 #endif
-	r->seq = seq;
 	return 0;
+}
+
+/* The payload (len bytes) and checksum of the record whose frame head is h, into r->rec, checked. */
+static int r_payload(struct stream_reader *r, const uint8_t h[8], uint32_t len, const char *what)
+{
+	size_t got;
+	int rc = r_room(r, (size_t)len + CHECKSUM_LEN, what);
+
+	if (rc)
+		return rc;
+	rc = stream_r_get(r, r->rec, (size_t)len + CHECKSUM_LEN, &got);
+	if (rc)
+		return stream_r_io_fail(r, rc, got + 8, (size_t)len + 8 + CHECKSUM_LEN, what);
+	rc = r_sum(r, stream_get_le64(r->rec + len), stream_record_checksum(h, r->rec, len), what);
+	if (rc)
+		return rc;
+	r->seq++;
+	return 0;
+}
+
+/* A whole record into r->rec, framing and checksum checked; the payload is then decoded by type. */
+static int r_record(struct stream_reader *r, uint32_t *type, uint32_t *len)
+{
+	uint8_t h[8];
+	char what[96];
+	int rc = r_frame(r, h, type, len, what, sizeof(what));
+
+	return rc ? rc : r_payload(r, h, *len, what);
 }
 
 /* Copies the ABORT reason, made printable, and reports it. */
@@ -196,30 +230,55 @@ int stream_read_header(struct stream_reader *r, struct stream_header *h)
 	stream_r_err(r, -EBADMSG, "record #%" PRIu64 " (%s) at byte %" PRIu64 ": " f, (r)->seq, stream_rec_name(type), \
 		     (r)->rec_start, __VA_ARGS__)
 
-static int r_batch(struct stream_reader *r, uint32_t type, uint32_t len, struct stream_batch *b)
+/*
+ * A batch's header (round, count, reserved word) at p, and whether its count entries fit the record;
+ * everything a landing reader needs to know before it reads the entries.
+ */
+static int r_batch_head(struct stream_reader *r, uint32_t type, uint32_t len, const uint8_t *p, struct stream_batch *b)
 {
-	const uint8_t *p = r->rec;
-	uint32_t ps = r->hdr.page_size, zeros = 0;
-	size_t off = BATCH_HDR;
-	char why[160];
-
 	b->round = stream_get_le64(p);
 	b->count = stream_get_le32(p + 8);
 	b->pages = r->pages;
+	b->landed = false;
 	if (stream_get_le32(p + 12))
 		return RFAIL(r, "round %" PRIu64 ": reserved word 0x%08x, must be 0", b->round,
 			     stream_get_le32(p + 12));
 	if (b->count == 0 || b->count > STREAM_BATCH_MAX)
 		return RFAIL(r, "round %" PRIu64 ": page count %u out of range 1..%u", b->round, b->count,
 			     STREAM_BATCH_MAX);
+	if (BATCH_HDR + (uint64_t)b->count * PAGE_ENTRY > len)
+		return RFAIL(r, "page %u of %u runs past the end of the %u-byte record",
+			     (uint32_t)((len - BATCH_HDR) / PAGE_ENTRY), b->count, len);
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The page entries after the batch header at p: flags, indices (against the RAM and, landing, the
+ * landing area), the record's length against the data they announce, and the round order (stepped on
+ * *rounds). Data pointers are left for the caller. *zeros: the zero pages among them.
+ */
+static int r_batch_pages(struct stream_reader *r, uint32_t type, uint32_t len, const uint8_t *p,
+			 const struct stream_batch *b, struct stream_rounds *rounds, uint32_t *zeros)
+{
+	uint32_t ps = r->hdr.page_size, ndata = 0;
+	uint64_t need, sorted[STREAM_BATCH_MAX];
+	char why[160];
+
+	*zeros = 0;
 	for (uint32_t i = 0; i < b->count; i++) {
 		struct stream_page *pg = &r->pages[i];
+		const uint8_t *e = p + BATCH_HDR + (size_t)i * PAGE_ENTRY;
 
-		if (len - off < PAGE_ENTRY)
-			return RFAIL(r, "page %u of %u runs past the end of the %u-byte record", i, b->count, len);
-		pg->index = stream_get_le64(p + off);
-		pg->flags = stream_get_le32(p + off + 8);
-		off += PAGE_ENTRY;
+		pg->index = stream_get_le64(e);
+		pg->flags = stream_get_le32(e + 8);
+		pg->data = NULL;
 		if (pg->flags & ~STREAM_PAGE_ZERO)
 			return RFAIL(r, "page %u of %u: unknown flags 0x%x (only bit 0, zero page, is defined)", i,
 				     b->count, pg->flags);
@@ -228,24 +287,137 @@ static int r_batch(struct stream_reader *r, uint32_t type, uint32_t len, struct 
 				     "round %" PRIu64 ", page %u of %u: index %" PRIu64 " out of range "
 				     "(RAM has %" PRIu64 " pages)",
 				     b->round, i, b->count, pg->index, r->ram_pages);
-		pg->data = NULL;
-		if (pg->flags & STREAM_PAGE_ZERO) {
-			zeros++;
-			continue;
-		}
-		if (len - off < ps)
-			return RFAIL(r, "page %u of %u: data runs past the end of the %u-byte record", i, b->count,
-				     len);
-		pg->data = p + off;
-		off += ps;
+		if (r->land.base && pg->index >= r->land.size / ps)
+			return RFAIL(r,
+				     "round %" PRIu64 ", page %u of %u: index %" PRIu64 " past the landing area "
+				     "(%" PRIu64 " pages)",
+				     b->round, i, b->count, pg->index, r->land.size / ps);
+		if (pg->flags & STREAM_PAGE_ZERO)
+			(*zeros)++;
+		else
+			ndata++;
+		sorted[i] = pg->index;
 	}
-	if (off != len)
-		return RFAIL(r, "%zu trailing bytes after %u pages", len - off, b->count);
-	if (stream_round_step(&r->rounds, b->round, false, why, sizeof(why)))
+	/* A page at most once per batch: applied in entry order or landed (data first, zero pages after the
+	 * checksum), a page sent twice would end differently, and its first stretch be hashed after the
+	 * second overwrote it. No writer sends one (a batch comes from a dirty bitmap). */
+	qsort(sorted, b->count, sizeof(sorted[0]), cmp_u64);
+	for (uint32_t i = 1; i < b->count; i++)
+		if (sorted[i] == sorted[i - 1])
+			return RFAIL(r, "round %" PRIu64 ": page index %" PRIu64 " appears twice in the batch",
+				     b->round, sorted[i]);
+	need = BATCH_HDR + (uint64_t)b->count * PAGE_ENTRY + (uint64_t)ndata * ps;
+	if (need > len)
+		return RFAIL(r, "the data of %u pages (%" PRIu64 " bytes) runs past the end of the %u-byte record",
+			     ndata, (uint64_t)ndata * ps, len);
+	if (need < len)
+		return RFAIL(r, "%" PRIu64 " trailing bytes after %u pages", len - need, b->count);
+	if (stream_round_step(rounds, b->round, false, why, sizeof(why)))
 		return RFAIL(r, "%s", why);
-	r->rounds.pages += b->count;
+	rounds->pages += b->count;
+	return 0;
+}
+
+/* A batch read whole into r->rec (no landing area): its data pages point into it. */
+static int r_batch(struct stream_reader *r, uint32_t type, uint32_t len, struct stream_batch *b)
+{
+	const uint8_t *data = r->rec + BATCH_HDR;
+	uint32_t zeros;
+	int rc = r_batch_head(r, type, len, r->rec, b);
+
+	if (!rc)
+		rc = r_batch_pages(r, type, len, r->rec, b, &r->rounds, &zeros);
+	if (rc)
+		return rc;
+	data += (size_t)b->count * PAGE_ENTRY;
+	for (uint32_t i = 0; i < b->count; i++) {
+		if (r->pages[i].flags & STREAM_PAGE_ZERO)
+			continue;
+		r->pages[i].data = data;
+		data += r->hdr.page_size;
+	}
 	r->totals.pages += b->count;
 	r->totals.zero_pages += zeros;
+	return 0;
+}
+
+/*
+ * A batch into the landing area (stream_reader_land; its SAFETY note says why data may land before
+ * its checksum is checked). Header and entries first, all checked; then the data with readv straight
+ * into the pages, one gather entry per stretch of pages that follow each other in RAM; then the
+ * checksum over the frame head, header, entries and the data where it landed; then, only if it
+ * matched, the zero pages cleared and the round's bookkeeping committed.
+ */
+static int r_batch_land(struct stream_reader *r, const uint8_t h[8], uint32_t type, uint32_t len, const char *what,
+			struct stream_batch *b)
+{
+	struct stream_rounds rounds = r->rounds;
+	uint32_t ps = r->hdr.page_size, zeros;
+	size_t got, ents = 0, nv = 0, done = 8;
+	struct iovec *v = r->land.iov;
+	XXH64_state_t st;
+	uint8_t c[CHECKSUM_LEN];
+	int rc = r_room(r, BATCH_HDR + STREAM_BATCH_MAX * PAGE_ENTRY, what);
+
+	if (rc)
+		return rc;
+	r->seq++; /* the messages below name this record; after any failure the stream is over */
+	rc = stream_r_get(r, r->rec, BATCH_HDR, &got);
+	if (!rc) {
+		done += got;
+		rc = r_batch_head(r, type, len, r->rec, b);
+		if (rc)
+			return rc;
+		ents = (size_t)b->count * PAGE_ENTRY;
+		rc = stream_r_get(r, r->rec + BATCH_HDR, ents, &got);
+	}
+	if (rc)
+		return stream_r_io_fail(r, rc, done + got, (size_t)len + 8 + CHECKSUM_LEN, what);
+	done += got;
+	rc = r_batch_pages(r, type, len, r->rec, b, &rounds, &zeros);
+	if (rc)
+		return rc;
+	for (uint32_t i = 0; i < b->count; i++) {
+		struct stream_page *pg = &r->pages[i];
+		uint8_t *at = r->land.base + pg->index * ps;
+
+		if (pg->flags & STREAM_PAGE_ZERO)
+			continue;
+		pg->data = at;
+		if (nv && (uint8_t *)v[nv - 1].iov_base + v[nv - 1].iov_len == at)
+			v[nv - 1].iov_len += ps;
+		else
+			v[nv++] = (struct iovec){ .iov_base = at, .iov_len = ps };
+	}
+	XXH64_reset(&st, 0);
+	XXH64_update(&st, h, 8);
+	XXH64_update(&st, r->rec, BATCH_HDR + ents);
+	rc = stream_r_getv(r, v, nv, &st, &got);
+	if (!rc) {
+		done += got;
+		rc = stream_r_get(r, c, CHECKSUM_LEN, &got);
+	}
+	if (rc)
+		return stream_r_io_fail(r, rc, done + got, (size_t)len + 8 + CHECKSUM_LEN, what);
+	rc = r_sum(r, stream_get_le64(c), XXH64_digest(&st), what);
+	if (rc)
+		return rc;
+	for (uint32_t i = 0; i < b->count; i++)
+		if (r->pages[i].flags & STREAM_PAGE_ZERO)
+			memset(r->land.base + r->pages[i].index * ps, 0, ps);
+	r->rounds = rounds;
+	r->totals.pages += b->count;
+	r->totals.zero_pages += zeros;
+	b->landed = true;
+	return 0;
+}
+
+int stream_reader_land(struct stream_reader *r, void *ram, uint64_t size)
+{
+	if (ram && !size)
+		return stream_r_err(r, -EINVAL, "landing area of 0 bytes");
+	r->land.base = ram;
+	r->land.size = ram ? size : 0;
 	return 0;
 }
 
@@ -348,17 +520,24 @@ static int r_end(struct stream_reader *r, uint32_t type, struct stream_totals *t
 static int r_next(struct stream_reader *r, struct stream_record *rec)
 {
 	uint32_t type, len;
+	uint8_t h[8];
+	char what[96];
 	int rc;
 
 	memset(rec, 0, sizeof(*rec));
 	if (!r->header_done || r->ended)
 		return stream_r_err(r, -EINVAL, "stream_next %s",
 				    r->ended ? "after the end of the stream" : "before stream_read_header");
-	rc = r_record(r, &type, &len);
+	rc = r_frame(r, h, &type, &len, what, sizeof(what));
 	if (rc)
 		return rc;
 	rec->type = type;
-	rec->seq = r->seq;
+	rec->seq = r->seq + 1;
+	if (type == STREAM_REC_BATCH && r->land.base)
+		return r_batch_land(r, h, type, len, what, &rec->u.batch);
+	rc = r_payload(r, h, len, what);
+	if (rc)
+		return rc;
 	switch (type) {
 	case STREAM_REC_HEADER:
 		return RFAIL(r, "%s", "second header in the stream");
@@ -392,6 +571,8 @@ int stream_next(struct stream_reader *r, struct stream_record *rec)
 
 void stream_batch_apply(const struct stream_batch *b, void *ram, uint32_t page_size)
 {
+	if (b->landed)
+		return; /* the reader put it there already (stream_reader_land) */
 	for (uint32_t i = 0; i < b->count; i++) {
 		uint8_t *dst = (uint8_t *)ram + b->pages[i].index * page_size;
 

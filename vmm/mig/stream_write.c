@@ -134,18 +134,30 @@ int stream_write_batch(struct stream_writer *w, uint64_t round, const uint64_t *
 	rc = rec_begin(w, STREAM_REC_BATCH, len);
 	if (!rc)
 		rc = stream_w_put(w, e, BATCH_HDR, true);
+	/* Every entry first (version 3): the destination knows where each page goes before its data. */
 	for (uint32_t i = 0; i < count && !rc; i++) {
-		const uint8_t *page = (const uint8_t *)ram + idx[i] * w->page_size;
-
 		stream_put_le64(e, idx[i]);
 		stream_put_le32(e + 8, zero[i] ? STREAM_PAGE_ZERO : 0);
 		rc = stream_w_put(w, e, PAGE_ENTRY, true);
-		/* Precopy copies (the guest runs: the checksum must be of the bytes sent); stop-and-copy
-		 * points the gather list into RAM, which the paused vCPUs cannot change. */
-		if (!rc && !zero[i])
-			rc = w->zero_copy ? stream_w_ref(w, page, w->page_size)
-					  : stream_w_put(w, page, w->page_size, true);
 		w->totals.zero_pages += zero[i];
+	}
+	/* Then the data, in entry order. Precopy copies (the guest runs: the checksum must be of the bytes
+	 * sent); stop-and-copy points the gather list into RAM, which the paused vCPUs cannot change, one
+	 * entry per stretch of pages that follow each other in RAM as they do in the batch. */
+	for (uint32_t i = 0; i < count && !rc; i++) {
+		const uint8_t *page = (const uint8_t *)ram + idx[i] * w->page_size;
+		uint32_t n = 1;
+
+		if (zero[i])
+			continue;
+		if (!w->zero_copy) {
+			rc = stream_w_put(w, page, w->page_size, true);
+			continue;
+		}
+		while (i + n < count && !zero[i + n] && idx[i + n] == idx[i] + n)
+			n++;
+		rc = stream_w_ref(w, page, (size_t)n * w->page_size);
+		i += n - 1;
 	}
 	if (!rc)
 		rc = rec_end(w);
