@@ -11,6 +11,7 @@
 
 #include "lib/hash.h"
 #include "mig/stream_priv.h"
+#include "mig/transport.h"
 #include "rvmig_abi.h"
 
 #define PROBE_PAGE  4096u
@@ -126,7 +127,7 @@ static int probe_send(struct stream_writer *w, const void *src, size_t len)
 }
 
 /*
- * One transfer over a fresh socketpair: raw (bytes only) or the stream; the reader is a second thread,
+ * One transfer over a fresh socket pair: raw (bytes only) or the stream; the reader is a second thread,
  * so both harts work as in a migration. *ns: first write -> the reader done.
  */
 static int probe_pair(bool raw, const void *src, void *dst, size_t len, uint64_t *ns, char *err, size_t errlen)
@@ -138,8 +139,10 @@ static int probe_pair(bool raw, const void *src, void *dst, size_t len, uint64_t
 	int sv[2], rc;
 	uint64_t t0;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
-		rc = -errno;
+	/* The pair `--to local` migrates over, socket buffers included (xport_pair): the figure is the
+	 * link a migration gets, not a default-sized socketpair's. */
+	rc = xport_pair(sv);
+	if (rc) {
 		snprintf(err, errlen, "%s: socketpair AF_UNIX SOCK_STREAM: %s", what, strerror(-rc));
 		return rc;
 	}
