@@ -189,17 +189,12 @@ def what_this_shows(rows, apart=()):
     """One line for the report's end: per GiB of huge mappings split, the split work eager N leaves in the
     vCPUs' write faults and what eager Y does with it, 2M and 1G backing apart (1G: the N runs split a
     1G leaf in the fault path)."""
-    by = {(r["case"], r["eager"]): r for r in rows}
     parts = []
     for name, is_1g in (("2M", False), ("1G", True)):
         cells = []
-        for (case, eager), n in sorted(by.items()):
-            y = by.get((case, "Y"))
-            if eager != "N" or case in apart or not n["vcpu_splits"]["median"] \
-                    or not n.get("vcpu_split_ms_total", {}).get("n") \
-                    or bool(n["vcpu_levels"].get("1G->2M", {}).get("median")) != is_1g:
+        for case, n, y, gib in _per_gib_cases(rows, apart):
+            if bool(n["vcpu_levels"].get("1G->2M", {}).get("median")) != is_1g:
                 continue
-            gib = n["vcpu_splits"]["median"] * 2 / 1024
             cell = "%s %.0f" % (case, n["vcpu_split_ms_total"]["median"] / gib)
             if y and y.get("vcpu_split_ms_total", {}).get("n") and y["ioctl_split_ms_total"]["n"]:
                 cell += " -> Y %.0f in the vCPUs + %.0f in the ioctl" % (
@@ -214,6 +209,17 @@ def what_this_shows(rows, apart=()):
             " splitting takes that work out of the vCPUs' fault path; what it costs instead is the ioctl time."]
 
 
+def _per_gib_cases(rows, apart):
+    """(case, N row, Y row or None, GiB split) for every case not in apart whose eager N runs had timed
+    split faults; GiB = split faults x 2 MiB (each split fault is one 2M region split to 4K)."""
+    by = {(r["case"], r["eager"]): r for r in rows}
+    for (case, eager), n in sorted(by.items()):
+        if eager != "N" or case in apart or not n["vcpu_splits"]["median"] \
+                or not n.get("vcpu_split_ms_total", {}).get("n"):
+            continue
+        yield case, n, by.get((case, "Y")), n["vcpu_splits"]["median"] * 2 / 1024
+
+
 def _per(s, gib):
     """A summ() of totals, each divided by gib."""
     return dict(s, **{k: s[k] / gib for k in ("median", "min", "max") if s.get(k) is not None})
@@ -222,14 +228,8 @@ def _per(s, gib):
 def per_gib_lines(rows, apart=()):
     """Per case with eager N split faults: vCPU split time per GiB split with N, and with Y (vCPU and ioctl).
     Cases in apart (oversubscribed) are left out."""
-    by = {(r["case"], r["eager"]): r for r in rows}
     lines = []
-    for (case, eager), n in sorted(by.items()):
-        y = by.get((case, "Y"))
-        if eager != "N" or case in apart or not n["vcpu_splits"]["n"] or not n["vcpu_splits"]["median"] \
-                or not n.get("vcpu_split_ms_total", {}).get("n"):
-            continue
-        gib = n["vcpu_splits"]["median"] * 2 / 1024
+    for case, n, y, gib in _per_gib_cases(rows, apart):
         line = "- %s: eager N %s ms per GiB in the vCPUs (%g split faults, %.3g GiB; each split p50 %s us)" % (
             case, _cell(_per(n["vcpu_split_ms_total"], gib), "%.1f"), n["vcpu_splits"]["median"], gib,
             _cell(n["vcpu_split_us_p50"], "%.0f"))
