@@ -16,6 +16,7 @@
 #include "mig/stream.h"
 #include "mig/stream_probe.h"
 #include "rvmig_abi.h"
+#include "stream_rig.h"
 
 #define PS       4096u
 #define RAM_SIZE (4u << 20) /* 1024 pages */
@@ -34,20 +35,6 @@ static const struct stream_header shape = {
 };
 
 static uint8_t *src_ram;
-
-static void fill(uint8_t *ram, uint64_t seed)
-{
-	uint64_t x = seed;
-
-	for (size_t i = 0; i < RAM_SIZE; i += 8) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		memcpy(ram + i, &x, 8);
-	}
-	for (size_t p = 0; p < NPAGES; p += 5) /* zero markers among the data */
-		memset(ram + p * PS, 0, PS);
-}
 
 /* What the writer sends in every mode: round 1 all RAM in batches of ODD pages (zero copy when asked),
  * round 2 a few pages copied (precopy's way), then END. */
@@ -79,102 +66,15 @@ static int send_stream(struct stream_writer *w, bool zero_copy)
 	return rc;
 }
 
-/* A child writes the stream (sender thread or not) through a 4K socket buffer; the parent reads it all,
- * slowly at first. The bytes; *short_writes as the child's writer counted them (255: it failed). */
 static size_t capture(bool zero_copy, bool sender, uint8_t **out, int *short_writes)
 {
-	int sv[2], st = 0, small = 4096;
-	size_t len = 0, cap = RAM_SIZE * 2;
-	pid_t pid;
-	ssize_t n;
-
-	*out = malloc(cap);
-	if (!*out || socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
-		return 0;
-	pid = fork();
-	if (pid == 0) {
-		struct stream_writer w;
-		int rc;
-
-		close(sv[0]);
-		setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-		if (stream_writer_init(&w, sv[1]) || (sender && stream_writer_start_sender(&w)))
-			_exit(255);
-		w.timeout_ms = 10000;
-		rc = send_stream(&w, zero_copy);
-		if (!rc)
-			rc = stream_writer_drain(&w);
-		stream_writer_free(&w);
-		_exit(rc ? 255 : (int)(w.t.short_writes > 254 ? 254 : w.t.short_writes));
-	}
-	close(sv[1]);
-	setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-	while ((n = read(sv[0], *out + len, len < 65536 ? 1000 : cap - len)) > 0) {
-		len += (size_t)n;
-		if (len < 65536)
-			usleep(200);
-	}
-	close(sv[0]);
-	waitpid(pid, &st, 0);
-	*short_writes = WIFEXITED(st) ? WEXITSTATUS(st) : 255;
-	return len;
+	return rig_capture(send_stream, zero_copy, sender, RAM_SIZE * 2, out, short_writes);
 }
 
-/* How a decode went: pages of the batches returned, the record stream_next failed on (0: none), and
- * whether a ROUND_END came after the failed batch's round. */
-struct decoded {
-	long pages;
-	int rc;
-	uint64_t batches, round_ends;
-	char err[STREAM_ERR_LEN];
-};
-
-/* Decodes bytes into ram through a socketpair fed by a child: landing, with the checker thread or not. */
-static struct decoded decode(const uint8_t *bytes, size_t len, uint8_t *ram, bool checker)
+/* Landing, with the checker thread or not. */
+static struct rig_decoded decode(const uint8_t *bytes, size_t len, uint8_t *ram, bool checker)
 {
-	struct decoded d = { 0 };
-	struct stream_reader r;
-	struct stream_header h;
-	struct stream_record rec;
-	int sv[2];
-	pid_t pid;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
-		d.rc = -errno;
-		return d;
-	}
-	pid = fork();
-	if (pid == 0) {
-		close(sv[0]);
-		for (size_t off = 0; off < len;) {
-			ssize_t k = send(sv[1], bytes + off, len - off, MSG_NOSIGNAL);
-
-			if (k <= 0)
-				_exit(1);
-			off += (size_t)k;
-		}
-		_exit(0);
-	}
-	close(sv[1]);
-	d.rc = stream_reader_init(&r, sv[0]);
-	if (!d.rc)
-		d.rc = stream_read_header(&r, &h);
-	if (!d.rc)
-		d.rc = stream_reader_land(&r, ram, RAM_SIZE);
-	if (!d.rc && checker)
-		d.rc = stream_reader_start_checker(&r);
-	while (!d.rc && !(d.rc = stream_next(&r, &rec)) && rec.type != STREAM_REC_END) {
-		if (rec.type == STREAM_REC_BATCH) {
-			d.batches++;
-			d.pages += rec.u.batch.count;
-		}
-		d.round_ends += rec.type == STREAM_REC_ROUND_END;
-	}
-	snprintf(d.err, sizeof(d.err), "%s", d.rc ? r.err : "");
-	stream_reader_free(&r);
-	close(sv[0]);
-	waitpid(pid, NULL, 0);
-	return d;
+	return rig_decode(bytes, len, ram, RAM_SIZE, PS, true, checker);
 }
 
 /* Stream offset of record #seq (HEADER = 1) in a captured stream, or 0. */
@@ -199,7 +99,7 @@ static void test_sender_round_trip(void)
 	size_t n0 = capture(false, false, &plain, &s0), n1 = capture(true, false, &zc, &s1);
 	size_t n2 = capture(false, true, &piped, &s2), n3 = capture(true, true, &piped_zc, &s3);
 	uint32_t batches = (NPAGES + ODD - 1) / ODD;
-	struct decoded d;
+	struct rig_decoded d;
 
 	CHECK(n0 > RAM_SIZE / 2 && s0 != 255 && s1 != 255, "one thread: %zu bytes copying, %zu zero copy", n0, n1);
 	CHECK(s2 != 255 && s3 != 255 && s3 > 0,
@@ -334,7 +234,7 @@ static void test_drain(void)
 	waitpid(pid, &st, 0);
 	{
 		uint8_t *land = calloc(1, RAM_SIZE);
-		struct decoded d = decode(out, len, land, true);
+		struct rig_decoded d = decode(out, len, land, true);
 
 		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0 && d.rc == 0 && d.pages == STREAM_BATCH_MAX,
 		      "drain: the batch went out whole and checks (%s)", d.err);
@@ -362,7 +262,7 @@ static void test_checker_corrupt(void)
 		uint64_t seq = victims[v];
 		size_t off = record_at(bytes, len, seq), rlen = stream_get_le32(bytes + off + 4);
 		char want[64];
-		struct decoded d, one;
+		struct rig_decoded d, one;
 
 		bytes[off + 8 + rlen - 100] ^= 0x10; /* a data byte of its last page */
 		memset(ram, 0x5a, RAM_SIZE);
@@ -394,7 +294,7 @@ static void test_checker_overlap(void)
 	size_t len = 0;
 	int ok = 1;
 
-	fill(b, 0x1234567);
+	rig_fill(b, RAM_SIZE, PS, 0x1234567, 5);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
 		CHECK(0, "socketpair");
 		return;
@@ -432,7 +332,7 @@ static void test_checker_overlap(void)
 		waitpid(pid, NULL, 0);
 	}
 	for (int run = 0; run < 10; run++) {
-		struct decoded d;
+		struct rig_decoded d;
 
 		memset(ram, 0x77, RAM_SIZE);
 		d = decode(bytes, len, ram, true);
@@ -472,7 +372,7 @@ int main(void)
 	src_ram = malloc(RAM_SIZE);
 	if (!src_ram)
 		return 1;
-	fill(src_ram, 0x2545f4914f6cdd1dULL);
+	rig_fill(src_ram, RAM_SIZE, PS, 0x2545f4914f6cdd1dULL, 5);
 	test_sender_round_trip();
 	test_sender_error();
 	test_drain();

@@ -202,7 +202,8 @@ struct stream_rounds {
 struct stream_wstats {
 	uint64_t zero_ns;      /* zero-page detection of batches                                          */
 	uint64_t copy_ns;      /* encoding: the copy into the buffer and the checksum (zero copy: checksum) */
-	uint64_t send_ns;      /* in write/send/sendmsg, and waiting for the fd to take more              */
+	uint64_t send_ns;      /* in write/send/sendmsg, and waiting for the fd to take more; with a sender
+				* thread, waiting for it: the share of the sending encoding did not hide */
 	uint64_t short_writes; /* writes that took only part of what was offered (the rest resumed) */
 };
 
