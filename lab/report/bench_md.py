@@ -214,6 +214,8 @@ def _stream_probe_same_buffers(runs):
             row("socketpair alone (1 MiB writes and reads, no records)", "probe_socket_gib_per_s"),
             row("XXH64 alone over src", "probe_xxh64_gib_per_s"),
             row("stop-and-copy stream (landing in dst)", "stream_gib_per_s"),
+            ] + ([row("the same stream, pipelined (sender and checker threads)", "stream_pipe_gib_per_s")]
+                 if mib("stream_pipe_gib_per_s") else []) + [
             "", "The stream ran at %s %% of memcpy over the same buffers and at %s %% of the socket's ceiling "
                 "(median [min..max] over the runs)." % (rng(sm), rng(ss))]
 

@@ -7,11 +7,12 @@
  * source's block hashes stored, and at END the hash check and "a state for every vCPU". No page may
  * come after the first vCPU state (recv hashes its RAM then).
  *
- * Every input is read twice: as the reply channel reads (batches into the reader's buffer, applied
- * from there), and as recv reads (batches landing in a second RAM buffer of the same size,
- * stream_reader_land). Both must accept the same inputs (a rejected one may fail with another error:
- * landing checks a batch's entries before its data arrives), and an accepted input must leave the two
- * RAM buffers equal.
+ * Every input is read three times: as the reply channel reads (batches into the reader's buffer,
+ * applied from there), as recv reads without pipelining (batches landing in a second RAM buffer of the
+ * same size, stream_reader_land), and as recv reads by default (landing, each batch checked on the
+ * checker thread while the next lands: stream_reader_start_checker). All must accept the same inputs
+ * (a rejected one may fail with another error: landing checks a batch's entries before its data
+ * arrives), and an accepted input must leave the three RAM buffers equal.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -23,7 +24,8 @@
 
 struct rx {
 	struct stream_reader rd;
-	bool land; /* batches land in ram (recv's way) */
+	bool land;      /* batches land in ram (recv's way) */
+	bool pipelined; /* ... checked on the reader's checker thread (recv's default) */
 	uint8_t *ram;
 	bool touched[FUZZ_NPAGES]; /* pages a batch wrote: zeroed again after the input       */
 	uint64_t src_hashes[FUZZ_NBLOCKS], hashes[FUZZ_NBLOCKS], hashes_got, pages;
@@ -120,6 +122,9 @@ static int rx_stream(struct rx *x)
 	/* As recv: the landing area is set once the shape matched, and is exactly the shape's RAM. */
 	if (x->land)
 		fuzz_assert(stream_reader_land(&x->rd, x->ram, FUZZ_RAM_SIZE) == 0, "stream_reader_land");
+	/* The thread is started once and kept by stream_reader_reset for the next inputs. */
+	if (x->pipelined)
+		fuzz_assert(stream_reader_start_checker(&x->rd) == 0, "stream_reader_start_checker");
 	for (;;) {
 		struct stream_record rec;
 
@@ -167,15 +172,22 @@ static void rx_reset(struct rx *x)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct rx x, y = { .land = true };
-	int rc = rx_run(&x, data, size), rc_land;
+	static struct rx x, y = { .land = true }, z = { .land = true, .pipelined = true };
+	int rc = rx_run(&x, data, size), rc_land, rc_pipe;
 
 	fuzz_outcome(rc, x.rd.err);
 	rc_land = rx_run(&y, data, size);
 	fuzz_assert(!rc == !rc_land, "landing and the reader's buffer: one accepted the input, the other not");
 	if (!rc)
 		fuzz_assert(!memcmp(x.ram, y.ram, FUZZ_RAM_SIZE), "landing left other RAM than the reader's buffer");
+	rc_pipe = rx_run(&z, data, size);
+	fuzz_assert(!rc == !rc_pipe,
+		    "pipelined landing and the reader's buffer: one accepted the input, the other not");
+	if (!rc)
+		fuzz_assert(!memcmp(x.ram, z.ram, FUZZ_RAM_SIZE),
+			    "pipelined landing left other RAM than the reader's buffer");
 	rx_reset(&x);
 	rx_reset(&y);
+	rx_reset(&z);
 	return 0;
 }

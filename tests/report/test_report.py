@@ -448,6 +448,11 @@ class Pure(unittest.TestCase):
         self.assertIn("| stop-and-copy stream (landing in dst) | 102 [51.2..154] | 40 [20..60] | 20 [10..30] |", md)
         self.assertIn("n=3 runs, median [min..max]", md)
         self.assertIn("at 40 [20..60] % of memcpy over the same buffers and at 20 [10..30] % of the socket's ceiling", md)
+        self.assertNotIn("pipelined", md)  # runs from before the pipelined probe: no row
+        for r in runs:
+            r["memcpy"]["stream_pipe_gib_per_s"] = 0.2
+        md = "\n".join(bench_md._stream_probe(runs))
+        self.assertIn("| the same stream, pipelined (sender and checker threads) | 205 [205..205] | 80 [80..80] | 40 [40..40] |", md)
 
     def test_bench_values(self):
         """bench fixture: known medians and ratios, well-formed bench.json and bench.csv"""

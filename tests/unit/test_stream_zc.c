@@ -17,6 +17,7 @@
 #include "mig/stream.h"
 #include "mig/stream_probe.h"
 #include "rvmig_abi.h"
+#include "stream_rig.h"
 
 #define PS       4096u
 #define RAM_SIZE (4u << 20) /* 1024 pages: two full batches */
@@ -81,25 +82,17 @@ static void test_page_is_zero(void)
 
 /* ---- the writer over a socketpair ---- */
 
-static void fill_src(void)
-{
-	uint64_t x = 0x2545f4914f6cdd1dULL;
-
-	for (size_t i = 0; i < RAM_SIZE; i += 8) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		memcpy(src_ram + i, &x, 8);
-	}
-	for (size_t p = 0; p < NPAGES; p += 3) /* zero markers among the data */
-		memset(src_ram + p * PS, 0, PS);
-}
-
 /*
  * Header, round 1 = every page (two full batches: neighbours, merged into one gather entry per stretch
  * between zero pages), round 2 = 3 scattered pages, round 3 = stretches of neighbours out of order
  * (10..12, 40, 13, 41..42: 12 and 13 are neighbours in RAM but not in the batch, 40 follows 13), END.
  */
+/* Pages decoded, or the failure. */
+static long decoded_pages(struct rig_decoded d)
+{
+	return d.rc ? d.rc : d.pages;
+}
+
 static int send_stream(struct stream_writer *w, bool zero_copy)
 {
 	uint64_t idx[STREAM_BATCH_MAX];
@@ -134,99 +127,12 @@ static int send_stream(struct stream_writer *w, bool zero_copy)
 	return rc;
 }
 
-/*
- * A child writes the stream into a socketpair with a 4K send buffer and timeout_ms set (so sendmsg
- * is MSG_DONTWAIT and takes what fits); the parent reads it all, slowly at first. Returns the bytes;
- * *short_writes: how many writes the child's writer had to resume (its exit code, 255 = error).
- */
-static size_t capture(bool zero_copy, uint8_t **out, int *short_writes)
-{
-	int sv[2], st = 0, small = 4096;
-	size_t len = 0, cap = RAM_SIZE * 2;
-	pid_t pid;
-	ssize_t n;
-
-	*out = malloc(cap);
-	if (!*out || socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
-		return 0;
-	pid = fork();
-	if (pid == 0) {
-		struct stream_writer w;
-		int rc;
-
-		close(sv[0]);
-		setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-		if (stream_writer_init(&w, sv[1]))
-			_exit(255);
-		w.timeout_ms = 10000;
-		rc = send_stream(&w, zero_copy);
-		_exit(rc ? 255 : (int)(w.t.short_writes > 254 ? 254 : w.t.short_writes));
-	}
-	close(sv[1]);
-	setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-	while ((n = read(sv[0], *out + len, len < 65536 ? 1000 : cap - len)) > 0) {
-		len += (size_t)n;
-		if (len < 65536)
-			usleep(200); /* a slow reader at first: the writer finds the socket full */
-	}
-	close(sv[0]);
-	waitpid(pid, &st, 0);
-	*short_writes = WIFEXITED(st) ? WEXITSTATUS(st) : 255;
-	return len;
-}
-
-/* Decodes a captured stream (from memory, through a pipe-fed reader) into ram, landing there or not; pages or -errno. */
-static long decode(const uint8_t *bytes, size_t len, uint8_t *ram, bool land)
-{
-	int sv[2];
-	pid_t pid;
-	long pages = 0;
-	struct stream_reader r;
-	struct stream_header h;
-	struct stream_record rec;
-	int rc;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
-		return -errno;
-	pid = fork();
-	if (pid == 0) {
-		close(sv[0]);
-		for (size_t off = 0; off < len;) {
-			ssize_t k = send(sv[1], bytes + off, len - off, MSG_NOSIGNAL);
-
-			if (k <= 0)
-				_exit(1);
-			off += (size_t)k;
-		}
-		_exit(0);
-	}
-	close(sv[1]);
-	if (stream_reader_init(&r, sv[0]))
-		return -ENOMEM;
-	rc = stream_read_header(&r, &h);
-	if (!rc && land)
-		rc = stream_reader_land(&r, ram, RAM_SIZE);
-	while (!rc && !(rc = stream_next(&r, &rec)) && rec.type != STREAM_REC_END) {
-		if (rec.type == STREAM_REC_BATCH) {
-			if (rec.u.batch.landed != land)
-				rc = -EPROTO;
-			stream_batch_apply(&rec.u.batch, ram, PS);
-			pages += rec.u.batch.count;
-		}
-	}
-	if (rc)
-		printf("# decode: %s\n", r.err);
-	stream_reader_free(&r);
-	close(sv[0]);
-	waitpid(pid, NULL, 0);
-	return rc ? rc : pages;
-}
-
 static void test_zero_copy_stream(void)
 {
 	uint8_t *copied = NULL, *zc = NULL, *ram = calloc(1, RAM_SIZE);
 	int short_copy = 0, short_zc = 0;
-	size_t ncopy = capture(false, &copied, &short_copy), nzc = capture(true, &zc, &short_zc);
+	size_t ncopy = rig_capture(send_stream, false, false, RAM_SIZE * 2, &copied, &short_copy);
+	size_t nzc = rig_capture(send_stream, true, false, RAM_SIZE * 2, &zc, &short_zc);
 	long pages;
 
 	CHECK(ncopy > RAM_SIZE / 2 && short_copy != 255, "copying writer: %zu bytes through a 4K socket buffer", ncopy);
@@ -234,12 +140,12 @@ static void test_zero_copy_stream(void)
 	      short_zc);
 	CHECK(nzc == ncopy && !memcmp(copied, zc, ncopy),
 	      "zero-copy stream is byte for byte the copying writer's (%zu and %zu bytes)", nzc, ncopy);
-	pages = ram ? decode(zc, nzc, ram, false) : -ENOMEM;
+	pages = ram ? decoded_pages(rig_decode(zc, nzc, ram, RAM_SIZE, PS, false, false)) : -ENOMEM;
 	CHECK(pages == NPAGES + 10, "zero-copy stream decodes: %ld pages (want %u)", pages, NPAGES + 10);
 	CHECK(ram && !memcmp(ram, src_ram, RAM_SIZE), "decoded RAM equals the source's");
 	if (ram)
 		memset(ram, 0x5a, RAM_SIZE);
-	pages = ram ? decode(zc, nzc, ram, true) : -ENOMEM;
+	pages = ram ? decoded_pages(rig_decode(zc, nzc, ram, RAM_SIZE, PS, true, false)) : -ENOMEM;
 	CHECK(pages == NPAGES + 10, "zero-copy stream lands in RAM: %ld pages (want %u), every batch landed", pages,
 	      NPAGES + 10);
 	CHECK(ram && !memcmp(ram, src_ram, RAM_SIZE), "landed RAM equals the source's (zero pages cleared)");
@@ -299,7 +205,7 @@ int main(void)
 	src_ram = malloc(RAM_SIZE);
 	if (!src_ram)
 		return 1;
-	fill_src();
+	rig_fill(src_ram, RAM_SIZE, PS, 0x2545f4914f6cdd1dULL, 3);
 	test_iov_advance();
 	test_page_is_zero();
 	test_zero_copy_stream();

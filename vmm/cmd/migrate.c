@@ -233,6 +233,10 @@ static int mig_streams_init(struct mig *g)
 	g->sndbuf = xport_sndbuf(g->fd);
 	g->w.timeout_ms = MIG_IO_TIMEOUT_MS;
 	g->rd.timeout_ms = MIG_IO_TIMEOUT_MS;
+	/* A sender thread writes each batch while we encode the next (RVMIG_STREAM_PIPELINE=0: not); its
+	 * zero-copy batches refer to guest RAM until stream_writer_drain: see mig_finish. */
+	if (stream_pipeline_wanted() && stream_writer_start_sender(&g->w))
+		return mig_failf(g, -ENOMEM, "%s", g->w.err);
 	return 0;
 }
 
@@ -308,6 +312,14 @@ void mig_finish(struct mig *g, int rc)
 	struct session *r = g->r;
 	int ws;
 
+	/*
+	 * Before the source's vCPUs run again (mig_fallback) or the fd closes: stop-and-copy's batches go
+	 * from guest RAM with no copy, and with the sender thread the last may still be in flight. On
+	 * success END already drained (stream_write_end); after a failure this waits at most the
+	 * stream's timeout for the sender. Its error, if any, is g->w's, not the migration's first.
+	 */
+	if (g->w_ok)
+		stream_writer_drain(&g->w);
 	if (rc && !g->handed_over)
 		mig_fallback(g);
 	machine_stop(&r->m);

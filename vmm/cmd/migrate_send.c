@@ -371,7 +371,9 @@ int mig_stop_and_copy(struct mig *g)
 	mig_mark_ctl(g);
 	g->nrounds = round + 1;
 	/* The vCPUs are paused: RAM cannot change under us, so the pages go from guest RAM to the socket
-	 * (gather list) with no copy, and the checksum over RAM is that of the bytes sent. */
+	 * (gather list) with no copy, and the checksum over RAM is that of the bytes sent. With the sender
+	 * thread a batch is still in flight when the call returns: the vCPUs stay paused until the stream
+	 * is drained (stream_write_end does; mig_finish drains before a fallback resumes them). */
 	g->w.zero_copy = true;
 	rc = mig_send_round(g, round, st);
 	g->w.zero_copy = false;

@@ -113,6 +113,9 @@ static int recv_handshake(struct recv *v)
 	rc = stream_reader_land(&v->rd, v->r->m.mem.hva, v->r->m.mem.size);
 	if (rc)
 		return recv_failf(v, rc, "setting guest RAM as the stream's landing area: %s", v->rd.err);
+	/* Each batch checked on a thread of its own while the next one lands (RVMIG_STREAM_PIPELINE=0: not). */
+	if (stream_pipeline_wanted() && (rc = stream_reader_start_checker(&v->rd)))
+		return recv_failf(v, rc, "%s", v->rd.err);
 	rc = stream_write_header(&v->w, &v->shape);
 	if (!rc)
 		rc = stream_flush(&v->w);
@@ -383,7 +386,10 @@ static int recv_alloc(struct recv *v)
  * succeeded. Any stream error returns from here with an ABORT to the source (which resumes its own
  * guest) and the vCPUs never started; recv_serve then destroys the VM (no --then-migrate-to hop
  * either: it needs rc 0). This holds for `rvmig recv` and for migrate's local destination, which is
- * recv_serve in a forked child.
+ * recv_serve in a forked child. With the reader's checker thread (the default) a batch is even
+ * returned before its check: the VCPU record (on which we hash RAM) and END are returned only once
+ * every batch before them was checked and its zero pages cleared, and a failed check comes back from
+ * stream_next no later than that (stream_reader_land's SAFETY).
  */
 static int recv_conversation(struct recv *v, int header_timeout_ms)
 {

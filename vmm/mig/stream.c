@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/util.h"
@@ -21,6 +22,32 @@ uint64_t stream_record_checksum(const uint8_t head[8], const void *payload, size
 	XXH64_update(&st, head, 8);
 	XXH64_update(&st, payload, len);
 	return XXH64_digest(&st);
+}
+
+int stream_sum_check(uint64_t want_sum, uint64_t sum, const char *what, char *err, size_t len)
+{
+#ifndef RVMIG_FUZZ_NO_CHECKSUM
+	if (sum != want_sum) {
+		snprintf(err, len, "%s: checksum mismatch: record carries 0x%016" PRIx64 ", computed 0x%016" PRIx64,
+			 what, want_sum, sum);
+		return -EBADMSG;
+	}
+#else
+	/* Fuzz builds only (never shipped): the fuzzer reaches the decoders behind the checksum. */
+	(void)want_sum;
+	(void)sum;
+	(void)what;
+	(void)err;
+	(void)len;
+#endif
+	return 0;
+}
+
+bool stream_pipeline_wanted(void)
+{
+	const char *v = getenv("RVMIG_STREAM_PIPELINE");
+
+	return !v || strcmp(v, "0") != 0;
 }
 
 const char *stream_backing_name(uint32_t backing)

@@ -202,7 +202,8 @@ struct stream_rounds {
 struct stream_wstats {
 	uint64_t zero_ns;      /* zero-page detection of batches                                          */
 	uint64_t copy_ns;      /* encoding: the copy into the buffer and the checksum (zero copy: checksum) */
-	uint64_t send_ns;      /* in write/send/sendmsg, and waiting for the fd to take more              */
+	uint64_t send_ns;      /* in write/send/sendmsg, and waiting for the fd to take more; with a sender
+				* thread, waiting for it: the share of the sending encoding did not hide */
 	uint64_t short_writes; /* writes that took only part of what was offered (the rest resumed) */
 };
 
@@ -216,6 +217,9 @@ struct stream_rstats {
  * pages share one) plus the framing; the writer flushes early if a list would not fit. */
 #define STREAM_IOV_MAX (2 * STREAM_BATCH_MAX + 8)
 
+struct stream_sender;  /* stream_sender.c: the writer's sender thread  */
+struct stream_checker; /* stream_checker.c: the reader's checker thread */
+
 struct stream_writer {
 	int fd;
 	bool is_sock;
@@ -226,17 +230,20 @@ struct stream_writer {
 	/*
 	 * zero_copy: batch pages go out from the caller's RAM through the gather list (iov) instead of
 	 * being copied into buf, and the checksum is computed over that RAM. Only for RAM nobody writes
-	 * until the batch call returns (stop-and-copy: the vCPUs are paused); see stream_write_batch.
+	 * until it is out: until the batch call returns, or with a sender thread until
+	 * stream_writer_drain returns (stop-and-copy: the vCPUs are paused); see stream_write_batch.
 	 * iov holds the pending output in order: stretches of buf (from seg_off on, not yet closed) and
-	 * references to RAM; stream_flush writes them with writev/sendmsg, resuming partial writes.
+	 * references to RAM; stream_flush writes them with writev/sendmsg, resuming partial writes, or
+	 * hands them (buf and iov together) to the sender thread and goes on with its spare pair.
 	 */
 	bool zero_copy;
 	struct iovec *iov;
 	size_t niov, seg_off;
 	struct stream_wstats t;
-	uint64_t bytes;              /* emitted so far, buffered included */
-	XXH64_state_t csum;          /* of the record being written */
-	uint64_t rec_start, rec_len; /* where the record being written starts, its payload length */
+	struct stream_sender *sender; /* NULL: stream_flush writes on the caller's thread */
+	uint64_t bytes;               /* emitted so far, buffered included */
+	XXH64_state_t csum;           /* of the record being written */
+	uint64_t rec_start, rec_len;  /* where the record being written starts, its payload length */
 	uint64_t seq;
 	bool preamble_sent, header_sent, ended;
 	uint32_t page_size;
@@ -273,6 +280,7 @@ struct stream_reader {
 		uint64_t size;
 		struct iovec *iov; /* STREAM_BATCH_MAX + 1: a batch's stretches of RAM and the read-ahead */
 	} land;
+	struct stream_checker *checker; /* NULL: a landed batch's checksum is checked as it lands */
 	char abort_reason[STREAM_REASON_MAX + 1];
 	char err[STREAM_ERR_LEN];
 };
@@ -341,7 +349,28 @@ int stream_check_header(const struct stream_header *want, const struct stream_he
 /* ---- writer ---- */
 int stream_writer_init(struct stream_writer *w, int fd); /* -ENOMEM */
 void stream_writer_free(struct stream_writer *w);        /* does not close fd */
+/*
+ * Sends what is buffered. Without a sender thread: written before it returns. With one: waits until the
+ * sender wrote the previous flush (that wait is send_ns), hands it this one and returns.
+ */
 int stream_flush(struct stream_writer *w);
+/*
+ * Pipelining, source side: a sender thread writes each flushed gather list while the caller encodes,
+ * zero-checks and checksums the next batch into a second buffer and gather list (double buffering).
+ * The zero-copy promise then lasts longer: RAM referenced by a zero-copy batch must stay still until
+ * stream_writer_drain returns, not only until the batch call does. A sender's failure is sticky and
+ * comes back, with its message, from the next writer call. stream_writer_free stops the thread.
+ * 0, or -errno with the message in w->err (the writer then keeps writing on the caller's thread).
+ */
+int stream_writer_start_sender(struct stream_writer *w);
+/*
+ * Waits until everything stream_flush handed to the sender thread is written (or failed): after it,
+ * no RAM is referenced. What is still buffered stays buffered. Returns the writer's error, a sender
+ * failure included; without a sender thread, just that.
+ */
+int stream_writer_drain(struct stream_writer *w);
+/* Whether the commands pipeline their streams: yes, unless RVMIG_STREAM_PIPELINE=0 (for comparisons). */
+bool stream_pipeline_wanted(void);
 /* Preamble + HEADER; fixes page size, RAM pages and vCPU count for what follows. Version is forced. */
 int stream_write_header(struct stream_writer *w, const struct stream_header *h);
 /*
@@ -350,20 +379,23 @@ int stream_write_header(struct stream_writer *w, const struct stream_header *h);
  * Default (precopy): the guest may write the pages meanwhile, so each page is copied into the buffer
  * and the checksum computed over that copy: it covers the bytes actually sent. With w->zero_copy
  * (stop-and-copy, vCPUs paused: RAM cannot change) the pages are not copied: the checksum is computed
- * over RAM and the batch is written straight from it (writev/sendmsg) before the call returns.
+ * over RAM and the batch is written straight from it (writev/sendmsg): before the call returns, or with
+ * a sender thread (stream_writer_start_sender) on that thread, while the caller encodes the next batch:
+ * the pages must then stay still until stream_writer_drain returns. Precopy batches are copied into the
+ * buffer and need no drain.
  */
 int stream_write_batch(struct stream_writer *w, uint64_t round, const uint64_t *idx, uint32_t count, const void *ram);
-/* Closes round `round` with the number of pages this writer sent in it; flushes. */
+/* Closes round `round` with the number of pages this writer sent in it; flushes (with a sender: hands over). */
 int stream_write_round_end(struct stream_writer *w, uint64_t round);
 int stream_write_vcpu(struct stream_writer *w, uint32_t vcpu_id, const struct stream_reg *regs, uint32_t nregs);
 /* Hashes of blocks first..first+count-1, split into records of at most STREAM_HASHES_MAX. */
 int stream_write_hashes(struct stream_writer *w, uint64_t block_size, uint64_t first, const uint64_t *hashes,
 			size_t count);
-/* END with this writer's totals; flushes. */
+/* END with this writer's totals; flushes and drains (the stream is over: its error is known here). */
 int stream_write_end(struct stream_writer *w);
 /* The destination's verification figures (reply stream, after it resumed the guest). Buffered. */
 int stream_write_verified(struct stream_writer *w, const struct stream_verified *v);
-/* ABORT with a reason (truncated to STREAM_REASON_MAX); writes the preamble first if needed; flushes. */
+/* ABORT with a reason (truncated to STREAM_REASON_MAX); writes the preamble first if needed; flushes, drains. */
 int stream_write_abort(struct stream_writer *w, const char *reason);
 /* The record checksum: XXH64 (seed 0) over the 8-byte tag and length, then the payload. */
 uint64_t stream_record_checksum(const uint8_t head[8], const void *payload, size_t len);
@@ -398,8 +430,22 @@ int stream_next(struct stream_reader *r, struct stream_record *rec);
  * and a failed check (any error from stream_next) aborts the migration: the destination VM is thrown
  * away and the source resumes its guest. A caller sets a landing area only under that condition (rvmig
  * recv does: see recv_conversation). ram NULL turns landing off. 0, or -EINVAL for a size of 0.
+ * With a checker thread (stream_reader_start_checker) a landed batch is even returned BEFORE its
+ * checksum is checked, and its zero pages are cleared later, by the checker, once it matched; the
+ * condition above covers that too, with two more rules the reader keeps: a batch's failure comes back
+ * from a later stream_next at the latest with the next non-BATCH record (ROUND_END, VCPU, HASHES, END,
+ * ...), which is returned only once every batch before it was checked and applied, so a caller that
+ * acts only on those (recv resumes after END) never acts on an unchecked batch; and no batch lands
+ * on pages of the batch still being checked (it waits for the check first).
  */
 int stream_reader_land(struct stream_reader *r, void *ram, uint64_t size);
+/*
+ * Pipelining, destination side: landed batches are checked (checksum, then the zero pages cleared) on
+ * a checker thread while this thread reads the next batch into RAM; see stream_reader_land's SAFETY.
+ * Only landed batches are checked there; stream_reader_free stops the thread, stream_reader_reset
+ * keeps it. 0, or -errno with the message in r->err (the reader then checks on its own thread).
+ */
+int stream_reader_start_checker(struct stream_reader *r);
 /*
  * Writes a decoded batch into guest RAM (host mapping): data copied, zero pages cleared. A landed
  * batch (b->landed) is already there: nothing is done.

@@ -62,6 +62,7 @@ int stream_writer_init(struct stream_writer *w, int fd)
 
 void stream_writer_free(struct stream_writer *w)
 {
+	stream_sender_stop(w); /* first: the thread may be writing from one of the buffers */
 	free(w->buf);
 	free(w->iov);
 	w->buf = NULL;
@@ -120,18 +121,25 @@ static int w_send_all(struct stream_writer *w, struct iovec *v, size_t n)
 	return 0;
 }
 
+int stream_w_send(struct stream_writer *w, struct iovec *v, size_t n)
+{
+	return w_send_all(w, v, n);
+}
+
 int stream_flush(struct stream_writer *w)
 {
 	uint64_t t0;
 	int rc;
 
-	if (w->error)
+	if (stream_w_failed(w))
 		return w->error;
 	w_close_seg(w);
 	if (!w->niov)
 		return 0;
 	t0 = stream_now_ns();
-	rc = w_send_all(w, w->iov, w->niov);
+	/* With a sender thread this is the wait for its previous list (the link's share) and the hand-over:
+	 * the list and its buffer are the sender's now, and w goes on with the spare pair. */
+	rc = w->sender ? stream_sender_hand(w) : w_send_all(w, w->iov, w->niov);
 	w->t.send_ns += stream_now_ns() - t0;
 	if (rc)
 		return rc;
@@ -174,7 +182,7 @@ int stream_w_ref(struct stream_writer *w, const void *p, size_t n)
 {
 	int rc;
 
-	if (w->error)
+	if (stream_w_failed(w))
 		return w->error;
 	if (!n)
 		return 0;
@@ -218,8 +226,10 @@ int stream_reader_init(struct stream_reader *r, int fd)
 
 void stream_reader_reset(struct stream_reader *r, int fd)
 {
-	struct stream_reader keep = *r;
+	struct stream_reader keep;
 
+	stream_checker_reset(r); /* idle, its verdict forgotten: the thread stays for the next stream */
+	keep = *r;
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
 	r->buf = keep.buf;
@@ -230,10 +240,12 @@ void stream_reader_reset(struct stream_reader *r, int fd)
 	r->regs = keep.regs;
 	r->hashes = keep.hashes;
 	r->land.iov = keep.land.iov; /* the landing area itself is the old stream's: set it again */
+	r->checker = keep.checker;
 }
 
 void stream_reader_free(struct stream_reader *r)
 {
+	stream_checker_stop(r); /* first: the thread may be reading the landing area */
 	free(r->buf);
 	free(r->rec);
 	free(r->pages);
@@ -319,10 +331,11 @@ int stream_r_get(struct stream_reader *r, void *dst, size_t n, size_t *got)
 	return 0;
 }
 
-/* The first k bytes of v[0..n) have arrived: into the checksum, then off the list. */
+/* The first k bytes of v[0..n) have arrived: into the checksum (unless a checker thread does it), then
+ * off the list. */
 static size_t r_landed(struct iovec **v, size_t n, size_t k, XXH64_state_t *st)
 {
-	for (size_t left = k, i = 0; left; i++) {
+	for (size_t left = k, i = 0; st && left; i++) {
 		size_t c = (*v)[i].iov_len < left ? (*v)[i].iov_len : left;
 
 		XXH64_update(st, (*v)[i].iov_base, c);

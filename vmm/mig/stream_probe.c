@@ -17,8 +17,12 @@
 #define PROBE_PAGE  4096u
 #define PROBE_CHUNK (1u << 20) /* the bare socket's writes and reads */
 
+/* What one transfer is: bytes only, the stream, or the stream with its sender and checker threads. */
+enum probe_kind { PROBE_RAW, PROBE_STREAM, PROBE_STREAM_PIPE };
+
 struct probe_rx {
 	int fd;
+	bool pipelined;
 	void *dst;
 	size_t len;
 	int rc;
@@ -42,6 +46,8 @@ static void *probe_receive(void *arg)
 	/* dst plays a destination's guest RAM that nothing runs on: safe to land in (stream_reader_land). */
 	if (!rx->rc)
 		rx->rc = stream_reader_land(&r, rx->dst, rx->len);
+	if (!rx->rc && rx->pipelined)
+		rx->rc = stream_reader_start_checker(&r);
 	while (!rx->rc && !(rx->rc = stream_next(&r, &rec)) && rec.type != STREAM_REC_END)
 		if (rec.type == STREAM_REC_BATCH)
 			stream_batch_apply(&rec.u.batch, rx->dst, PROBE_PAGE); /* nothing to do: landed */
@@ -130,11 +136,13 @@ static int probe_send(struct stream_writer *w, const void *src, size_t len)
  * One transfer over a fresh socket pair: raw (bytes only) or the stream; the reader is a second thread,
  * so both harts work as in a migration. *ns: first write -> the reader done.
  */
-static int probe_pair(bool raw, const void *src, void *dst, size_t len, uint64_t *ns, char *err, size_t errlen)
+static int probe_pair(enum probe_kind kind, const void *src, void *dst, size_t len, uint64_t *ns, char *err,
+		      size_t errlen)
 {
-	struct probe_rx rx = { .dst = dst, .len = len };
+	bool raw = kind == PROBE_RAW;
+	struct probe_rx rx = { .dst = dst, .len = len, .pipelined = kind == PROBE_STREAM_PIPE };
 	struct stream_writer w;
-	const char *what = raw ? "socket probe" : "stream probe";
+	const char *what = raw ? "socket probe" : rx.pipelined ? "pipelined stream probe" : "stream probe";
 	pthread_t th;
 	int sv[2], rc;
 	uint64_t t0;
@@ -150,6 +158,11 @@ static int probe_pair(bool raw, const void *src, void *dst, size_t len, uint64_t
 	rc = raw ? 0 : stream_writer_init(&w, sv[0]);
 	if (rc) {
 		snprintf(err, errlen, "%s: no memory for the writer", what);
+		goto out;
+	}
+	if (rx.pipelined && (rc = stream_writer_start_sender(&w))) {
+		snprintf(err, errlen, "%s: %s", what, w.err);
+		stream_writer_free(&w);
 		goto out;
 	}
 	rc = -pthread_create(&th, NULL, raw ? probe_receive_raw : probe_receive, &rx);
@@ -205,9 +218,13 @@ int stream_probe(const void *src, void *dst, size_t len, struct stream_probe_ns 
 	h = XXH64(src, len, 0);
 	__asm__ volatile("" : : "r"(h));
 	t->xxh64_ns = stream_now_ns() - t0;
-	rc = probe_pair(true, src, dst, len, &t->socket_ns, err, errlen);
+	rc = probe_pair(PROBE_RAW, src, dst, len, &t->socket_ns, err, errlen);
 	if (rc)
 		return rc;
 	memset(dst, 0, len); /* what dst holds at the end is the stream's doing */
-	return probe_pair(false, src, dst, len, &t->stream_ns, err, errlen);
+	rc = probe_pair(PROBE_STREAM, src, dst, len, &t->stream_ns, err, errlen);
+	if (rc)
+		return rc;
+	memset(dst, 0, len);
+	return probe_pair(PROBE_STREAM_PIPE, src, dst, len, &t->stream_pipe_ns, err, errlen);
 }

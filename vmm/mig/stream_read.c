@@ -100,19 +100,7 @@ static int r_room(struct stream_reader *r, size_t n, const char *what)
 /* The checksum the record carries against the one computed over what arrived. */
 static int r_sum(struct stream_reader *r, uint64_t want_sum, uint64_t sum, const char *what)
 {
-#ifndef RVMIG_FUZZ_NO_CHECKSUM
-	if (sum != want_sum)
-		return stream_r_err(r, -EBADMSG,
-				    "%s: checksum mismatch: record carries 0x%016" PRIx64 ", computed 0x%016" PRIx64,
-				    what, want_sum, sum);
-#else
-	/* Fuzz builds only (never shipped): the fuzzer reaches the decoders behind the checksum. */
-	(void)r;
-	(void)want_sum;
-	(void)sum;
-	(void)what;
-#endif
-	return 0;
+	return stream_sum_check(want_sum, sum, what, r->err, sizeof(r->err));
 }
 
 /* The payload (len bytes) and checksum of the record whose frame head is h, into r->rec, checked. */
@@ -347,11 +335,15 @@ static int r_batch(struct stream_reader *r, uint32_t type, uint32_t len, struct 
  * into the pages, one gather entry per stretch of pages that follow each other in RAM; then the
  * checksum over the frame head, header, entries and the data where it landed; then, only if it
  * matched, the zero pages cleared and the round's bookkeeping committed.
+ * With a checker thread, the checksum and the zero pages are its work (stream_checker_hand) while
+ * this thread reads the next batch; the bookkeeping is committed at once (a failure ends the stream
+ * anyway), and a batch whose pages the checked one has lands only after that check.
  */
 static int r_batch_land(struct stream_reader *r, const uint8_t h[8], uint32_t type, uint32_t len, const char *what,
 			struct stream_batch *b)
 {
 	struct stream_rounds rounds = r->rounds;
+	uint64_t lo = UINT64_MAX, hi = 0;
 	uint32_t ps = r->hdr.page_size, zeros;
 	size_t got, ents = 0, nv = 0, done = 8;
 	struct iovec *v = r->land.iov;
@@ -381,6 +373,8 @@ static int r_batch_land(struct stream_reader *r, const uint8_t h[8], uint32_t ty
 		struct stream_page *pg = &r->pages[i];
 		uint8_t *at = r->land.base + pg->index * ps;
 
+		lo = pg->index < lo ? pg->index : lo;
+		hi = pg->index > hi ? pg->index : hi;
 		if (pg->flags & STREAM_PAGE_ZERO)
 			continue;
 		pg->data = at;
@@ -389,22 +383,30 @@ static int r_batch_land(struct stream_reader *r, const uint8_t h[8], uint32_t ty
 		else
 			v[nv++] = (struct iovec){ .iov_base = at, .iov_len = ps };
 	}
+	/* Within a round a source sends indices in increasing order, but nothing here relies on it. */
+	rc = stream_checker_before_land(r, lo, hi);
+	if (rc)
+		return rc;
 	XXH64_reset(&st, 0);
 	XXH64_update(&st, h, 8);
 	XXH64_update(&st, r->rec, BATCH_HDR + ents);
-	rc = stream_r_getv(r, v, nv, &st, &got);
+	rc = stream_r_getv(r, v, nv, r->checker ? NULL : &st, &got);
 	if (!rc) {
 		done += got;
 		rc = stream_r_get(r, c, CHECKSUM_LEN, &got);
 	}
 	if (rc)
 		return stream_r_io_fail(r, rc, done + got, (size_t)len + 8 + CHECKSUM_LEN, what);
-	rc = r_sum(r, stream_get_le64(c), XXH64_digest(&st), what);
+	if (r->checker) {
+		rc = stream_checker_hand(r, h, stream_get_le64(c), what);
+	} else {
+		rc = r_sum(r, stream_get_le64(c), XXH64_digest(&st), what);
+		for (uint32_t i = 0; i < b->count && !rc; i++)
+			if (r->pages[i].flags & STREAM_PAGE_ZERO)
+				memset(r->land.base + r->pages[i].index * ps, 0, ps);
+	}
 	if (rc)
 		return rc;
-	for (uint32_t i = 0; i < b->count; i++)
-		if (r->pages[i].flags & STREAM_PAGE_ZERO)
-			memset(r->land.base + r->pages[i].index * ps, 0, ps);
 	r->rounds = rounds;
 	r->totals.pages += b->count;
 	r->totals.zero_pages += zeros;
@@ -416,6 +418,9 @@ int stream_reader_land(struct stream_reader *r, void *ram, uint64_t size)
 {
 	if (ram && !size)
 		return stream_r_err(r, -EINVAL, "landing area of 0 bytes");
+	/* The batch in the check, if any, is the old area's: done with it before the area changes. */
+	if (stream_checker_wait(r))
+		return -EBADMSG;
 	r->land.base = ram;
 	r->land.size = ram ? size : 0;
 	return 0;
@@ -563,7 +568,16 @@ static int r_next(struct stream_reader *r, struct stream_record *rec)
 int stream_next(struct stream_reader *r, struct stream_record *rec)
 {
 	uint64_t t0 = stream_now_ns(), read0 = r->t.read_ns;
-	int rc = r_next(r, rec);
+	/* A checker's failure is an earlier record's: it comes first, and ends the stream. */
+	int rc = stream_checker_failed(r) ? (memset(rec, 0, sizeof(*rec)), stream_checker_wait(r)) : r_next(r, rec);
+
+	/* Anything but a landed batch waits for the checks: a ROUND_END, VCPU, END... is returned only
+	 * once every batch before it matched its checksum (see stream_reader_land's SAFETY). */
+	if (r->checker && (rc || rec->type != STREAM_REC_BATCH)) {
+		int crc = stream_checker_wait(r);
+
+		rc = crc ? crc : rc;
+	}
 
 	r->t.check_ns += stream_now_ns() - t0 - (r->t.read_ns - read0);
 	return rc;

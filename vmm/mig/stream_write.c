@@ -25,7 +25,7 @@ static int rec_begin(struct stream_writer *w, uint32_t type, uint64_t len)
 {
 	uint8_t h[8];
 
-	if (w->error)
+	if (stream_w_failed(w))
 		return w->error;
 	if (len > UINT32_MAX)
 		return stream_w_err(w, -EINVAL, false, "%s record of %" PRIu64 " bytes is too long",
@@ -65,9 +65,17 @@ int stream_write_record(struct stream_writer *w, uint32_t type, const void *payl
 }
 
 /* Writer-side order check: header first, nothing after END. */
+/* The stream's last record: flushed and, with a sender thread, written, so its error is known now. */
+static int w_flush_out(struct stream_writer *w)
+{
+	int rc = stream_flush(w), drained = stream_writer_drain(w);
+
+	return rc ? rc : drained;
+}
+
 static int w_ready(struct stream_writer *w, const char *what)
 {
-	if (w->error)
+	if (stream_w_failed(w))
 		return w->error;
 	if (!w->header_sent || w->ended)
 		return stream_w_err(w, -EINVAL, false, "%s record %s", what,
@@ -80,7 +88,7 @@ int stream_write_header(struct stream_writer *w, const struct stream_header *h)
 	uint8_t p[HEADER_LEN] = { 0 };
 	int rc;
 
-	if (w->error)
+	if (stream_w_failed(w))
 		return w->error;
 	if (w->header_sent)
 		return stream_w_err(w, -EINVAL, false, "header written twice");
@@ -161,7 +169,9 @@ int stream_write_batch(struct stream_writer *w, uint64_t round, const uint64_t *
 	}
 	if (!rc)
 		rc = rec_end(w);
-	/* Zero copy: RAM leaves before we return, so the caller's promise ends with this call. */
+	/* Zero copy: RAM leaves now, so no reference outlives the call in the pending list. Without a
+	 * sender thread it is written before we return, and the caller's promise ends with this call; with
+	 * one it is in flight while the caller encodes the next batch, until stream_writer_drain. */
 	if (!rc && w->zero_copy)
 		rc = stream_flush(w);
 	w->t.copy_ns += stream_now_ns() - t1 - (w->t.send_ns - send0);
@@ -274,7 +284,7 @@ int stream_write_end(struct stream_writer *w)
 	if (rc)
 		return rc;
 	w->ended = true;
-	return stream_flush(w);
+	return w_flush_out(w);
 }
 
 int stream_write_abort(struct stream_writer *w, const char *reason)
@@ -288,7 +298,7 @@ int stream_write_abort(struct stream_writer *w, const char *reason)
 	if (rc)
 		return rc;
 	w->ended = true;
-	return stream_flush(w);
+	return w_flush_out(w);
 }
 
 int stream_write_verified(struct stream_writer *w, const struct stream_verified *v)
