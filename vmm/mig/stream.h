@@ -216,9 +216,14 @@ struct stream_rstats {
  * pages share one) plus the framing; the writer flushes early if a list would not fit. */
 #define STREAM_IOV_MAX (2 * STREAM_BATCH_MAX + 8)
 
+struct shm_link;
+
 struct stream_writer {
 	int fd;
 	bool is_sock;
+	/* Not NULL: the bytes go into this shared-memory ring instead (fd stays: its hang-up says the
+	 * reader's process is gone); see stream_writer_use_shm. */
+	struct shm_link *shm;
 	int timeout_ms; /* <= 0: wait forever */
 	int error;      /* sticky negative errno */
 	uint8_t *buf;
@@ -249,7 +254,8 @@ struct stream_writer {
 
 struct stream_reader {
 	int fd;
-	int timeout_ms; /* <= 0: wait forever */
+	int timeout_ms;       /* <= 0: wait forever */
+	struct shm_link *shm; /* not NULL: bytes come from this ring, fd is only the liveness check */
 	uint8_t *buf;   /* read-ahead */
 	size_t pos, len, cap;
 	uint8_t *rec; /* payload of the current record */
@@ -342,6 +348,12 @@ int stream_check_header(const struct stream_header *want, const struct stream_he
 int stream_writer_init(struct stream_writer *w, int fd); /* -ENOMEM */
 void stream_writer_free(struct stream_writer *w);        /* does not close fd */
 int stream_flush(struct stream_writer *w);
+/*
+ * From now on the stream's bytes go through the shared-memory ring `link` (mig/shm_link.h: a local
+ * migration's other process, or another thread), not through fd; fd, if >= 0, stays the liveness
+ * check (its hang-up is the reader's death: -EPIPE). NULL: back to fd. timeout_ms holds as for fd.
+ */
+void stream_writer_use_shm(struct stream_writer *w, struct shm_link *link);
 /* Preamble + HEADER; fixes page size, RAM pages and vCPU count for what follows. Version is forced. */
 int stream_write_header(struct stream_writer *w, const struct stream_header *h);
 /*
@@ -376,6 +388,8 @@ int stream_reader_init(struct stream_reader *r, int fd); /* -ENOMEM */
 void stream_reader_free(struct stream_reader *r);        /* does not close fd */
 /* Makes r read a new stream from fd, keeping its buffers: for many short streams (tests, fuzzing). */
 void stream_reader_reset(struct stream_reader *r, int fd);
+/* Bytes come from the ring `link` instead of fd (which stays the liveness check); as the writer's. */
+void stream_reader_use_shm(struct stream_reader *r, struct shm_link *link);
 /* Reads and validates the preamble and HEADER into *h (no shape comparison: stream_check_header). */
 int stream_read_header(struct stream_reader *r, struct stream_header *h);
 /*

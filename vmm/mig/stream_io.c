@@ -18,6 +18,7 @@
 
 #include "lib/iov.h"
 #include "lib/util.h"
+#include "mig/shm_link.h"
 #include "mig/stream_priv.h"
 
 #ifndef IOV_MAX
@@ -83,6 +84,15 @@ static void w_close_seg(struct stream_writer *w)
  */
 static int w_send_all(struct stream_writer *w, struct iovec *v, size_t n)
 {
+	if (w->shm) { /* all of it, or the reader is gone / stalled: no partial writes to resume */
+		int rc = shm_link_write(w->shm, v, n, w->fd, w->timeout_ms);
+
+		if (rc == -EPIPE)
+			return stream_w_err(w, rc, true, "peer closed the stream (shm link)");
+		if (rc)
+			return stream_w_err(w, rc, true, "write (shm link): %s", strerror(-rc));
+		return 0;
+	}
 	while (n) {
 		int cnt = n > IOV_MAX ? IOV_MAX : (int)n;
 		ssize_t k;
@@ -118,6 +128,11 @@ static int w_send_all(struct stream_writer *w, struct iovec *v, size_t n)
 		n = iov_advance(&v, n, (size_t)k);
 	}
 	return 0;
+}
+
+void stream_writer_use_shm(struct stream_writer *w, struct shm_link *link)
+{
+	w->shm = link;
 }
 
 int stream_flush(struct stream_writer *w)
@@ -232,6 +247,11 @@ void stream_reader_reset(struct stream_reader *r, int fd)
 	r->land.iov = keep.land.iov; /* the landing area itself is the old stream's: set it again */
 }
 
+void stream_reader_use_shm(struct stream_reader *r, struct shm_link *link)
+{
+	r->shm = link;
+}
+
 void stream_reader_free(struct stream_reader *r)
 {
 	free(r->buf);
@@ -258,7 +278,8 @@ static ssize_t r_read_some(struct stream_reader *r, const struct iovec *v, size_
 	uint64_t t0 = stream_now_ns();
 	ssize_t k;
 
-	for (;;) {
+	/* The ring's read is a readv's: > 0 bytes, -EPIPE (writer closed or gone, ring drained), -ETIMEDOUT */
+	for (k = 0; !r->shm;) {
 		int rc = r->timeout_ms > 0 ? fd_wait(r->fd, POLLIN, r->timeout_ms) : 0;
 
 		if (rc) {
@@ -280,6 +301,8 @@ static ssize_t r_read_some(struct stream_reader *r, const struct iovec *v, size_
 		}
 		break;
 	}
+	if (r->shm)
+		k = shm_link_read(r->shm, v, n, r->fd, r->timeout_ms);
 	r->t.read_ns += stream_now_ns() - t0;
 	return k;
 }
