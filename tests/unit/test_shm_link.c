@@ -246,7 +246,8 @@ static void test_close_and_errors(void)
 	shm_link_close(l, SHM_WRITER);
 	k1 = shm_link_read(l, &rv, 1, -1, 1000);
 	k2 = shm_link_read(l, &rv, 1, -1, 1000);
-	CHECK(k1 == 10 && k2 == -EPIPE, "writer closed: the reader gets the 10 bytes still there, then EPIPE (%zd)", k2);
+	CHECK(k1 == 10 && k2 == -EPIPE, "writer closed: the reader gets the 10 bytes still there, then EPIPE (%zd)",
+	      k2);
 	shm_link_destroy(l);
 
 	/* A writer blocked on a full ring is woken by the reader's close and gets EPIPE; later writes too. */

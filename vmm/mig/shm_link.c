@@ -177,7 +177,8 @@ static int wait_other(struct shm_side_state *me, struct shm_side_state *other, u
 		}
 		if (deadline_ns && deadline_ns - t < slice)
 			slice = deadline_ns - t;
-		ts = (struct timespec){ .tv_sec = (time_t)(slice / 1000000000ull), .tv_nsec = (long)(slice % 1000000000ull) };
+		ts = (struct timespec){ .tv_sec = (time_t)(slice / 1000000000ull),
+					.tv_nsec = (long)(slice % 1000000000ull) };
 		me->st.sleeps++;
 		/* FUTEX_WAIT sleeps only if seq is still what we saw: a bump since returns EAGAIN at once. */
 		rc = futex(&other->seq, FUTEX_WAIT, seq, &ts);

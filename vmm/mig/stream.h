@@ -256,7 +256,7 @@ struct stream_reader {
 	int fd;
 	int timeout_ms;       /* <= 0: wait forever */
 	struct shm_link *shm; /* not NULL: bytes come from this ring, fd is only the liveness check */
-	uint8_t *buf;   /* read-ahead */
+	uint8_t *buf;         /* read-ahead */
 	size_t pos, len, cap;
 	uint8_t *rec; /* payload of the current record */
 	size_t rec_cap;
