@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The rvmig migration stream: a versioned, self-checking record format carried over a file descriptor
- * (a TCP/UNIX socket or a pipe), with a small buffered writer and reader. stream.c has the format
+ * (a TCP/UNIX socket or a pipe) or, for a local migration, through a shared-memory ring
+ * (mig/shm_link.h, stream_writer_use_shm), with a small buffered writer and reader. stream.c has the format
  * checks, stream_io.c the buffered I/O, stream_write.c and stream_read.c the records; the hashes
  * (record checksum and RAM blocks) are Debian's xxHash through lib/hash.h.
  *
