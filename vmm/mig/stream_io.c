@@ -278,9 +278,14 @@ static ssize_t r_read_some(struct stream_reader *r, const struct iovec *v, size_
 	uint64_t t0 = stream_now_ns();
 	ssize_t k;
 
-	/* The ring's read is a readv's: > 0 bytes, -EPIPE (writer closed or gone, ring drained), -ETIMEDOUT */
-	for (k = 0; !r->shm;) {
-		int rc = r->timeout_ms > 0 ? fd_wait(r->fd, POLLIN, r->timeout_ms) : 0;
+	for (;;) {
+		int rc;
+
+		if (r->shm) { /* a readv's answer: > 0 bytes, -EPIPE (closed or gone, ring drained), -ETIMEDOUT */
+			k = shm_link_read(r->shm, v, n, r->fd, r->timeout_ms);
+			break;
+		}
+		rc = r->timeout_ms > 0 ? fd_wait(r->fd, POLLIN, r->timeout_ms) : 0;
 
 		if (rc) {
 			k = rc;
@@ -301,8 +306,6 @@ static ssize_t r_read_some(struct stream_reader *r, const struct iovec *v, size_
 		}
 		break;
 	}
-	if (r->shm)
-		k = shm_link_read(r->shm, v, n, r->fd, r->timeout_ms);
 	r->t.read_ns += stream_now_ns() - t0;
 	return k;
 }
