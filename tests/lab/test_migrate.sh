@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test-timeout: 1200
 # Live migration in the lab, one boot: every --dirty mode on hugetlb-2M (moderate dirty rate: must
-# converge, match bit-exact and verify on the destination), hugetlb-1G, a dirty rate the link cannot
+# converge, match bit-exact and verify on the destination), the same over the shm ring (--link shm), hugetlb-1G, a dirty rate the link cannot
 # keep up with (must say it did not converge), tcp between two rvmig processes, a destination killed
 # mid-way (source resumes and verifies, exit 1) and a shape the receiver must refuse.
 . "$(dirname "$0")/lib.sh"
@@ -19,6 +19,9 @@ common='--vcpus 2 --duration 500ms --post-run 500ms --quiet'
 		rvmig migrate $c --duration 4s --mem 32M --backing hugetlb-2M --dirty $m --rate 500 \
 			--max-bandwidth 16M --clear-chunk 8M --json mode-$m.json >mode-$m.txt 2>&1; echo $? >mode-$m.rc
 	done
+	# The shm ring instead of the socket (--link shm): the same guest and plan as the manual case.
+	rvmig migrate $c --duration 4s --mem 32M --backing hugetlb-2M --dirty manual --rate 500 --max-bandwidth 16M \
+		--clear-chunk 8M --to local --link shm --json shm.json >shm.txt 2>&1; echo $? >shm.rc
 	rvmig migrate $c --mem 1G --backing hugetlb-1G --dirty manual-init-set --rate 200 --max-bandwidth 256M \
 		--json huge1g.json >huge1g.txt 2>&1; echo $? >huge1g.rc
 	rvmig migrate $c --mem 32M --backing hugetlb-2M --dirty manual --rate 0 --max-bandwidth 16M \
@@ -69,6 +72,12 @@ for m in get manual manual-init-set ring; do
 	expect "--dirty $m, hugetlb-2M: migrated, RAM identical, guest verified on the destination" migrated_ok mode-$m
 	expect "--dirty $m, hugetlb-2M: moderate dirty rate converges" converged mode-$m
 done
+expect "--link shm, hugetlb-2M: migrated, RAM identical, guest verified on the destination" migrated_ok shm
+expect "--link shm: JSON link is shm, no socket buffer (no socket carried the stream)" \
+	jqe '.params.link == "shm" and (.params | has("socket_sndbuf_bytes") | not)' shm.json
+expect "--link shm: the report's header names the ring" grep -q '^rvmig migrate: .* over a shared-memory ring' "$d/shm.txt"
+expect "default link: JSON link is socket, with its buffer" \
+	jqe '.params.link == "socket" and .params.socket_sndbuf_bytes > 0' mode-manual.json
 expect "--dirty manual: CLEARs are timed and counted" jqe '[.rounds[].clears] | add > 0' mode-manual.json
 expect "--dirty get: GETs are timed and counted, no CLEAR" jqe '([.rounds[].gets] | add > 0) and ([.rounds[].clears] | add == 0)' mode-get.json
 expect "--dirty manual-init-set: round 0 CLEARs every 8M chunk (4 of 32M)" jqe '.rounds[0].clears == 4' mode-manual-init-set.json

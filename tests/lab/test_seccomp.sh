@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test-timeout: 1200
 # The seccomp filter in the lab, one boot. Every command runs under it and exits 0: run (bare-metal
-# and a --kernel Linux guest), bench, migrate --to local, a recv --then-migrate-to hop (it connects
+# and a --kernel Linux guest), bench, migrate --to local (over the socket and over the shm ring), a recv --then-migrate-to hop (it connects
 # and turns dirty logging on after receiving) and a tcp migration with --auth-key. Each result JSON
 # records privileges {cap_eff 0, no_new_privs true, seccomp "filter", allowed_syscalls N}; no run
 # printed a refusal. RVMIG_SECCOMP_SELFTEST=1 makes rvmig call socket(AF_PACKET) after installing the
@@ -32,6 +32,9 @@ printf '#!/bin/busybox sh\necho rvmig-seccomp: init up\n/bin/busybox poweroff -f
 	t linux rvmig run --kernel Image --initrd /tmp/initrd.cpio --vcpus 2 --mem 128M </dev/null
 	t bench rvmig bench $s --passes 1 --json bench.json
 	t local rvmig migrate $s --dirty manual --duration 500ms --rate 300 --to local --post-run 300ms --json local.json
+	# --link shm: the ring'"'"'s futex waits and wakes, and its liveness ppoll, on both sides under the filter
+	t local-shm rvmig migrate $s --dirty manual --duration 500ms --rate 300 --to local --link shm --post-run 300ms \
+		--json local-shm.json
 	# A hop: A receives from the source, verifies, and sends the guest on to B (dirty ring).
 	rvmig recv --listen unix:/tmp/b.sock $s --backing thp --post-run 300ms --accept-timeout 200s \
 		--json hop-b.json >hop-b.txt 2>&1 &
@@ -58,11 +61,11 @@ rc_of() { cat "$d/$1.rc" 2>/dev/null || echo none; }
 filtered() { jq -e '.privileges | .seccomp == "filter" and .cap_eff == 0 and .no_new_privs == true and .allowed_syscalls > 20' \
 	"$d/$1" >/dev/null 2>&1; }
 
-for n in run linux bench local hop-src hop-a hop-b auth auth-recv; do
+for n in run linux bench local local-shm hop-src hop-a hop-b auth auth-recv; do
 	expect "$n: exits 0 under the filter (status $(rc_of "$n"))" rc_is "$n" 0
 	expect "$n: nothing was refused" bash -c "! grep -q 'seccomp refused' '$d/$n.txt'"
 done
-for j in run.json bench.json local.json hop-src.json hop-a.json hop-b.json auth.json auth-recv.json; do
+for j in run.json bench.json local.json local-shm.json local-shm.dest.json hop-src.json hop-a.json hop-b.json auth.json auth-recv.json; do
 	expect "$j: privileges: cap_eff 0, no_new_privs, seccomp filter, allowed_syscalls > 20" filtered "$j"
 done
 expect "run.json keeps the old privilege keys (CapEff, NoNewPrivs)" \
@@ -71,6 +74,9 @@ expect "run: the guest verified (all_verified)" jqe '.all_verified == true' "$d/
 expect "linux: the guest's init ran and it powered off" grep -q 'rvmig-seccomp: init up' "$d/linux.txt"
 expect "local: migrated, RAM identical, verified on the destination" \
 	jqe '.ok == true and .total.hash_mismatches == 0 and .total.destination_verified == true' "$d/local.json"
+expect "local-shm: migrated over the shm ring, RAM identical, verified on the destination" \
+	jqe '.ok == true and .params.link == "shm" and .total.hash_mismatches == 0 and .total.destination_verified == true' \
+	"$d/local-shm.json"
 expect "hop: A received and sent the guest on to B (forward handed over), B verified it" \
 	bash -c "jq -e '.guest_verified == true and .forward.total.handed_over == true' '$d/hop-a.json' >/dev/null &&
 		jq -e '.guest_verified == true' '$d/hop-b.json' >/dev/null"

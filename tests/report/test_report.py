@@ -454,6 +454,33 @@ class Pure(unittest.TestCase):
         md = "\n".join(bench_md._stream_probe(runs))
         self.assertIn("| the same stream, pipelined (sender and checker threads) | 205 [205..205] | 80 [80..80] | 40 [40..40] |", md)
 
+    def test_bench_stream_probe_shm(self):
+        """bench: the bare socket and the stream over the shm ring in the probe table; the target judges the shm
+        stream and names the socket's figure next to it"""
+        runs = [{"memcpy": {"calib_gib_per_s": 1.0, "xxh64_gib_per_s": 1.5, "stream_gib_per_s": 0.1,
+                            "probe_memcpy_gib_per_s": 0.5, "probe_xxh64_gib_per_s": 1.0, "probe_socket_gib_per_s": 0.125,
+                            "probe_shm_stream_gib_per_s": s}} for s in (0.5, 0.6, 0.7)]
+        md = "\n".join(bench_md._stream_probe(runs))
+        self.assertIn("| socketpair alone (no records) | 128 [128..128] | 12.5 [12.5..12.5] |", md)
+        self.assertIn("| stop-and-copy stream (zero-copy writer, reader thread checking and landing in dst, socketpair) "
+                      "| 102 [102..102] | 10 [10..10] |", md)
+        self.assertIn("| the same stream over the shared-memory ring (`migrate --link shm`) | 614 [512..717] | 60 [50..70] |", md)
+        self.assertIn("judged on the shm ring: met on the median (60 %; over the socket 10 %)", md)
+        self.assertIn("| the same stream over the shared-memory ring (landing in dst) | 614 [512..717] | 120 [100..140] |", md)
+        self.assertIn("Over the shared-memory ring it ran at 120 [100..140] % of memcpy over the same buffers.", md)
+        for r in runs:
+            r["memcpy"]["probe_shm_stream_gib_per_s"] = 0.3
+        md = "\n".join(bench_md._stream_probe(runs))
+        self.assertIn("judged on the shm ring: NOT met on the median (30 %; over the socket 10 %)", md)
+
+    def test_bench_migration_link(self):
+        """bench section 7: the migration names its link (socket for runs from before --link)"""
+        m = {"params": {"dirty": "manual", "backing": "hugetlb-2M", "mem_bytes": 268435456, "vcpus": 2, "link": "shm"},
+             "rounds": [{"round": 0, "stop_and_copy": True, "bandwidth_Bps": 1048576.0}], "total": {}}
+        self.assertIn("stream over the shared-memory ring (--link shm)", bench_md._migration([], m, [])[0])
+        del m["params"]["link"]
+        self.assertIn("stream over the socket)", bench_md._migration([], m, [])[0])
+
     def test_bench_values(self):
         """bench fixture: known medians and ratios, well-formed bench.json and bench.csv"""
         d, _, msgs = FixtureRun.of("bench")

@@ -171,6 +171,11 @@ static const struct bad_row rows[] = {
 	{ "migrate", { "--to", "tcp:127.0.0.1:4444", "--auth-key", "/etc/passwd" }, "--auth-key" },
 	{ "migrate", { "--to", "unix:/tmp/x", "--auth-key", "/nonexistent/key" }, "--auth-key" },
 	{ "migrate", { "--to", "unix:/tmp/x", "--auth-key" }, "--auth-key" },
+	{ "migrate", { "--link", "pipe" }, "--link" },
+	{ "migrate", { "--link" }, "--link" },
+	{ "migrate", { "--link", "" }, "--link" },
+	{ "migrate", { "--to", "unix:/tmp/x", "--link", "shm" }, "--link" },
+	{ "migrate", { "--to", "tcp:127.0.0.1:4444", "--link", "socket" }, "--link" },
 	/* ---- recv ---- */
 	{ "recv", { "--vcpus", "1" }, "--listen" },
 	{ "recv", { "--listen", "local" }, "--listen" },

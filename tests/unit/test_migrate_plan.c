@@ -61,6 +61,15 @@ static void test_cli(void)
 		      o.clear_chunk == (1ULL << 30) && o.downtime_ms == 300 && o.max_rounds == 30 &&
 		      o.max_bandwidth == 0,
 	      "migrate defaults");
+	CHECK(o.link == MIG_DEFAULT_LINK, "migrate --to local: the default link");
+	{
+		const char *shm[] = { "--link", "shm" }, *sock[] = { "--link=socket" }, *tcp[] = { "--to", "tcp:4444" };
+
+		CHECK(parse_m(&o, shm, 2) == CLI_OK && o.link == MIG_LINK_SHM, "--link shm parses");
+		CHECK(parse_m(&o, sock, 1) == CLI_OK && o.link == MIG_LINK_SOCKET, "--link=socket parses");
+		CHECK(parse_m(&o, tcp, 2) == CLI_OK && o.link == MIG_LINK_SOCKET,
+		      "--to tcp: without --link: the socket carries the stream");
+	}
 	{
 		const char *a[] = { "--dirty",
 				    "ring",

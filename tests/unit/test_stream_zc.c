@@ -189,9 +189,9 @@ static void test_stream_probe(void)
 	char err[320] = "";
 	int rc = dst ? stream_probe(src_ram, dst, RAM_SIZE, &t, err, sizeof(err)) : -ENOMEM;
 
-	CHECK(rc == 0 && t.stream_ns > 0 && t.memcpy_ns > 0 && t.xxh64_ns > 0 && t.socket_ns > 0,
-	      "stream probe: %u MiB through a socketpair, with memcpy, XXH64 and the bare socket over the same buffers "
-	      "(%s)",
+	CHECK(rc == 0 && t.stream_ns > 0 && t.memcpy_ns > 0 && t.xxh64_ns > 0 && t.socket_ns > 0 && t.shm_stream_ns > 0,
+	      "stream probe: %u MiB through a socketpair and through the shm ring, with memcpy, XXH64 and the bare "
+	      "socket over the same buffers (%s)",
 	      RAM_SIZE >> 20, rc ? err : "ok");
 	CHECK(dst && !memcmp(dst, src_ram, RAM_SIZE), "stream probe: the destination holds the source's bytes");
 	rc = stream_probe(src_ram, dst, 1000, &t, err, sizeof(err));

@@ -130,7 +130,8 @@ struct bench {
 	/* The stream probe's scale, same call, same two buffers (stream_probe.h): memcpy src -> dst, XXH64
 	 * over src, the bare socketpair (the socket's ceiling); 0 when the probe failed. */
 	double probe_memcpy_gib_s, probe_xxh64_gib_s, probe_socket_gib_s;
-	double stream_pipe_gib_s; /* the same stream with its sender and checker threads (0: failed) */
+	double stream_pipe_gib_s;      /* the same stream with its sender and checker threads (0: failed) */
+	double probe_shm_stream_gib_s; /* the same stream through the shm ring (migrate --link shm) */
 	struct bench_kstat_set ks;
 	uint64_t start_ns;
 	char kernel[256];

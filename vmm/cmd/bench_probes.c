@@ -168,6 +168,7 @@ static void bench_stream_probe(struct bench *b, const uint8_t *from, size_t len)
 			b->probe_xxh64_gib_s = gib_per_s(len, (double)t.xxh64_ns / 1e9);
 			b->probe_socket_gib_s = gib_per_s(len, (double)t.socket_ns / 1e9);
 			b->stream_pipe_gib_s = gib_per_s(len, (double)t.stream_pipe_ns / 1e9);
+			b->probe_shm_stream_gib_s = gib_per_s(len, (double)t.shm_stream_ns / 1e9);
 		} else {
 			warn_msg("%s: no stream figure", err);
 		}

@@ -198,6 +198,7 @@ static void bench_json_body(struct json *j, const struct bench *b)
 	json_double(j, "probe_xxh64_gib_per_s", b->probe_xxh64_gib_s);
 	json_double(j, "probe_socket_gib_per_s", b->probe_socket_gib_s);
 	json_double(j, "stream_pipe_gib_per_s", b->stream_pipe_gib_s);
+	json_double(j, "probe_shm_stream_gib_per_s", b->probe_shm_stream_gib_s);
 	json_obj_end(j);
 	json_obj_begin(j, "kvm_stats");
 	bench_json_kstats_one(j, "vm", &b->ks.vm, b->ks.have_vm, b->ks.vm_vals, b->ks.taken);

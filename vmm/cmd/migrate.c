@@ -190,6 +190,14 @@ static int mig_connect(struct mig *g)
 	rc = xport_pair(fds);
 	if (rc)
 		return rc;
+	if (g->o.link == MIG_LINK_SHM) {
+		char why[256];
+
+		/* Before the fork: the child inherits the shared mapping at the same address. */
+		g->shm = shm_link_create(0, why, sizeof(why));
+		if (!g->shm)
+			return mig_failf(g, -errno, "--link shm: %s", why);
+	}
 	fflush(stdout);
 	g->child = fork();
 	if (g->child < 0) {
@@ -199,7 +207,7 @@ static int mig_connect(struct mig *g)
 	}
 	if (g->child == 0) {
 		/* Before any VM or guest memory exists in this process: the child shares none of it. */
-		struct recv_opts ro = { .run = g->o.run, .post_run_ms = g->o.post_run_ms };
+		struct recv_opts ro = { .run = g->o.run, .post_run_ms = g->o.post_run_ms, .shm = g->shm };
 		/* --verify reaches the destination in our header's flags, as it does a remote recv. */
 
 		close(fds[0]);
@@ -231,6 +239,9 @@ static int mig_streams_init(struct mig *g)
 		return mig_failf(g, -ENOMEM, "allocating stream buffers");
 	g->w_ok = g->rd_ok = true;
 	g->sndbuf = xport_sndbuf(g->fd);
+	/* --link shm: the stream to the destination through the ring; its replies still on the socket */
+	if (g->shm)
+		stream_writer_use_shm(&g->w, g->shm);
 	g->w.timeout_ms = MIG_IO_TIMEOUT_MS;
 	g->rd.timeout_ms = MIG_IO_TIMEOUT_MS;
 	/* A sender thread writes each batch while we encode the next (RVMIG_STREAM_PIPELINE=0: not); its
@@ -325,6 +336,8 @@ void mig_finish(struct mig *g, int rc)
 	machine_stop(&r->m);
 	for (unsigned i = 0; i < r->m.nr_vcpus; i++)
 		vcpu_join(&r->m.vcpus[i]);
+	if (g->shm)
+		shm_link_close(g->shm, SHM_WRITER); /* as the close below, for a destination reading the ring */
 	if (g->fd >= 0)
 		close(g->fd); /* a destination still reading sees the end of the stream */
 	if (g->child > 0) {
@@ -364,6 +377,8 @@ void mig_release(struct mig *g)
 	if (g->rd_ok)
 		stream_reader_free(&g->rd);
 	g->w_ok = g->rd_ok = false;
+	shm_link_destroy(g->shm);
+	g->shm = NULL;
 	dirty_free(&g->d);
 	auth_key_forget(&g->o.auth); /* never used if no connection was made; wiped either way */
 	free(g->hashes);

@@ -14,6 +14,7 @@
 #include "mig/converge.h"
 #include "mig/conversation.h"
 #include "mig/dirty.h"
+#include "mig/shm_link.h"
 #include "mig/stream.h"
 #include "mig/tbucket.h"
 #include "session.h"
@@ -54,6 +55,8 @@ struct mig {
 	struct session *r;
 	struct dirty d;
 	int fd;
+	/* --link shm: the ring the stream goes through (fd stays: replies, and the child's liveness) */
+	struct shm_link *shm;
 	uint64_t sndbuf; /* SO_SNDBUF the kernel granted fd (XPORT_SOCKBUF asked), 0 if unknown */
 	pid_t child;     /* --to local: the forked destination                       */
 	struct stream_writer w;

@@ -9,11 +9,21 @@
 
 #define MIG_OPT(field) OPT_FIELD(struct migrate_opts, field)
 
+static int opt_link_parse(const char *val)
+{
+	return !strcmp(val, "shm") ? MIG_LINK_SHM : !strcmp(val, "socket") ? MIG_LINK_SOCKET : -1;
+}
+
 static const struct opt migrate_opts_list[] = {
 	{ "to", "ADDR", OPT_FUNC, MIG_OPT(to), .set = opt_set_migrate_to,
 	  .bad = "--to %s: want local, unix:PATH or tcp:HOST:PORT",
 	  .help = "local (default: a forked destination with its own VM and memory),\n"
 		  "unix:PATH or tcp:HOST:PORT (an `rvmig recv` listening there)" },
+	{ "link", "KIND", OPT_ENUM, MIG_OPT(link), .name_to_enum = opt_link_parse,
+	  .bad = "--link %s: want shm or socket",
+	  .help = "--to local only: what carries the stream to the forked destination: socket\n"
+		  "(default; a unix socketpair) or shm (a shared-memory ring: one memcpy in, one\n"
+		  "out, no kernel copy). The replies, and recv's onward hops, use sockets" },
 	OPT_PRECOPY_PLAN,
 	OPT_POST_RUN(struct migrate_opts, false),
 	OPT_AUTH_KEY(struct migrate_opts, auth),
@@ -76,5 +86,11 @@ enum cli_result cli_parse_migrate(int argc, char **argv, struct migrate_opts *o,
 	r = cli_parse_with_run(&migrate_opt_table, argc, argv, o, argv, 1, &o->run, err, errlen);
 	if (r == CLI_OK)
 		r = opt_check_auth_key(&o->to, &o->auth, "to", err, errlen);
+	if (r == CLI_OK && o->link != MIG_LINK_UNSET && o->to.kind != XPORT_LOCAL)
+		r = cli_fail(err, errlen,
+			     "--link is for --to local (a forked destination on this host): a unix: or tcp: "
+			     "destination is reached through a socket; drop --link");
+	if (o->link == MIG_LINK_UNSET)
+		o->link = o->to.kind == XPORT_LOCAL ? MIG_DEFAULT_LINK : MIG_LINK_SOCKET;
 	return r;
 }

@@ -27,6 +27,17 @@ enum mig_verify {
 	MIG_VERIFY_NONE = 1,
 };
 
+/*
+ * --link: what carries the stream of a --to local migration. MIG_LINK_UNSET (not given) becomes
+ * MIG_DEFAULT_LINK for --to local and the socket for any other --to (where only a socket can).
+ */
+enum mig_link {
+	MIG_LINK_UNSET = 0,
+	MIG_LINK_SOCKET = 1,
+	MIG_LINK_SHM = 2, /* the shared-memory ring, mig/shm_link.h */
+};
+#define MIG_DEFAULT_LINK MIG_LINK_SOCKET
+
 struct migrate_opts {
 	struct run_opts run; /* machine shape and workload, as `rvmig run`            */
 	enum dirty_mode dirty;
@@ -41,6 +52,7 @@ struct migrate_opts {
 	uint64_t connect_ms;  /* --connect-timeout: retry a destination not listening yet */
 	struct auth_key auth; /* --auth-key: proven to the destination before the stream */
 	enum mig_verify verify;
+	enum mig_link link;
 };
 
 /* argv[0] is the subcommand. Options not of migrate go through cli_parse_run. */

@@ -94,6 +94,12 @@ static bool mig_converged(const struct mig *g)
 	return g->decision == CONV_CONVERGED;
 }
 
+/* What carried the stream: the shared-memory ring (--link shm) or the socket. */
+static const char *mig_link_name(const struct mig *g)
+{
+	return g->shm ? "a shared-memory ring (--link shm)" : "a socket";
+}
+
 static const char *mig_to(const struct mig *g, char *buf, size_t len)
 {
 	return xport_format(&g->o.to, buf, len);
@@ -106,10 +112,10 @@ void migrate_report_print(const struct mig *g)
 	uint64_t pages, bytes = mig_total_bytes(g, &pages);
 	unsigned precopy = mig_precopy_rounds(g);
 
-	printf("\nrvmig migrate: %s%u vCPUs, %s %s, --dirty %s, to %s, clear chunk %s, downtime limit %" PRIu64
+	printf("\nrvmig migrate: %s%u vCPUs, %s %s, --dirty %s, to %s over %s, clear chunk %s, downtime limit %" PRIu64
 	       " ms, max bandwidth %s\n",
 	       o->kernel ? "Linux guest, " : "", o->vcpus, format_size(o->mem, mem, sizeof(mem)),
-	       mem_backing_name(o->backing), dirty_mode_name(g->o.dirty), mig_to(g, to, sizeof(to)),
+	       mem_backing_name(o->backing), dirty_mode_name(g->o.dirty), mig_to(g, to, sizeof(to)), mig_link_name(g),
 	       format_size(g->d.chunk_pages * RVMIG_PAGE_SIZE, chunk, sizeof(chunk)), g->o.downtime_ms,
 	       g->o.max_bandwidth ? format_size(g->o.max_bandwidth, bw, sizeof(bw)) : "unlimited");
 	printf("dirty logging enabled in %.3f ms (memslot update%s)\n", g->enable_ms,
@@ -209,7 +215,9 @@ static void mig_json_plan(struct json *j, const struct mig *g)
 	json_str(j, "guest", g->r->opts.kernel ? "linux" : "rvmig");
 	json_str(j, "dirty", dirty_mode_name(g->o.dirty));
 	json_str(j, "to", xport_format(&g->o.to, to, sizeof(to)));
-	json_u64(j, "socket_sndbuf_bytes", g->sndbuf);
+	json_str(j, "link", g->shm ? "shm" : "socket");
+	if (!g->shm) /* the socket's buffer matters only where the socket carries the stream */
+		json_u64(j, "socket_sndbuf_bytes", g->sndbuf);
 	json_u64(j, "clear_chunk_bytes", g->d.chunk_pages * RVMIG_PAGE_SIZE);
 	json_u64(j, "downtime_limit_ms", g->o.downtime_ms);
 	json_str(j, "verify", g->o.verify == MIG_VERIFY_HASH ? "hash" : "none");

@@ -552,8 +552,14 @@ int recv_serve(struct recv_opts *o, int fd)
 		v->w.fd = v->rd.fd = fd;
 		v->w.is_sock = true; /* MSG_NOSIGNAL: a vanished source is -EPIPE */
 		v->w.timeout_ms = MIG_IO_TIMEOUT_MS;
+		/* migrate --link shm: its stream comes through the ring; fd stays, for the replies and as the
+		 * sign of the source's death (the ring's waits poll it) */
+		if (o->shm)
+			stream_reader_use_shm(&v->rd, o->shm);
 		/* A sender that connected over the network sends its header at once. */
 		rc = recv_conversation(v, local ? 0 : RECV_STALL_TIMEOUT_MS);
+		if (o->shm)
+			shm_link_close(o->shm, SHM_READER); /* a source still writing gets EPIPE, as from close */
 		close(fd);
 	}
 	if (rc)

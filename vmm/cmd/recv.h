@@ -15,6 +15,7 @@
 #include "cmd/run_opts.h"
 #include "mig/auth.h"
 #include "mig/conversation.h"
+#include "mig/shm_link.h"
 #include "mig/transport.h"
 
 #define RECV_DEFAULT_ACCEPT_TIMEOUT_MS (10 * 60 * 1000)
@@ -33,6 +34,11 @@ struct recv_opts {
 	 * auth our --auth-key (one key for every end of a chain).
 	 */
 	struct migrate_opts onward;
+	/*
+	 * Not an option: `migrate --to local --link shm` hands its forked destination the ring (made before
+	 * the fork) that the stream comes through; the socket stays for the replies. NULL: the socket.
+	 */
+	struct shm_link *shm;
 };
 
 enum cli_result cli_parse_recv(int argc, char **argv, struct recv_opts *o, char *err, size_t errlen);

@@ -57,7 +57,9 @@ const struct syscall_allow syscall_allow_list[] = {
 
 	/* Threads: the vCPU threads (pthread_create: clone3, clone where the kernel has no clone3), each
 	 * new thread's robust futex list, the monitor's mutexes and condition variable (futex), a
-	 * thread's end (exit), the process's (exit_group). */
+	 * thread's end (exit), the process's (exit_group). futex is also the shm link's wait and wake
+	 * (migrate --link shm, mig/shm_link.c: shared, not private, futexes; its ring is mapped before
+	 * the filter, and its liveness check is a ppoll, below). */
 	ALLOW("clone3"),
 	ALLOW("clone"),
 	ALLOW("set_robust_list"),

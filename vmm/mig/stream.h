@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The rvmig migration stream: a versioned, self-checking record format carried over a file descriptor
- * (a TCP/UNIX socket or a pipe), with a small buffered writer and reader. stream.c has the format
+ * (a TCP/UNIX socket or a pipe) or, for a local migration, through a shared-memory ring
+ * (mig/shm_link.h, stream_writer_use_shm), with a small buffered writer and reader. stream.c has the format
  * checks, stream_io.c the buffered I/O, stream_write.c and stream_read.c the records; the hashes
  * (record checksum and RAM blocks) are Debian's xxHash through lib/hash.h.
  *
@@ -219,10 +220,14 @@ struct stream_rstats {
 
 struct stream_sender;  /* stream_sender.c: the writer's sender thread  */
 struct stream_checker; /* stream_checker.c: the reader's checker thread */
+struct shm_link;
 
 struct stream_writer {
 	int fd;
 	bool is_sock;
+	/* Not NULL: the bytes go into this shared-memory ring instead (fd stays: its hang-up says the
+	 * reader's process is gone); see stream_writer_use_shm. */
+	struct shm_link *shm;
 	int timeout_ms; /* <= 0: wait forever */
 	int error;      /* sticky negative errno */
 	uint8_t *buf;
@@ -256,8 +261,9 @@ struct stream_writer {
 
 struct stream_reader {
 	int fd;
-	int timeout_ms; /* <= 0: wait forever */
-	uint8_t *buf;   /* read-ahead */
+	int timeout_ms;       /* <= 0: wait forever */
+	struct shm_link *shm; /* not NULL: bytes come from this ring, fd is only the liveness check */
+	uint8_t *buf;         /* read-ahead */
 	size_t pos, len, cap;
 	uint8_t *rec; /* payload of the current record */
 	size_t rec_cap;
@@ -371,6 +377,12 @@ int stream_writer_start_sender(struct stream_writer *w);
 int stream_writer_drain(struct stream_writer *w);
 /* Whether the commands pipeline their streams: yes, unless RVMIG_STREAM_PIPELINE=0 (for comparisons). */
 bool stream_pipeline_wanted(void);
+/*
+ * From now on the stream's bytes go through the shared-memory ring `link` (mig/shm_link.h: a local
+ * migration's other process, or another thread), not through fd; fd, if >= 0, stays the liveness
+ * check (its hang-up is the reader's death: -EPIPE). NULL: back to fd. timeout_ms holds as for fd.
+ */
+void stream_writer_use_shm(struct stream_writer *w, struct shm_link *link);
 /* Preamble + HEADER; fixes page size, RAM pages and vCPU count for what follows. Version is forced. */
 int stream_write_header(struct stream_writer *w, const struct stream_header *h);
 /*
@@ -408,6 +420,8 @@ int stream_reader_init(struct stream_reader *r, int fd); /* -ENOMEM */
 void stream_reader_free(struct stream_reader *r);        /* does not close fd */
 /* Makes r read a new stream from fd, keeping its buffers: for many short streams (tests, fuzzing). */
 void stream_reader_reset(struct stream_reader *r, int fd);
+/* Bytes come from the ring `link` instead of fd (which stays the liveness check); as the writer's. */
+void stream_reader_use_shm(struct stream_reader *r, struct shm_link *link);
 /* Reads and validates the preamble and HEADER into *h (no shape comparison: stream_check_header). */
 int stream_read_header(struct stream_reader *r, struct stream_header *h);
 /*

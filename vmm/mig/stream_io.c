@@ -18,6 +18,7 @@
 
 #include "lib/iov.h"
 #include "lib/util.h"
+#include "mig/shm_link.h"
 #include "mig/stream_priv.h"
 
 #ifndef IOV_MAX
@@ -84,6 +85,15 @@ static void w_close_seg(struct stream_writer *w)
  */
 static int w_send_all(struct stream_writer *w, struct iovec *v, size_t n)
 {
+	if (w->shm) { /* all of it, or the reader is gone / stalled: no partial writes to resume */
+		int rc = shm_link_write(w->shm, v, n, w->fd, w->timeout_ms);
+
+		if (rc == -EPIPE)
+			return stream_w_err(w, rc, true, "peer closed the stream (shm link)");
+		if (rc)
+			return stream_w_err(w, rc, true, "write (shm link): %s", strerror(-rc));
+		return 0;
+	}
 	while (n) {
 		int cnt = n > IOV_MAX ? IOV_MAX : (int)n;
 		ssize_t k;
@@ -124,6 +134,11 @@ static int w_send_all(struct stream_writer *w, struct iovec *v, size_t n)
 int stream_w_send(struct stream_writer *w, struct iovec *v, size_t n)
 {
 	return w_send_all(w, v, n);
+}
+
+void stream_writer_use_shm(struct stream_writer *w, struct shm_link *link)
+{
+	w->shm = link;
 }
 
 int stream_flush(struct stream_writer *w)
@@ -243,6 +258,11 @@ void stream_reader_reset(struct stream_reader *r, int fd)
 	r->checker = keep.checker;
 }
 
+void stream_reader_use_shm(struct stream_reader *r, struct shm_link *link)
+{
+	r->shm = link;
+}
+
 void stream_reader_free(struct stream_reader *r)
 {
 	stream_checker_stop(r); /* first: the thread may be reading the landing area */
@@ -271,7 +291,13 @@ static ssize_t r_read_some(struct stream_reader *r, const struct iovec *v, size_
 	ssize_t k;
 
 	for (;;) {
-		int rc = r->timeout_ms > 0 ? fd_wait(r->fd, POLLIN, r->timeout_ms) : 0;
+		int rc;
+
+		if (r->shm) { /* a readv's answer: > 0 bytes, -EPIPE (closed or gone, ring drained), -ETIMEDOUT */
+			k = shm_link_read(r->shm, v, n, r->fd, r->timeout_ms);
+			break;
+		}
+		rc = r->timeout_ms > 0 ? fd_wait(r->fd, POLLIN, r->timeout_ms) : 0;
 
 		if (rc) {
 			k = rc;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lib/hash.h"
+#include "mig/shm_link.h"
 #include "mig/stream_priv.h"
 #include "mig/transport.h"
 #include "rvmig_abi.h"
@@ -17,12 +18,14 @@
 #define PROBE_PAGE  4096u
 #define PROBE_CHUNK (1u << 20) /* the bare socket's writes and reads */
 
-/* What one transfer is: bytes only, the stream, or the stream with its sender and checker threads. */
-enum probe_kind { PROBE_RAW, PROBE_STREAM, PROBE_STREAM_PIPE };
+/* What one transfer is: bytes only over the socket, the stream over it (one thread a side, or with its sender
+ * and checker threads too), or the stream over the shm ring. */
+enum probe_kind { PROBE_RAW, PROBE_STREAM, PROBE_STREAM_PIPE, PROBE_STREAM_SHM };
 
 struct probe_rx {
 	int fd;
 	bool pipelined;
+	struct shm_link *shm; /* PROBE_STREAM_SHM: the reader's ring (fd: only its liveness) */
 	void *dst;
 	size_t len;
 	int rc;
@@ -42,6 +45,8 @@ static void *probe_receive(void *arg)
 		snprintf(rx->err, sizeof(rx->err), "no memory for the reader");
 		return NULL;
 	}
+	if (rx->shm)
+		stream_reader_use_shm(&r, rx->shm);
 	rx->rc = stream_read_header(&r, &h);
 	/* dst plays a destination's guest RAM that nothing runs on: safe to land in (stream_reader_land). */
 	if (!rx->rc)
@@ -133,7 +138,8 @@ static int probe_send(struct stream_writer *w, const void *src, size_t len)
 }
 
 /*
- * One transfer over a fresh socket pair: raw (bytes only) or the stream; the reader is a second thread,
+ * One transfer over a fresh socket pair: raw (bytes only) or the stream, or the stream through a fresh
+ * shm ring (the pair then only stands by as migrate's does); the reader is a second thread,
  * so both harts work as in a migration. *ns: first write -> the reader done.
  */
 static int probe_pair(enum probe_kind kind, const void *src, void *dst, size_t len, uint64_t *ns, char *err,
@@ -142,20 +148,37 @@ static int probe_pair(enum probe_kind kind, const void *src, void *dst, size_t l
 	bool raw = kind == PROBE_RAW;
 	struct probe_rx rx = { .dst = dst, .len = len, .pipelined = kind == PROBE_STREAM_PIPE };
 	struct stream_writer w;
-	const char *what = raw ? "socket probe" : rx.pipelined ? "pipelined stream probe" : "stream probe";
+	const char *what = raw                        ? "socket probe"
+			   : rx.pipelined             ? "pipelined stream probe"
+			   : kind == PROBE_STREAM_SHM ? "shm stream probe"
+						      : "stream probe";
 	pthread_t th;
 	int sv[2], rc;
 	uint64_t t0;
+
+	if (kind == PROBE_STREAM_SHM) {
+		char why[200];
+
+		/* Made (and its pages populated) before the clock starts, as migrate makes it before the fork. */
+		rx.shm = shm_link_create(0, why, sizeof(why));
+		if (!rx.shm) {
+			snprintf(err, errlen, "%s: %s", what, why);
+			return -errno;
+		}
+	}
 
 	/* The pair `--to local` migrates over, socket buffers included (xport_pair): the figure is the
 	 * link a migration gets, not a default-sized socketpair's. */
 	rc = xport_pair(sv);
 	if (rc) {
 		snprintf(err, errlen, "%s: socketpair AF_UNIX SOCK_STREAM: %s", what, strerror(-rc));
+		shm_link_destroy(rx.shm);
 		return rc;
 	}
 	rx.fd = sv[1];
 	rc = raw ? 0 : stream_writer_init(&w, sv[0]);
+	if (!rc && rx.shm)
+		stream_writer_use_shm(&w, rx.shm);
 	if (rc) {
 		snprintf(err, errlen, "%s: no memory for the writer", what);
 		goto out;
@@ -184,6 +207,8 @@ static int probe_pair(enum probe_kind kind, const void *src, void *dst, size_t l
 		if (rc)
 			snprintf(err, errlen, "%s: writing: %s", what, w.err);
 	}
+	if (rc && rx.shm)
+		shm_link_close(rx.shm, SHM_WRITER); /* as the shutdown below, for a reader on the ring */
 	if (rc)
 		shutdown(sv[0], SHUT_RDWR); /* the reader sees the end instead of waiting */
 	pthread_join(th, NULL);
@@ -197,6 +222,7 @@ static int probe_pair(enum probe_kind kind, const void *src, void *dst, size_t l
 out:
 	close(sv[0]);
 	close(sv[1]);
+	shm_link_destroy(rx.shm);
 	return rc;
 }
 
@@ -222,6 +248,10 @@ int stream_probe(const void *src, void *dst, size_t len, struct stream_probe_ns 
 	if (rc)
 		return rc;
 	memset(dst, 0, len); /* what dst holds at the end is the stream's doing */
+	rc = probe_pair(PROBE_STREAM_SHM, src, dst, len, &t->shm_stream_ns, err, errlen);
+	if (rc)
+		return rc;
+	memset(dst, 0, len);
 	rc = probe_pair(PROBE_STREAM, src, dst, len, &t->stream_ns, err, errlen);
 	if (rc)
 		return rc;

@@ -5,8 +5,10 @@
  * read, checked and landed into dst by a second thread, as the destination does (stream_reader_land).
  * In the same call and on the same two buffers, for scale: memcpy src -> dst, XXH64 over src, and the
  * same bytes through a socketpair without records (writer -> reader thread, 1 MiB reads and writes:
- * the socket's ceiling). The stream runs twice: one thread per side, and pipelined (the writer's sender
- * thread and the reader's checker thread as well: four threads on the lab's two harts). No KVM; for the bench report's "stream against memcpy, the socket alone and
+ * the socket's ceiling). The stream runs three times: one thread per side, pipelined (the writer's sender
+ * thread and the reader's checker thread as well: four threads on the lab's two harts), and once more
+ * through the shm ring a `--to local --link shm` migration uses. No KVM; for the bench report's "stream
+ * against memcpy, the socket alone and
  * the hash alone" and for the host tests. Why the buffers matter: under QEMU TCG, memcpy between two
  * page-aligned mappings whose pages are congruent modulo the softmmu TLB size runs a tenth as fast as
  * between two malloc'd buffers, so a memcpy figure is only comparable over the same buffers.
@@ -24,6 +26,9 @@ struct stream_probe_ns {
 	uint64_t socket_ns;      /* src -> dst through a socketpair, no records: first write -> last read */
 	uint64_t stream_ns;      /* the stream: first byte written -> dst holds the last page (END read) */
 	uint64_t stream_pipe_ns; /* the same, pipelined: a sender thread and a checker thread too     */
+	/* the same stream through the shared-memory ring (mig/shm_link.h, `migrate --link shm`) instead of
+	 * the socketpair: same writer, same landing reader, same two threads */
+	uint64_t shm_stream_ns;
 };
 
 /*
