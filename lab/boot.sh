@@ -19,6 +19,11 @@ qemu=(qemu-system-riscv64 -machine virt -cpu rv64,h=true -smp "${LAB_SMP:-2}" -m
 	-bios "$fw" -kernel "$image" -initrd "$initrd" -append "$append" -no-reboot
 	-fsdev "local,id=results,path=$run_dir,security_model=none"
 	-device virtio-9p-device,fsdev=results,mount_tag=results)
+case ${LAB_BOOT_FREEZE:-0} in
+0) ;;
+1) qemu+=(-S) ;;
+*) die "LAB_BOOT_FREEZE=$LAB_BOOT_FREEZE: want 0 or 1" ;;
+esac
 if [ "$mode" = shell ]; then
 	exec "${qemu[@]}" -nographic
 fi
@@ -28,7 +33,8 @@ fi
 # for the whole time limit, and booting again worked. The lab's init writes env.json into the run
 # dir before anything else it does (lab/init.c), so no env.json after LAB_BOOT_WATCHDOG seconds means
 # the boot is stuck, not the job: that QEMU is stopped and the lab booted once more, said on stderr and
-# in console.log. A second stuck boot is an error.
+# in console.log. A second stuck boot is an error. LAB_BOOT_FREEZE=1 (for the watchdog's own test) starts
+# QEMU with its harts stopped (-S): a boot that never gets past nothing, however fast the host is.
 boot_watchdog=${LAB_BOOT_WATCHDOG:-240}
 case $boot_watchdog in '' | *[!0-9]*) die "LAB_BOOT_WATCHDOG=$boot_watchdog: want whole seconds (e.g. 240)" ;; esac
 watch_boot() {
@@ -39,6 +45,11 @@ watch_boot() {
 		[ -f "$run_dir/env.json" ] && return 0
 	done
 	: >"$run_dir/.boot-stalled"
+	# QEMU writes its pid file as it starts; on a loaded host a short watchdog can expire before that.
+	while [ ! -s "$run_dir/qemu.pid" ] && [ "$waited" -lt $((boot_watchdog + 60)) ]; do
+		sleep 1
+		waited=$((waited + 1))
+	done
 	[ -s "$run_dir/qemu.pid" ] && kill "$(cat "$run_dir/qemu.pid")" 2>/dev/null
 	return 0
 }
