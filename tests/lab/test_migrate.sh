@@ -82,6 +82,8 @@ expect "--dirty manual: CLEARs are timed and counted" jqe '[.rounds[].clears] | 
 expect "--dirty get: GETs are timed and counted, no CLEAR" jqe '([.rounds[].gets] | add > 0) and ([.rounds[].clears] | add == 0)' mode-get.json
 expect "--dirty manual-init-set: round 0 CLEARs every 8M chunk (4 of 32M)" jqe '.rounds[0].clears == 4' mode-manual-init-set.json
 expect "--dirty ring: ring entries harvested" jqe '[.rounds[].ring_entries] | add > 0' mode-ring.json
+expect "--dirty get: the stop-and-copy round counts the GET that decided on it and its own (2)" \
+	jqe '.rounds[-1].stop_and_copy and .rounds[-1].gets == 2' mode-get.json
 expect "JSON has per-round dirty rate, bandwidth, expected downtime and the measured downtime" \
 	jqe '(.rounds[1] | has("dirty_rate_Bps") and has("bandwidth_Bps") and has("expected_downtime_ms")) and (.total.downtime_ms > 0)' mode-manual.json
 expect "hugetlb-1G (manual-init-set): migrated and verified" migrated_ok huge1g

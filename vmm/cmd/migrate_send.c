@@ -268,7 +268,9 @@ int mig_precopy(struct mig *g)
 				    g->bw, &expected);
 		st->expected_downtime_ms = expected == UINT64_MAX ? -1 : (double)expected / 1e6;
 		if (g->decision != CONV_CONTINUE || machine_stopping(&g->r->m)) {
-			/* This harvest's bits stay in the bitmap: stop-and-copy sends them. */
+			/* This harvest's bits stay in the bitmap: stop-and-copy sends them, and reports this
+			 * harvest's GETs, CLEARs and ring entries with its own (mig_stop_and_copy). */
+			mig_round_harvest_stats(g, &before, st);
 			break;
 		}
 		g->nrounds = round + 1;
@@ -352,9 +354,10 @@ int mig_stop_and_copy(struct mig *g)
 	unsigned round = g->nrounds;
 	struct mig_round *st = &g->rounds[round];
 	struct dirty_stats before = g->d.st;
-	/* The decision harvest opened this round; its pages are in the bitmap already. */
-	double expected = st->expected_downtime_ms, rate = st->dirty_rate;
-	uint64_t dirtied = st->dirtied;
+	/* The decision harvest opened this round; its pages are in the bitmap already, and its work
+	 * (opened: mig_precopy's harvest stats) counts with this round's: otherwise a migration that
+	 * goes to stop-and-copy right after round 0 reports no ring entry at all. */
+	const struct mig_round opened = *st;
 	int rc;
 
 	g->pause_ns = machine_now_ns();
@@ -362,12 +365,12 @@ int mig_stop_and_copy(struct mig *g)
 	if (rc)
 		return mig_failf(g, rc, "pausing the vCPUs for stop-and-copy: %s", strerror(-rc));
 	g->paused_ns = machine_now_ns();
-	*st = (struct mig_round){ .round = round, .final = true, .expected_downtime_ms = expected };
+	*st = (struct mig_round){ .round = round, .final = true, .expected_downtime_ms = opened.expected_downtime_ms };
 	rc = mig_harvest(g, st);
 	if (rc)
 		return rc;
-	st->dirtied += dirtied;
-	st->dirty_rate = rate;
+	st->dirtied += opened.dirtied;
+	st->dirty_rate = opened.dirty_rate;
 	mig_mark_ctl(g);
 	g->nrounds = round + 1;
 	/* The vCPUs are paused: RAM cannot change under us, so the pages go from guest RAM to the socket
@@ -378,6 +381,12 @@ int mig_stop_and_copy(struct mig *g)
 	rc = mig_send_round(g, round, st);
 	g->w.zero_copy = false;
 	mig_round_harvest_stats(g, &before, st);
+	st->get_ms += opened.get_ms;
+	st->clear_ms += opened.clear_ms;
+	st->ring_ms += opened.ring_ms;
+	st->gets += opened.gets;
+	st->clears += opened.clears;
+	st->ring_entries += opened.ring_entries;
 	g->final_sent_ns = machine_now_ns();
 	migrate_report_round(g, st);
 	if (!rc)
