@@ -19,9 +19,10 @@ common='--vcpus 2 --duration 500ms --post-run 500ms --quiet'
 		rvmig migrate $c --duration 4s --mem 32M --backing hugetlb-2M --dirty $m --rate 500 \
 			--max-bandwidth 16M --clear-chunk 8M --json mode-$m.json >mode-$m.txt 2>&1; echo $? >mode-$m.rc
 	done
-	# The shm ring instead of the socket (--link shm): the same guest and plan as the manual case.
+	# The shm ring instead of the socket (--link shm): the same guest and plan as the manual case, with
+	# the pipeline forced on (the lab'"'"'s 2 harts leave it off by default): sender thread onto the ring.
 	rvmig migrate $c --duration 4s --mem 32M --backing hugetlb-2M --dirty manual --rate 500 --max-bandwidth 16M \
-		--clear-chunk 8M --to local --link shm --json shm.json >shm.txt 2>&1; echo $? >shm.rc
+		--clear-chunk 8M --to local --link shm --pipeline on --json shm.json >shm.txt 2>&1; echo $? >shm.rc
 	rvmig migrate $c --mem 1G --backing hugetlb-1G --dirty manual-init-set --rate 200 --max-bandwidth 256M \
 		--json huge1g.json >huge1g.txt 2>&1; echo $? >huge1g.rc
 	rvmig migrate $c --mem 32M --backing hugetlb-2M --dirty manual --rate 0 --max-bandwidth 16M \
@@ -33,11 +34,12 @@ common='--vcpus 2 --duration 500ms --post-run 500ms --quiet'
 	# The receivers give up by themselves when no sender comes (--accept-timeout); the watchdog is
 	# for one that hangs after that, so it allows a whole migration of these sizes.
 	watch() { ( sleep 240; kill "$1" 2>/dev/null ) >/dev/null 2>&1 & }
+	# Both halves pipelined (--pipeline on): the sender thread, and the checker thread on the destination.
 	rvmig recv --listen tcp:4444 --vcpus 2 --mem 64M --backing hugetlb-2M --post-run 500ms --quiet \
-		--accept-timeout 60s >tcp-recv.txt 2>&1 &
+		--accept-timeout 60s --pipeline on --json tcp-recv.json >tcp-recv.txt 2>&1 &
 	r=$!; watch $r
 	rvmig migrate $c --mem 64M --backing hugetlb-2M --dirty ring --rate 500 --to tcp:127.0.0.1:4444 \
-		--json tcp.json >tcp.txt 2>&1; echo $? >tcp.rc
+		--pipeline on --json tcp.json >tcp.txt 2>&1; echo $? >tcp.rc
 	wait $r; echo $? >tcp-recv.rc
 	rvmig recv --listen unix:/tmp/kill.sock --vcpus 2 --mem 64M --backing hugetlb-2M --quiet >kill-recv.txt 2>&1 &
 	r=$!
@@ -73,6 +75,13 @@ for m in get manual manual-init-set ring; do
 	expect "--dirty $m, hugetlb-2M: moderate dirty rate converges" converged mode-$m
 done
 expect "--link shm, hugetlb-2M: migrated, RAM identical, guest verified on the destination" migrated_ok shm
+expect "--link shm --pipeline on: the JSON says pipeline on and the sender thread ran" \
+	jqe '.params.pipeline == "on" and .params.stream_pipelined == true' shm.json
+cpus=$(jq -r .cpus "$d/env.json" 2>/dev/null)
+expect "--pipeline auto (default) on the lab's $cpus harts: a sender thread only with 4 or more" \
+	jqe ".params.pipeline == \"auto\" and .params.stream_pipelined == ($cpus >= 4)" mode-manual.json
+expect "tcp, both sides --pipeline on: the destination had its checker thread and verified" \
+	jqe '.params.stream_checker == true and .params.pipeline == "on" and .ok == true' tcp-recv.json
 expect "--link shm: JSON link is shm, no socket buffer (no socket carried the stream)" \
 	jqe '.params.link == "shm" and (.params | has("socket_sndbuf_bytes") | not)' shm.json
 expect "--link shm: the report's header names the ring" grep -q '^rvmig migrate: .* over a shared-memory ring' "$d/shm.txt"

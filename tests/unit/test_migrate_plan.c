@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "cmd/migrate_opts.h"
@@ -71,6 +72,21 @@ static void test_cli(void)
 		      "--to tcp: without --link: the socket carries the stream");
 	}
 	{
+		const char *on[] = { "--pipeline", "on" }, *off[] = { "--pipeline=off" },
+			   *bad[] = { "--pipeline", "yes" };
+
+		CHECK(parse_m(&o, NULL, 0) == CLI_OK && o.pipeline == STREAM_PIPELINE_AUTO,
+		      "--pipeline: auto by default");
+		CHECK(parse_m(&o, on, 2) == CLI_OK && o.pipeline == STREAM_PIPELINE_ON, "--pipeline on parses");
+		CHECK(parse_m(&o, off, 1) == CLI_OK && o.pipeline == STREAM_PIPELINE_OFF, "--pipeline=off parses");
+		CHECK(parse_m(&o, bad, 2) == CLI_USAGE, "--pipeline yes refused");
+		CHECK(stream_pipeline_wanted(STREAM_PIPELINE_ON) && !stream_pipeline_wanted(STREAM_PIPELINE_OFF),
+		      "on and off are what they say, whatever the CPU count");
+		CHECK(stream_pipeline_wanted(STREAM_PIPELINE_AUTO) ==
+			      (sysconf(_SC_NPROCESSORS_ONLN) >= STREAM_PIPELINE_MIN_CPUS),
+		      "auto: on with 4 or more CPUs online");
+	}
+	{
 		const char *a[] = { "--dirty",
 				    "ring",
 				    "--mem",
@@ -131,6 +147,11 @@ static void test_cli(void)
 		char *e[] = { "recv", "--listen", "tcp:1", "--accept-timeout=0" };
 		CHECK(cli_parse_recv(4, e, &r, err, sizeof(err)) == CLI_OK && r.accept_timeout_ms == 0,
 		      "--accept-timeout=0 waits forever");
+		CHECK(r.pipeline == STREAM_PIPELINE_AUTO, "recv --pipeline: auto by default");
+		char *p[] = { "recv", "--listen", "tcp:1", "--pipeline", "off", "--then-migrate-to", "unix:/tmp/b" };
+		CHECK(cli_parse_recv(7, p, &r, err, sizeof(err)) == CLI_OK && r.pipeline == STREAM_PIPELINE_OFF &&
+			      r.onward.pipeline == STREAM_PIPELINE_OFF,
+		      "recv --pipeline off: both its halves (the onward hop's sender too)");
 		char *f[] = { "recv", "--listen", "tcp:1", "--accept-timeout", "1500m" };
 		CHECK(cli_parse_recv(5, f, &r, err, sizeof(err)) == CLI_USAGE && strstr(err, "--accept-timeout"),
 		      "--accept-timeout beyond 24h refused with a hint: %s", err);

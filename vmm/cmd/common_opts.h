@@ -13,6 +13,7 @@
 #include "lib/opt.h"
 #include "mig/auth.h"
 #include "mig/dirty_mode.h"
+#include "mig/stream.h"
 #include "mig/transport.h"
 #include "rvmig_abi.h"
 
@@ -158,6 +159,16 @@ enum cli_result opt_check_auth_key(const struct xport_addr *a, struct auth_key *
 			.name_to_enum = opt_verify_parse, .bad = "--verify %s: want hash or none",    \
 			.help = "hash: both sides hash RAM per 2M block (at the same time) and the\n" \
 				"destination resumes only on a match (default); none: no check"       \
+	}
+/* --pipeline (migrate: the sending half, and --to local's destination; recv: both its halves). */
+#define OPT_PIPELINE(type, field)                                                                            \
+	{                                                                                                    \
+		"pipeline", "WHEN", OPT_ENUM, OPT_FIELD(type, field),                                        \
+			.name_to_enum = stream_pipeline_parse, .bad = "--pipeline %s: want auto, on or off", \
+			.help = "a thread that sends each batch while the next is encoded (source) and\n"    \
+				"one that checks each batch while the next lands (destination): on, off\n"   \
+				"or auto (default: on with 4 or more CPUs online; on 2 it slowed\n"          \
+				"stop-and-copy down)"                                                        \
 	}
 /* --to (migrate), --then-migrate-to (recv): unix:PATH or tcp:HOST:PORT, or local. */
 int opt_set_migrate_to(void *field, const char *val);

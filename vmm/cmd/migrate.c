@@ -207,7 +207,9 @@ static int mig_connect(struct mig *g)
 	}
 	if (g->child == 0) {
 		/* Before any VM or guest memory exists in this process: the child shares none of it. */
-		struct recv_opts ro = { .run = g->o.run, .post_run_ms = g->o.post_run_ms, .shm = g->shm };
+		struct recv_opts ro = {
+			.run = g->o.run, .post_run_ms = g->o.post_run_ms, .shm = g->shm, .pipeline = g->o.pipeline
+		};
 		/* --verify reaches the destination in our header's flags, as it does a remote recv. */
 
 		close(fds[0]);
@@ -244,9 +246,9 @@ static int mig_streams_init(struct mig *g)
 		stream_writer_use_shm(&g->w, g->shm);
 	g->w.timeout_ms = MIG_IO_TIMEOUT_MS;
 	g->rd.timeout_ms = MIG_IO_TIMEOUT_MS;
-	/* A sender thread writes each batch while we encode the next (RVMIG_STREAM_PIPELINE=0: not); its
-	 * zero-copy batches refer to guest RAM until stream_writer_drain: see mig_finish. */
-	if (stream_pipeline_wanted() && stream_writer_start_sender(&g->w))
+	/* A sender thread writes each batch while we encode the next (--pipeline); its zero-copy batches
+	 * refer to guest RAM until stream_writer_drain: see mig_finish. */
+	if (stream_pipeline_wanted(g->o.pipeline) && stream_writer_start_sender(&g->w))
 		return mig_failf(g, -ENOMEM, "%s", g->w.err);
 	return 0;
 }

@@ -25,6 +25,7 @@ static const struct opt migrate_opts_list[] = {
 		  "(default; a unix socketpair) or shm (a shared-memory ring: one memcpy in, one\n"
 		  "out, no kernel copy). The replies, and recv's onward hops, use sockets" },
 	OPT_PRECOPY_PLAN,
+	OPT_PIPELINE(struct migrate_opts, pipeline),
 	OPT_POST_RUN(struct migrate_opts, false),
 	OPT_AUTH_KEY(struct migrate_opts, auth),
 	OPT_NO_DIRTY_LOG,

@@ -53,6 +53,7 @@ struct migrate_opts {
 	struct auth_key auth; /* --auth-key: proven to the destination before the stream */
 	enum mig_verify verify;
 	enum mig_link link;
+	enum stream_pipeline pipeline; /* --pipeline: this side's sender thread, and the local destination's checker */
 };
 
 /* argv[0] is the subcommand. Options not of migrate go through cli_parse_run. */

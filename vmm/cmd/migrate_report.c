@@ -221,7 +221,8 @@ static void mig_json_plan(struct json *j, const struct mig *g)
 	json_u64(j, "clear_chunk_bytes", g->d.chunk_pages * RVMIG_PAGE_SIZE);
 	json_u64(j, "downtime_limit_ms", g->o.downtime_ms);
 	json_str(j, "verify", g->o.verify == MIG_VERIFY_HASH ? "hash" : "none");
-	/* The sending half's sender thread (RVMIG_STREAM_PIPELINE=0: none): which way the stages were timed. */
+	/* --pipeline as given, and whether the sending half got its sender thread: which way the stages were timed. */
+	json_str(j, "pipeline", stream_pipeline_name(g->o.pipeline));
 	json_bool(j, "stream_pipelined", g->w_ok && g->w.sender);
 	json_u64(j, "max_rounds", g->o.max_rounds);
 	json_u64(j, "stall_rounds", g->o.stall_rounds);

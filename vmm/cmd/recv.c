@@ -113,8 +113,8 @@ static int recv_handshake(struct recv *v)
 	rc = stream_reader_land(&v->rd, v->r->m.mem.hva, v->r->m.mem.size);
 	if (rc)
 		return recv_failf(v, rc, "setting guest RAM as the stream's landing area: %s", v->rd.err);
-	/* Each batch checked on a thread of its own while the next one lands (RVMIG_STREAM_PIPELINE=0: not). */
-	if (stream_pipeline_wanted() && (rc = stream_reader_start_checker(&v->rd)))
+	/* Each batch checked on a thread of its own while the next one lands (--pipeline). */
+	if (stream_pipeline_wanted(v->o->pipeline) && (rc = stream_reader_start_checker(&v->rd)))
 		return recv_failf(v, rc, "%s", v->rd.err);
 	rc = stream_write_header(&v->w, &v->shape);
 	if (!rc)
@@ -446,6 +446,8 @@ static int recv_report_json(const struct recv *v, const char *path, int rc)
 	session_json_begin(&j, f, "rvmig recv", o);
 	json_str(&j, "listen", xport_format(&v->o->listen, listen, sizeof(listen)));
 	json_u64(&j, "post_run_ms", v->o->post_run_ms);
+	json_str(&j, "pipeline", stream_pipeline_name(v->o->pipeline));
+	json_bool(&j, "stream_checker", v->rd.checker != NULL); /* --pipeline's verdict on this host */
 	json_obj_end(&j);
 	json_bool(&j, "authenticated", v->authenticated);
 	json_u64(&j, "pages_received", v->pages);

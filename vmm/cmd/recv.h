@@ -25,8 +25,9 @@ struct recv_opts {
 	struct run_opts run; /* shape: vcpus, mem, backing; json, quiet               */
 	struct xport_addr listen;
 	uint64_t post_run_ms;
-	uint64_t accept_timeout_ms; /* how long to wait for a sender; 0 = forever            */
-	struct auth_key auth;       /* --auth-key: the sender must prove it holds it         */
+	uint64_t accept_timeout_ms;    /* how long to wait for a sender; 0 = forever            */
+	struct auth_key auth;          /* --auth-key: the sender must prove it holds it         */
+	enum stream_pipeline pipeline; /* --pipeline: the checker thread, and the hop onward's sender */
 	/*
 	 * --then-migrate-to: the plan of the hop onward, as `rvmig migrate` takes it (onward.to.kind
 	 * XPORT_LOCAL = none). Its run options are ours (same guest), its run.duration_ms is

@@ -36,6 +36,7 @@ static const struct opt recv_opts_list[] = {
 	  .bad = "--accept-timeout %s: want a time up to 24h such as 30s or 10m (0: wait forever)",
 	  .help = "give up (exit 1) when no sender connects within T (default 10m; 0: forever)" },
 	OPT_AUTH_KEY(struct recv_opts, auth),
+	OPT_PIPELINE(struct recv_opts, pipeline),
 };
 
 /* Onward means over a socket: --to local's forked destination is migrate's alone. */
@@ -126,6 +127,7 @@ static enum cli_result recv_onward_finish(struct recv_opts *o, char *err, size_t
 	w->run.json = NULL;
 	w->post_run_ms = o->post_run_ms;
 	w->auth = o->auth;
+	w->pipeline = o->pipeline;
 	return opt_check_auth_key(&w->to, &w->auth, "then-migrate-to", err, errlen);
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/util.h"
 #include "mig/stream_priv.h"
@@ -43,11 +44,24 @@ int stream_sum_check(uint64_t want_sum, uint64_t sum, const char *what, char *er
 	return 0;
 }
 
-bool stream_pipeline_wanted(void)
+bool stream_pipeline_wanted(enum stream_pipeline when)
 {
-	const char *v = getenv("RVMIG_STREAM_PIPELINE");
+	if (when != STREAM_PIPELINE_AUTO)
+		return when == STREAM_PIPELINE_ON;
+	return sysconf(_SC_NPROCESSORS_ONLN) >= STREAM_PIPELINE_MIN_CPUS;
+}
 
-	return !v || strcmp(v, "0") != 0;
+int stream_pipeline_parse(const char *val)
+{
+	return !strcmp(val, "auto")  ? STREAM_PIPELINE_AUTO
+	       : !strcmp(val, "on")  ? STREAM_PIPELINE_ON
+	       : !strcmp(val, "off") ? STREAM_PIPELINE_OFF
+				     : -1;
+}
+
+const char *stream_pipeline_name(enum stream_pipeline when)
+{
+	return when == STREAM_PIPELINE_ON ? "on" : when == STREAM_PIPELINE_OFF ? "off" : "auto";
 }
 
 const char *stream_backing_name(uint32_t backing)
