@@ -17,6 +17,7 @@
 #include "mig/shm_link.h"
 #include "mig/stream.h"
 #include "rvmig_abi.h"
+#include "stream_shape.h"
 
 #define SMALL_CAP (16u << 10) /* four pages: every transfer below wraps many times */
 
@@ -363,16 +364,7 @@ static void test_fork(void)
 #define RAM_SIZE (2u << 20)
 #define NPAGES   (RAM_SIZE / PS)
 
-static const struct stream_header shape = {
-	.version = STREAM_VERSION,
-	.page_size = PS,
-	.ram_base = RVMIG_RAM_BASE,
-	.ram_size = RAM_SIZE,
-	.nr_vcpus = 1,
-	.backing = STREAM_BACKING_HUGETLB_2M,
-	.backing_page_size = 2u << 20,
-	.abi_version = RVMIG_ABI_VERSION,
-};
+static const struct stream_header shape = STREAM_TEST_SHAPE(PS, RAM_SIZE, 1, STREAM_BACKING_HUGETLB_2M, 2u << 20);
 
 struct stream_src {
 	struct shm_link *l;

@@ -19,22 +19,14 @@
 #include "lib/hash.h"
 #include "mig/stream.h"
 #include "rvmig_abi.h"
+#include "stream_shape.h"
 
 #define PS       4096u
 #define RAM_SIZE (8u << 20) /* 2048 pages, 4 blocks of 2M */
 #define NPAGES   (RAM_SIZE / PS)
 #define BLOCK    (2u << 20)
 
-static const struct stream_header shape = {
-	.version = STREAM_VERSION,
-	.page_size = PS,
-	.ram_base = RVMIG_RAM_BASE,
-	.ram_size = RAM_SIZE,
-	.nr_vcpus = 2,
-	.backing = STREAM_BACKING_HUGETLB_2M,
-	.backing_page_size = 2u << 20,
-	.abi_version = RVMIG_ABI_VERSION,
-};
+static const struct stream_header shape = STREAM_TEST_SHAPE(PS, RAM_SIZE, 2, STREAM_BACKING_HUGETLB_2M, 2u << 20);
 
 static uint8_t *src_ram, *dst_ram;
 static bool landing; /* receive() lands batches in dst_ram */

@@ -16,22 +16,14 @@
 #include "lib/hash.h"
 #include "mig/stream.h"
 #include "rvmig_abi.h"
+#include "stream_shape.h"
 
 #define PS       4096u
 #define RAM_SIZE (4u << 20) /* 1024 pages, 2 blocks of 2M */
 #define BLOCK    (2u << 20)
 #define MAX_RECS 16
 
-static const struct stream_header shape = {
-	.version = STREAM_VERSION,
-	.page_size = PS,
-	.ram_base = RVMIG_RAM_BASE,
-	.ram_size = RAM_SIZE,
-	.nr_vcpus = 1,
-	.backing = STREAM_BACKING_ANON,
-	.backing_page_size = PS,
-	.abi_version = RVMIG_ABI_VERSION,
-};
+static const struct stream_header shape = STREAM_TEST_SHAPE(PS, RAM_SIZE, 1, STREAM_BACKING_ANON, PS);
 
 static uint8_t *ram, *land;         /* the source's RAM; the landing area, when landing */
 static struct stream_reader reader; /* reset for each stream: no allocation per case */

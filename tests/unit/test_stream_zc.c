@@ -18,21 +18,13 @@
 #include "mig/stream_probe.h"
 #include "rvmig_abi.h"
 #include "stream_rig.h"
+#include "stream_shape.h"
 
 #define PS       4096u
 #define RAM_SIZE (4u << 20) /* 1024 pages: two full batches */
 #define NPAGES   (RAM_SIZE / PS)
 
-static const struct stream_header shape = {
-	.version = STREAM_VERSION,
-	.page_size = PS,
-	.ram_base = RVMIG_RAM_BASE,
-	.ram_size = RAM_SIZE,
-	.nr_vcpus = 1,
-	.backing = STREAM_BACKING_HUGETLB_2M,
-	.backing_page_size = 2u << 20,
-	.abi_version = RVMIG_ABI_VERSION,
-};
+static const struct stream_header shape = STREAM_TEST_SHAPE(PS, RAM_SIZE, 1, STREAM_BACKING_HUGETLB_2M, 2u << 20);
 
 static uint8_t *src_ram;
 
