@@ -878,6 +878,27 @@ static void test_hashes(void)
 	memcpy(buf + 4096, "0123456789abcde", 15);
 	ok &= hash_block(buf, 4111) == 0x9c00cd26c927af0bULL;
 	CHECK(ok, "stream_hash_block is XXH64 (reference vectors, every tail length path)");
+	/*
+	 * hash_stream_update = XXH64_update whichever build it picks: every start offset 0..15 (aligned and
+	 * not), pieces of 8, 12, 4096 and odd sizes (so the 32-byte stripe it holds is at every fill level).
+	 */
+	ok = 1;
+	for (size_t off = 0; off < 16; off++) {
+		static const size_t piece[] = { 8, 12, 4096, 1, 31, 33, 100, 7 };
+		XXH64_state_t st;
+		size_t at = off, k = 0;
+
+		XXH64_reset(&st, 0);
+		while (at < 4111) {
+			size_t n = piece[k++ % 8];
+
+			n = n < 4111 - at ? n : 4111 - at;
+			hash_stream_update(&st, buf + at, n);
+			at += n;
+		}
+		ok &= XXH64_digest(&st) == XXH64(buf + off, 4111 - off, 0);
+	}
+	CHECK(ok, "hash_stream_update in pieces equals one-shot XXH64, at every start offset and fill level");
 	free(buf);
 
 	for (int i = 0; i < 10; i++)

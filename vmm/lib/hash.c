@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "lib/hash_aligned.h"
+
 /* A word that may alias any other type (guest RAM is only ever read here, never typed). */
 typedef uint64_t __attribute__((may_alias)) alias_u64;
 
@@ -30,6 +32,21 @@ bool page_is_zero(const void *p, size_t len)
 		if (b[i])
 			return false;
 	return true;
+}
+
+void hash_stream_update(XXH64_state_t *st, const void *p, size_t len)
+{
+	/*
+	 * Where XXH64_update loads from p (xxHash 0.8's state, visible with XXH_INLINE_ALL): it first tops
+	 * up the 32-byte stripe it holds (memsize bytes, read from its own aligned buffer), then loads p's
+	 * stripes 8 bytes at a time from p + fill; less than that in all and it only buffers.
+	 */
+	size_t fill = st->memsize ? 32 - st->memsize : 0;
+
+	if (len >= fill + 32 && (((uintptr_t)p + fill) & 7) == 0)
+		hash_xxh64_update_aligned(st, p, len);
+	else
+		XXH64_update(st, p, len);
 }
 
 uint64_t hash_block(const void *p, size_t len)

@@ -13,21 +13,16 @@
 #include <stdint.h>
 
 #define XXH_INLINE_ALL
-/*
- * How xxHash reads its input, on riscv64 only: a plain 64-bit load (method 2) instead of memcpy (method 0,
- * its default there). GCC's riscv64 target assumes misaligned access is slow, so the memcpy becomes eight
- * byte loads and shifts; the one-shot XXH64 escapes that for aligned input (XXH_FORCE_ALIGN_CHECK), but the
- * streaming XXH64_update the record checksum uses does not: in the lab it ran at ~520 MiB/s against the
- * one-shot's ~4 GB/s, a third of the stream probe's time. Most of what the stream hashes is page data
- * (page-aligned); where a read is misaligned, Linux on RISC-V still serves it (hardware, or the kernel's
- * emulation: slow, not wrong). Other hosts keep xxHash's choice (and UBSan its alignment check).
- */
-#if defined(__riscv) && __riscv_xlen == 64 && !defined(XXH_FORCE_MEMORY_ACCESS)
-#define XXH_FORCE_MEMORY_ACCESS 2
-#endif
 #include <xxhash.h>
 
 bool page_is_zero(const void *p, size_t len);
+/*
+ * XXH64_update(st, p, len), the same result, faster where it can be: when every 8-byte load the update
+ * makes from p is aligned it runs the direct-load build (lib/hash_aligned.c: on riscv64 xxHash's default
+ * reads are byte loads), otherwise xxHash's default. Stop-and-copy's pages and landed pages are page
+ * aligned; precopy's page copies sit in the send buffer after 12-byte entries, often only 4-aligned.
+ */
+void hash_stream_update(XXH64_state_t *st, const void *p, size_t len);
 /*
  * 64-bit hash of a block: XXH64 with seed 0. XXH64 rather than XXH3: in the lab (QEMU TCG riscv64)
  * XXH64 ran at 92-179 % of memcpy, XXH3-64 at 33-69 % (rvmig bench reports both probes).

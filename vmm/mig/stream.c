@@ -20,8 +20,8 @@ uint64_t stream_record_checksum(const uint8_t head[8], const void *payload, size
 	XXH64_state_t st;
 
 	XXH64_reset(&st, 0);
-	XXH64_update(&st, head, 8);
-	XXH64_update(&st, payload, len);
+	hash_stream_update(&st, head, 8);
+	hash_stream_update(&st, payload, len);
 	return XXH64_digest(&st);
 }
 

@@ -43,10 +43,10 @@ static int check_job(void *arg)
 	int rc;
 
 	XXH64_reset(&st, 0);
-	XXH64_update(&st, c->head, 8);
-	XXH64_update(&st, c->ents, c->ents_len);
+	hash_stream_update(&st, c->head, 8);
+	hash_stream_update(&st, c->ents, c->ents_len);
 	for (size_t i = 0; i < c->nv; i++)
-		XXH64_update(&st, c->v[i].iov_base, c->v[i].iov_len);
+		hash_stream_update(&st, c->v[i].iov_base, c->v[i].iov_len);
 	rc = stream_sum_check(c->want, XXH64_digest(&st), c->what, c->err, sizeof(c->err));
 	if (rc)
 		return rc;

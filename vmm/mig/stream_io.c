@@ -184,7 +184,7 @@ int stream_w_put(struct stream_writer *w, const void *p, size_t n, bool sum)
 		memcpy(w->buf + w->len, s, k);
 		/* The guest may rewrite a page while we copy it: checksum what is sent, not the source. */
 		if (sum)
-			XXH64_update(&w->csum, w->buf + w->len, k);
+			hash_stream_update(&w->csum, w->buf + w->len, k);
 		w->len += k;
 		w->bytes += k;
 		s += k;
@@ -205,7 +205,7 @@ int stream_w_ref(struct stream_writer *w, const void *p, size_t n)
 	if (w->niov + 3 > STREAM_IOV_MAX && (rc = stream_flush(w)))
 		return rc;
 	w_close_seg(w);
-	XXH64_update(&w->csum, p, n);
+	hash_stream_update(&w->csum, p, n);
 	w->iov[w->niov++] = (struct iovec){ .iov_base = (void *)p, .iov_len = n };
 	w->bytes += n;
 	return 0;
@@ -364,7 +364,7 @@ static size_t r_landed(struct iovec **v, size_t n, size_t k, XXH64_state_t *st)
 	for (size_t left = k, i = 0; st && left; i++) {
 		size_t c = (*v)[i].iov_len < left ? (*v)[i].iov_len : left;
 
-		XXH64_update(st, (*v)[i].iov_base, c);
+		hash_stream_update(st, (*v)[i].iov_base, c);
 		left -= c;
 	}
 	return iov_advance(v, n, k);

@@ -388,8 +388,8 @@ static int r_batch_land(struct stream_reader *r, const uint8_t h[8], uint32_t ty
 	if (rc)
 		return rc;
 	XXH64_reset(&st, 0);
-	XXH64_update(&st, h, 8);
-	XXH64_update(&st, r->rec, BATCH_HDR + ents);
+	hash_stream_update(&st, h, 8);
+	hash_stream_update(&st, r->rec, BATCH_HDR + ents);
 	rc = stream_r_getv(r, v, nv, r->checker ? NULL : &st, &got);
 	if (!rc) {
 		done += got;
