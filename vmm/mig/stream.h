@@ -429,7 +429,8 @@ int stream_write_record(struct stream_writer *w, uint32_t type, const void *payl
 /* ---- reader ---- */
 int stream_reader_init(struct stream_reader *r, int fd); /* -ENOMEM */
 void stream_reader_free(struct stream_reader *r);        /* does not close fd */
-/* Makes r read a new stream from fd, keeping its buffers: for many short streams (tests, fuzzing). */
+/* Makes r read a new stream from fd, keeping its buffers (and checker thread): for many short streams
+ * (tests, fuzzing). Like a new reader it reads fd: an shm ring and a timeout must be set again. */
 void stream_reader_reset(struct stream_reader *r, int fd);
 /* Bytes come from the ring `link` instead of fd (which stays the liveness check); as the writer's. */
 void stream_reader_use_shm(struct stream_reader *r, struct shm_link *link);

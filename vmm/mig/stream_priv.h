@@ -47,7 +47,8 @@ int stream_w_err(struct stream_writer *w, int rc, bool sticky, const char *f, ..
 int stream_w_put(struct stream_writer *w, const void *p, size_t n, bool sum);
 /*
  * Zero copy: queues a reference to n bytes at p (checksummed there, where they are: the caller
- * guarantees nobody writes them until the next stream_flush, which sends them).
+ * guarantees nobody writes them until they are sent: the next stream_flush without a sender thread,
+ * stream_writer_drain with one).
  */
 int stream_w_ref(struct stream_writer *w, const void *p, size_t n);
 /* Writes v[0..n) whole on w's fd: what stream_flush does without a sender, and the sender thread with its
