@@ -32,6 +32,18 @@ struct probe_rx {
 	char err[STREAM_ERR_LEN];
 };
 
+/*
+ * A reader that gives up says so to the writer, as a dead destination would: its end of the ring closed
+ * and its socket shut down (the ring's liveness check), so a writer blocked on a full ring or socket
+ * fails instead of waiting forever (the probe's writer has no timeout).
+ */
+static void probe_reader_gone(struct probe_rx *rx)
+{
+	if (rx->shm)
+		shm_link_close(rx->shm, SHM_READER);
+	shutdown(rx->fd, SHUT_RDWR);
+}
+
 /* The destination's half: every record read and checked, batches landed in dst, up to END. */
 static void *probe_receive(void *arg)
 {
@@ -43,6 +55,7 @@ static void *probe_receive(void *arg)
 	rx->rc = stream_reader_init(&r, rx->fd);
 	if (rx->rc) {
 		snprintf(rx->err, sizeof(rx->err), "no memory for the reader");
+		probe_reader_gone(rx);
 		return NULL;
 	}
 	if (rx->shm)
@@ -59,6 +72,8 @@ static void *probe_receive(void *arg)
 	if (rx->rc)
 		snprintf(rx->err, sizeof(rx->err), "%s", r.err);
 	stream_reader_free(&r);
+	if (rx->rc)
+		probe_reader_gone(rx);
 	return NULL;
 }
 
@@ -78,6 +93,7 @@ static void *probe_receive_raw(void *arg)
 			rx->rc = k < 0 ? -errno : -EPIPE;
 			snprintf(rx->err, sizeof(rx->err), "read after %zu of %zu bytes: %s", got, rx->len,
 				 k < 0 ? strerror(errno) : "peer closed");
+			probe_reader_gone(rx);
 			return NULL;
 		}
 		got += (size_t)k;
@@ -223,13 +239,15 @@ out:
 	close(sv[0]);
 	close(sv[1]);
 	shm_link_destroy(rx.shm);
+	if (rc)
+		*ns = 0; /* a failed probe has no time */
 	return rc;
 }
 
 int stream_probe(const void *src, void *dst, size_t len, struct stream_probe_ns *t, char *err, size_t errlen)
 {
 	uint64_t t0, h;
-	int rc;
+	int rc, shm_rc;
 
 	memset(t, 0, sizeof(*t));
 	if (!len || len % PROBE_PAGE) {
@@ -248,13 +266,13 @@ int stream_probe(const void *src, void *dst, size_t len, struct stream_probe_ns 
 	if (rc)
 		return rc;
 	memset(dst, 0, len); /* what dst holds at the end is the stream's doing */
-	rc = probe_pair(PROBE_STREAM_SHM, src, dst, len, &t->shm_stream_ns, err, errlen);
-	if (rc)
-		return rc;
+	/* A failure here (err says why) leaves shm_stream_ns 0; the socket's probes still run. */
+	shm_rc = probe_pair(PROBE_STREAM_SHM, src, dst, len, &t->shm_stream_ns, err, errlen);
 	memset(dst, 0, len);
 	rc = probe_pair(PROBE_STREAM, src, dst, len, &t->stream_ns, err, errlen);
 	if (rc)
 		return rc;
 	memset(dst, 0, len);
-	return probe_pair(PROBE_STREAM_PIPE, src, dst, len, &t->stream_pipe_ns, err, errlen);
+	rc = probe_pair(PROBE_STREAM_PIPE, src, dst, len, &t->stream_pipe_ns, err, errlen);
+	return rc ? rc : shm_rc;
 }

@@ -33,7 +33,8 @@ struct stream_probe_ns {
 
 /*
  * len: a non-zero multiple of 4096. dst ends up holding src (the stream's work: it is cleared before the
- * stream runs). 0, or -errno with what failed in err.
+ * stream runs). 0, or -errno with what failed in err. Each figure stands alone: a probe that failed
+ * leaves its time 0; the shm ring's failure (its own mapping, say) does not stop the socket's probes.
  */
 int stream_probe(const void *src, void *dst, size_t len, struct stream_probe_ns *t, char *err, size_t errlen);
 
