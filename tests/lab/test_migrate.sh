@@ -85,6 +85,14 @@ expect "tcp, both sides --pipeline on: the destination had its checker thread an
 expect "--link shm: JSON link is shm, no socket buffer (no socket carried the stream)" \
 	jqe '.params.link == "shm" and (.params | has("socket_sndbuf_bytes") | not)' shm.json
 expect "--link shm: the report's header names the ring" grep -q '^rvmig migrate: .* over a shared-memory ring' "$d/shm.txt"
+# The header says pipelined exactly when the JSON does (shm: forced on; mode-manual: auto).
+header_says_pipelined() {
+	local said=false
+	grep -q '^rvmig migrate: .*, pipelined (a sender thread' "$d/$1.txt" && said=true
+	jqe ".params.stream_pipelined == $said" "$1.json"
+}
+expect "--pipeline on: the report's header says pipelined, as the JSON does" header_says_pipelined shm
+expect "--pipeline auto: the report's header says pipelined exactly when the JSON does" header_says_pipelined mode-manual
 expect "default link: JSON link is socket, with its buffer" \
 	jqe '.params.link == "socket" and .params.socket_sndbuf_bytes > 0' mode-manual.json
 expect "--dirty manual: CLEARs are timed and counted" jqe '[.rounds[].clears] | add > 0' mode-manual.json

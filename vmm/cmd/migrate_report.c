@@ -112,10 +112,12 @@ void migrate_report_print(const struct mig *g)
 	uint64_t pages, bytes = mig_total_bytes(g, &pages);
 	unsigned precopy = mig_precopy_rounds(g);
 
-	printf("\nrvmig migrate: %s%u vCPUs, %s %s, --dirty %s, to %s over %s, clear chunk %s, downtime limit %" PRIu64
+	/* Pipelined, "sock ms" is the encoder's wait for the sender thread, not the time in the socket itself. */
+	printf("\nrvmig migrate: %s%u vCPUs, %s %s, --dirty %s, to %s over %s%s, clear chunk %s, downtime limit %" PRIu64
 	       " ms, max bandwidth %s\n",
 	       o->kernel ? "Linux guest, " : "", o->vcpus, format_size(o->mem, mem, sizeof(mem)),
 	       mem_backing_name(o->backing), dirty_mode_name(g->o.dirty), mig_to(g, to, sizeof(to)), mig_link_name(g),
+	       g->w_ok && g->w.sender ? ", pipelined (a sender thread: sock ms = waits for it)" : "",
 	       format_size(g->d.chunk_pages * RVMIG_PAGE_SIZE, chunk, sizeof(chunk)), g->o.downtime_ms,
 	       g->o.max_bandwidth ? format_size(g->o.max_bandwidth, bw, sizeof(bw)) : "unlimited");
 	printf("dirty logging enabled in %.3f ms (memslot update%s)\n", g->enable_ms,
