@@ -805,7 +805,7 @@ static void test_writer_errors(void)
 {
 	struct stream_writer w;
 	int sv[2], rc, rc2;
-	uint64_t idx[STREAM_BATCH_MAX];
+	uint64_t idx[STREAM_BATCH_MAX], before;
 
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
 	stream_writer_init(&w, sv[1]);
@@ -818,6 +818,20 @@ static void test_writer_errors(void)
 	CHECK(rc == -EINVAL && strstr(w.err, "index 2048 out of range"), "writer refuses an index out of range");
 	rc = stream_write_batch(&w, 1, idx, STREAM_BATCH_MAX + 1, src_ram);
 	CHECK(rc == -EINVAL, "writer refuses a batch of 513 pages");
+	/* A page twice in a batch, adjacent or far apart (the sorted path): refused before a byte goes out. */
+	for (uint32_t i = 0; i < 5; i++)
+		idx[i] = 10 + i;
+	idx[3] = 11;
+	before = w.bytes;
+	rc = stream_write_batch(&w, 1, idx, 5, src_ram);
+	CHECK(rc == -EINVAL && strstr(w.err, "page index 11 appears twice") && w.bytes == before,
+	      "writer refuses a page twice in a batch, writing nothing (\"%s\")", w.err);
+	idx[0] = 7, idx[1] = 7;
+	rc = stream_write_batch(&w, 1, idx, 2, src_ram);
+	CHECK(rc == -EINVAL && strstr(w.err, "page index 7 appears twice"), "writer refuses adjacent repeats");
+	idx[0] = 9, idx[1] = 3, idx[2] = 5;
+	rc = stream_write_batch(&w, 1, idx, 3, src_ram);
+	CHECK(rc == 0 && w.totals.pages == 3, "writer takes a batch out of order without repeats");
 	close(sv[0]); /* the receiver goes away */
 	for (uint32_t i = 0; i < STREAM_BATCH_MAX; i++)
 		idx[i] = i + 1;

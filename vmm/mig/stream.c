@@ -179,3 +179,28 @@ int stream_round_step(struct stream_rounds *s, uint64_t round, bool end, char *w
 	}
 	return 0;
 }
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+bool stream_index_repeats(uint64_t *idx, uint32_t n, uint64_t *dup)
+{
+	uint32_t i = 1;
+
+	/* A batch comes from a dirty bitmap walked upwards: strictly increasing, checked in one pass. */
+	while (i < n && idx[i] > idx[i - 1])
+		i++;
+	if (i >= n)
+		return false;
+	qsort(idx, n, sizeof(idx[0]), cmp_u64);
+	for (i = 1; i < n; i++)
+		if (idx[i] == idx[i - 1]) {
+			*dup = idx[i];
+			return true;
+		}
+	return false;
+}

@@ -39,6 +39,11 @@ int stream_sum_check(uint64_t want_sum, uint64_t sum, const char *what, char *er
 /* stream.c. Sanity of one side's header on its own (either side: writer refuses, reader rejects). */
 int stream_header_sane(const struct stream_header *h, char *why, size_t len);
 int stream_round_step(struct stream_rounds *s, uint64_t round, bool end, char *why, size_t len);
+/*
+ * stream.c. Whether a page index appears twice among idx[0..n) (then *dup is one): a page goes at most
+ * once per batch (stream.h), which writer refuses and reader rejects. May reorder idx.
+ */
+bool stream_index_repeats(uint64_t *idx, uint32_t n, uint64_t *dup);
 
 /* stream_io.c. Sets the writer's message (and with sticky its error); returns rc. */
 int stream_w_err(struct stream_writer *w, int rc, bool sticky, const char *f, ...)

@@ -240,13 +240,6 @@ static int r_batch_head(struct stream_reader *r, uint32_t type, uint32_t len, co
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * The page entries after the batch header at p: flags, indices (against the RAM and, landing, the
  * landing area), the record's length against the data they announce, and the round order (stepped on
@@ -256,7 +249,7 @@ static int r_batch_pages(struct stream_reader *r, uint32_t type, uint32_t len, c
 			 const struct stream_batch *b, struct stream_rounds *rounds, uint32_t *zeros)
 {
 	uint32_t ps = r->hdr.page_size, ndata = 0;
-	uint64_t need, sorted[STREAM_BATCH_MAX];
+	uint64_t need, dup, sorted[STREAM_BATCH_MAX];
 	char why[160];
 
 	*zeros = 0;
@@ -289,11 +282,8 @@ static int r_batch_pages(struct stream_reader *r, uint32_t type, uint32_t len, c
 	/* A page at most once per batch: applied in entry order or landed (data first, zero pages after the
 	 * checksum), a page sent twice would end differently, and its first stretch be hashed after the
 	 * second overwrote it. No writer sends one (a batch comes from a dirty bitmap). */
-	qsort(sorted, b->count, sizeof(sorted[0]), cmp_u64);
-	for (uint32_t i = 1; i < b->count; i++)
-		if (sorted[i] == sorted[i - 1])
-			return RFAIL(r, "round %" PRIu64 ": page index %" PRIu64 " appears twice in the batch",
-				     b->round, sorted[i]);
+	if (stream_index_repeats(sorted, b->count, &dup))
+		return RFAIL(r, "round %" PRIu64 ": page index %" PRIu64 " appears twice in the batch", b->round, dup);
 	need = BATCH_HDR + (uint64_t)b->count * PAGE_ENTRY + (uint64_t)ndata * ps;
 	if (need > len)
 		return RFAIL(r, "the data of %u pages (%" PRIu64 " bytes) runs past the end of the %u-byte record",

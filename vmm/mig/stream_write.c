@@ -116,7 +116,7 @@ int stream_write_batch(struct stream_writer *w, uint64_t round, const uint64_t *
 {
 	bool zero[STREAM_BATCH_MAX];
 	uint8_t e[BATCH_HDR];
-	uint64_t len = BATCH_HDR, t0 = stream_now_ns(), t1, send0 = w->t.send_ns;
+	uint64_t len = BATCH_HDR, t0 = stream_now_ns(), t1, send0 = w->t.send_ns, dup, seen[STREAM_BATCH_MAX];
 	int rc = w_ready(w, "batch");
 
 	if (rc)
@@ -125,6 +125,11 @@ int stream_write_batch(struct stream_writer *w, uint64_t round, const uint64_t *
 		return stream_w_err(w, -EINVAL, false, "batch of %u pages (1..%u)", count, STREAM_BATCH_MAX);
 	if (w->rounds.open ? round != w->rounds.cur : (w->rounds.any_ended && round <= w->rounds.last))
 		return stream_w_err(w, -EINVAL, false, "batch for round %" PRIu64 " out of order", round);
+	/* A page twice in one batch: the reader rejects the record, and only after the bytes went out. */
+	memcpy(seen, idx, count * sizeof(idx[0]));
+	if (stream_index_repeats(seen, count, &dup))
+		return stream_w_err(w, -EINVAL, false,
+				    "batch of round %" PRIu64 ": page index %" PRIu64 " appears twice", round, dup);
 	/* First pass: bounds and zero detection, which fix the record length before any byte goes out. */
 	for (uint32_t i = 0; i < count; i++) {
 		if (idx[i] >= w->ram_pages)
