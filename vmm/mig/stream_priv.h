@@ -91,6 +91,20 @@ int stream_checker_wait(struct stream_reader *r);
 bool stream_checker_failed(const struct stream_reader *r);
 void stream_checker_reset(struct stream_reader *r);
 void stream_checker_stop(struct stream_reader *r);
+/* stream_read.c. r->rec holds at least n bytes: 0, or -ENOMEM with the message naming what. */
+int stream_r_room(struct stream_reader *r, size_t n, const char *what);
+/*
+ * stream_read_batch.c. A BATCH record after its frame head h: read whole into r->rec (stream_r_batch,
+ * no landing area) or landed in guest RAM (stream_r_batch_land); both check it all (see there).
+ */
+int stream_r_batch(struct stream_reader *r, uint32_t type, uint32_t len, struct stream_batch *b);
+int stream_r_batch_land(struct stream_reader *r, const uint8_t h[8], uint32_t type, uint32_t len, const char *what,
+			struct stream_batch *b);
+/* Prefix for the reader's decode errors: "record #7 (batch) at byte 1234: ". */
+#define RFAIL(r, f, ...)                                                                                               \
+	stream_r_err(r, -EBADMSG, "record #%" PRIu64 " (%s) at byte %" PRIu64 ": " f, (r)->seq, stream_rec_name(type), \
+		     (r)->rec_start, __VA_ARGS__)
+
 /* Message for a failed stream_r_get of `what`. */
 int stream_r_io_fail(struct stream_reader *r, int rc, size_t got, size_t n, const char *what);
 
