@@ -48,6 +48,9 @@ expect "memcpy covered all of guest RAM; KVM counted vCPU exits during the pass"
 		(.kvm_stats.vcpu_sum.exits.after_pass1 - .kvm_stats.vcpu_sum.exits.before_enable) > 0)' "$dir/bench.json"
 expect "the memcpy probe and the stream's crc32 over the same bytes both have a bandwidth" \
 	jqe 'all(.raw.rvmig[]; .memcpy.calib_gib_per_s > 0 and .memcpy.crc32_gib_per_s > 0)' "$dir/bench.json"
+expect "the stream probe measured memcpy, the socket alone, the shm ring alone and the stream over the ring" \
+	jqe 'all(.raw.rvmig[]; .memcpy.probe_memcpy_gib_per_s > 0 and .memcpy.probe_socket_gib_per_s > 0 and
+		.memcpy.probe_ring_gib_per_s > 0 and .memcpy.probe_shm_stream_gib_per_s > 0)' "$dir/bench.json"
 expect "Y/N ratios for enable, first CLEAR and pass 1" \
 	jqe '.ratios[0].ratios | .enable_ms > 0 and .first_clear_ms > 0 and .pass1_ms > 0' "$dir/bench.json"
 expect "dirty_log_perf_test ran Y and N and sits next to rvmig (4 comparable figures each, GET+CLEAR among them)" \

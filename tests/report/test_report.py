@@ -471,7 +471,51 @@ class Pure(unittest.TestCase):
         for r in runs:
             r["memcpy"]["probe_shm_stream_gib_per_s"] = 0.3
         md = "\n".join(bench_md._stream_probe(runs))
-        self.assertIn("judged on the shm ring: NOT met on the median (30 %; over the socket 10 %)", md)
+        self.assertIn("judged on the shm ring: NOT met on the median (30 %; over the socket 10 %).", md)
+        self.assertNotIn("ring alone", md)  # runs from before the ring alone: no row, no why
+
+    def test_bench_stream_probe_ring(self):
+        """bench: the bare shm ring next to the bare socket, right before the shm stream, in both tables; when the
+        target is NOT met the ring's share of memcpy says why, and only then"""
+        runs = [{"memcpy": {"calib_gib_per_s": 1.0, "xxh64_gib_per_s": 1.5, "stream_gib_per_s": 0.1,
+                            "probe_memcpy_gib_per_s": 0.5, "probe_xxh64_gib_per_s": 1.0, "probe_socket_gib_per_s": 0.125,
+                            "probe_ring_gib_per_s": g, "probe_shm_stream_gib_per_s": 0.3}} for g in (0.4, 0.45, 0.5)]
+        lines = bench_md._stream_probe(runs)
+        md = "\n".join(lines)
+        ring = "| shm ring alone (no records) | 461 [410..512] | 45 [40..50] |"
+        self.assertIn(ring, lines)
+        self.assertTrue(lines[lines.index(ring) + 1].startswith("| the same stream over the shared-memory ring (`migrate --link shm`) |"))
+        self.assertIn("judged on the shm ring: NOT met on the median (30 %; over the socket 10 %). The ring alone, without "
+                      "records or checksum, carried 45 % of memcpy (median, n=3): the two copies it needs (the writer's in, "
+                      "the reader's out) are its ceiling here, already under 50 %; the stream adds a checksum pass on each side.", md)
+        same = "| shm ring alone (1 MiB writes and reads, no records) | 461 [410..512] | 90 [80..100] | 360 [320..400] |"
+        self.assertIn(same, lines)
+        self.assertTrue(lines[lines.index(same) + 1].startswith("| the same stream over the shared-memory ring (landing in dst) |"))
+        self.assertIn("The ring alone (no records) carried 90 [80..100] % of memcpy over the same buffers.", md)
+        # A ring that leaves room: the why says so rather than blaming the copies.
+        for r in runs:
+            r["memcpy"]["probe_ring_gib_per_s"] = 0.75
+        md = "\n".join(bench_md._stream_probe(runs))
+        self.assertIn("carried 75 % of memcpy (median, n=3): the ring leaves room, so what falls short is what the stream "
+                      "adds (its records and a checksum pass on each side).", md)
+        # A failed ring probe (0) shows in its row, as the socket's does, but the why counts only runs that measured it.
+        runs[0]["memcpy"]["probe_ring_gib_per_s"] = 0
+        md = "\n".join(bench_md._stream_probe(runs))
+        self.assertIn("| shm ring alone (no records) | 768 [0..768] | 75 [0..75] |", md)
+        self.assertIn("carried 75 % of memcpy (median, n=2)", md)
+        for r in runs:
+            r["memcpy"]["probe_ring_gib_per_s"] = 0
+        md = "\n".join(bench_md._stream_probe(runs))
+        self.assertIn("| shm ring alone (no records) |", md)
+        self.assertNotIn("without records or checksum", md)
+        # Met: no why, the row stays.
+        for r in runs:
+            r["memcpy"]["probe_ring_gib_per_s"] = 0.9
+            r["memcpy"]["probe_shm_stream_gib_per_s"] = 0.6
+        md = "\n".join(bench_md._stream_probe(runs))
+        self.assertIn("judged on the shm ring: met on the median (60 %; over the socket 10 %).", md)
+        self.assertIn("| shm ring alone (no records) | 922 [922..922] | 90 [90..90] |", md)
+        self.assertNotIn("without records or checksum", md)
 
     def test_bench_migration_link(self):
         """bench section 7: the migration names its link (socket for runs from before --link)"""

@@ -128,8 +128,10 @@ struct bench {
 	double stream_gib_s; /* the stop-and-copy stream over a socketpair, right after (0: failed) */
 	bool stream_hugetlb; /* its buffers were hugetlb 2M pages (else anonymous 4K)         */
 	/* The stream probe's scale, same call, same two buffers (stream_probe.h): memcpy src -> dst, XXH64
-	 * over src, the bare socketpair (the socket's ceiling); 0 when the probe failed. */
+	 * over src, the bare socketpair (the socket's ceiling), the bare shm ring (the ring's ceiling); 0
+	 * when the probe failed. */
 	double probe_memcpy_gib_s, probe_xxh64_gib_s, probe_socket_gib_s;
+	double probe_ring_gib_s;       /* the bare shm ring, no records: the ring's ceiling (0: failed) */
 	double stream_pipe_gib_s;      /* the same stream with its sender and checker threads (0: failed) */
 	double probe_shm_stream_gib_s; /* the same stream through the shm ring (migrate --link shm) */
 	struct bench_kstat_set ks;

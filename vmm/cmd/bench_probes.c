@@ -142,11 +142,11 @@ static double probe_gib_s(size_t len, uint64_t ns)
 /*
  * The stop-and-copy stream over as many bytes, right after the hashes: zero-copy writer, a reader
  * thread that checks every record and lands it in dst (both harts busy, as in a real stop-and-copy),
- * over a socketpair; and, in the same call over the same two buffers, memcpy src -> dst, XXH64 alone
- * and the bare socketpair, so the stream can be put as a share of each (under TCG a memcpy figure
- * depends on its buffers: see stream_probe.h). Source and destination are hugetlb 2M pages like guest
- * RAM when the host has them, so that the buffers' kind is not what differs from a migration. Every
- * page is made data (no zero page) so the figure is the stream's, not the zero scan's.
+ * over a socketpair; and, in the same call over the same two buffers, memcpy src -> dst, XXH64 alone,
+ * the bare socketpair and the bare shm ring, so the stream can be put as a share of each (under TCG a
+ * memcpy figure depends on its buffers: see stream_probe.h). Source and destination are hugetlb 2M pages
+ * like guest RAM when the host has them, so that the buffers' kind is not what differs from a migration.
+ * Every page is made data (no zero page) so the figure is the stream's, not the zero scan's.
  */
 static void bench_stream_probe(struct bench *b, const uint8_t *from, size_t len)
 {
@@ -175,6 +175,7 @@ static void bench_stream_probe(struct bench *b, const uint8_t *from, size_t len)
 		b->probe_memcpy_gib_s = probe_gib_s(len, t.memcpy_ns);
 		b->probe_xxh64_gib_s = probe_gib_s(len, t.xxh64_ns);
 		b->probe_socket_gib_s = probe_gib_s(len, t.socket_ns);
+		b->probe_ring_gib_s = probe_gib_s(len, t.ring_ns);
 		b->stream_pipe_gib_s = probe_gib_s(len, t.stream_pipe_ns);
 		b->probe_shm_stream_gib_s = probe_gib_s(len, t.shm_stream_ns);
 	}

@@ -197,6 +197,7 @@ static void bench_json_body(struct json *j, const struct bench *b)
 	json_double(j, "probe_memcpy_gib_per_s", b->probe_memcpy_gib_s);
 	json_double(j, "probe_xxh64_gib_per_s", b->probe_xxh64_gib_s);
 	json_double(j, "probe_socket_gib_per_s", b->probe_socket_gib_s);
+	json_double(j, "probe_ring_gib_per_s", b->probe_ring_gib_s);
 	json_double(j, "stream_pipe_gib_per_s", b->stream_pipe_gib_s);
 	json_double(j, "probe_shm_stream_gib_per_s", b->probe_shm_stream_gib_s);
 	json_obj_end(j);

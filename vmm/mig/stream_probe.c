@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The stop-and-copy stream over a socketpair, timed, next to memcpy, XXH64 and the bare socket (see stream_probe.h). */
+/* The stop-and-copy stream over a socketpair, timed, next to memcpy, XXH64, the bare socket and the bare shm ring
+ * (see stream_probe.h). */
 #include "mig/stream_probe.h"
 
 #include <errno.h>
@@ -16,16 +17,16 @@
 #include "rvmig_abi.h"
 
 #define PROBE_PAGE  4096u
-#define PROBE_CHUNK (1u << 20) /* the bare socket's writes and reads */
+#define PROBE_CHUNK (1u << 20) /* the bare socket's and the bare ring's writes and reads */
 
 /* What one transfer is: bytes only over the socket, the stream over it (one thread a side, or with its sender
- * and checker threads too), or the stream over the shm ring. */
-enum probe_kind { PROBE_RAW, PROBE_STREAM, PROBE_STREAM_PIPE, PROBE_STREAM_SHM };
+ * and checker threads too), bytes only over the shm ring, or the stream over the shm ring. */
+enum probe_kind { PROBE_RAW, PROBE_STREAM, PROBE_STREAM_PIPE, PROBE_RING_RAW, PROBE_STREAM_SHM };
 
 struct probe_rx {
 	int fd;
 	bool pipelined;
-	struct shm_link *shm; /* PROBE_STREAM_SHM: the reader's ring (fd: only its liveness) */
+	struct shm_link *shm; /* PROBE_RING_RAW, PROBE_STREAM_SHM: the reader's ring (fd: only its liveness) */
 	void *dst;
 	size_t len;
 	int rc;
@@ -101,6 +102,50 @@ static void *probe_receive_raw(void *arg)
 	return NULL;
 }
 
+/*
+ * The bare ring's reader: len bytes into dst, PROBE_CHUNK at a time, as probe_receive_raw over the socket.
+ * No timeout, as the stream's reader over the ring: a writer that fails closes its end (-EPIPE here once
+ * the ring is drained), and the socket end it stands by on is the liveness check.
+ */
+static void *probe_receive_ring(void *arg)
+{
+	struct probe_rx *rx = arg;
+	uint8_t *d = rx->dst;
+
+	for (size_t got = 0; got < rx->len;) {
+		size_t want = rx->len - got < PROBE_CHUNK ? rx->len - got : PROBE_CHUNK;
+		struct iovec v = { .iov_base = d + got, .iov_len = want };
+		ssize_t k = shm_link_read(rx->shm, &v, 1, rx->fd, 0);
+
+		if (k <= 0) {
+			rx->rc = k < 0 ? (int)k : -EPIPE; /* > 0 or -errno by its contract: 0 is not expected */
+			snprintf(rx->err, sizeof(rx->err), "ring read after %zu of %zu bytes: %s", got, rx->len,
+				 strerror(-rx->rc));
+			probe_reader_gone(rx);
+			return NULL;
+		}
+		got += (size_t)k;
+	}
+	return NULL;
+}
+
+static int probe_send_ring(struct shm_link *l, int live_fd, const void *src, size_t len, char *err, size_t errlen)
+{
+	const uint8_t *s = src;
+
+	for (size_t off = 0; off < len; off += PROBE_CHUNK) {
+		size_t n = len - off < PROBE_CHUNK ? len - off : PROBE_CHUNK;
+		struct iovec v = { .iov_base = (void *)(s + off), .iov_len = n };
+		int rc = shm_link_write(l, &v, 1, live_fd, 0); /* all of it, or an error */
+
+		if (rc) {
+			snprintf(err, errlen, "ring write of %zu bytes at %zu of %zu: %s", n, off, len, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
 static int probe_send_raw(int fd, const void *src, size_t len, char *err, size_t errlen)
 {
 	const uint8_t *s = src;
@@ -154,25 +199,29 @@ static int probe_send(struct stream_writer *w, const void *src, size_t len)
 }
 
 /*
- * One transfer over a fresh socket pair: raw (bytes only) or the stream, or the stream through a fresh
- * shm ring (the pair then only stands by as migrate's does); the reader is a second thread,
+ * One transfer over a fresh socket pair: raw (bytes only) or the stream; or, through a fresh shm ring,
+ * raw or the stream (the pair then only stands by as migrate's does); the reader is a second thread,
  * so both harts work as in a migration. *ns: first write -> the reader done.
  */
 static int probe_pair(enum probe_kind kind, const void *src, void *dst, size_t len, uint64_t *ns, char *err,
 		      size_t errlen)
 {
-	bool raw = kind == PROBE_RAW;
+	bool raw = kind == PROBE_RAW || kind == PROBE_RING_RAW;
 	struct probe_rx rx = { .dst = dst, .len = len, .pipelined = kind == PROBE_STREAM_PIPE };
 	struct stream_writer w;
-	const char *what = raw                        ? "socket probe"
+	const char *what = kind == PROBE_RAW          ? "socket probe"
+			   : kind == PROBE_RING_RAW   ? "shm ring probe"
 			   : rx.pipelined             ? "pipelined stream probe"
 			   : kind == PROBE_STREAM_SHM ? "shm stream probe"
 						      : "stream probe";
+	void *(*reader)(void *) = kind == PROBE_RAW        ? probe_receive_raw
+				  : kind == PROBE_RING_RAW ? probe_receive_ring
+							   : probe_receive;
 	pthread_t th;
 	int sv[2], rc;
 	uint64_t t0;
 
-	if (kind == PROBE_STREAM_SHM) {
+	if (kind == PROBE_RING_RAW || kind == PROBE_STREAM_SHM) {
 		char why[200];
 
 		/* Made (and its pages populated) before the clock starts, as migrate makes it before the fork. */
@@ -204,7 +253,7 @@ static int probe_pair(enum probe_kind kind, const void *src, void *dst, size_t l
 		stream_writer_free(&w);
 		goto out;
 	}
-	rc = -pthread_create(&th, NULL, raw ? probe_receive_raw : probe_receive, &rx);
+	rc = -pthread_create(&th, NULL, reader, &rx);
 	if (rc) {
 		snprintf(err, errlen, "%s: pthread_create: %s", what, strerror(-rc));
 		if (!raw)
@@ -215,7 +264,8 @@ static int probe_pair(enum probe_kind kind, const void *src, void *dst, size_t l
 	if (raw) {
 		char why[200];
 
-		rc = probe_send_raw(sv[0], src, len, why, sizeof(why));
+		rc = rx.shm ? probe_send_ring(rx.shm, sv[0], src, len, why, sizeof(why))
+			    : probe_send_raw(sv[0], src, len, why, sizeof(why));
 		if (rc)
 			snprintf(err, errlen, "%s: writing: %s", what, why);
 	} else {
@@ -247,7 +297,7 @@ out:
 int stream_probe(const void *src, void *dst, size_t len, struct stream_probe_ns *t, char *err, size_t errlen)
 {
 	uint64_t t0, h;
-	int rc, shm_rc;
+	int rc, ring_rc, shm_rc;
 
 	memset(t, 0, sizeof(*t));
 	if (!len || len % PROBE_PAGE) {
@@ -265,8 +315,10 @@ int stream_probe(const void *src, void *dst, size_t len, struct stream_probe_ns 
 	rc = probe_pair(PROBE_RAW, src, dst, len, &t->socket_ns, err, errlen);
 	if (rc)
 		return rc;
+	memset(dst, 0, len);
+	/* The shm ring's probes: a failure (err says why) leaves its time 0; the others still run. */
+	ring_rc = probe_pair(PROBE_RING_RAW, src, dst, len, &t->ring_ns, err, errlen);
 	memset(dst, 0, len); /* what dst holds at the end is the stream's doing */
-	/* A failure here (err says why) leaves shm_stream_ns 0; the socket's probes still run. */
 	shm_rc = probe_pair(PROBE_STREAM_SHM, src, dst, len, &t->shm_stream_ns, err, errlen);
 	memset(dst, 0, len);
 	rc = probe_pair(PROBE_STREAM, src, dst, len, &t->stream_ns, err, errlen);
@@ -274,5 +326,6 @@ int stream_probe(const void *src, void *dst, size_t len, struct stream_probe_ns 
 		return rc;
 	memset(dst, 0, len);
 	rc = probe_pair(PROBE_STREAM_PIPE, src, dst, len, &t->stream_pipe_ns, err, errlen);
-	return rc ? rc : shm_rc;
+	/* The last failure's, as err holds its words. */
+	return rc ? rc : shm_rc ? shm_rc : ring_rc;
 }
