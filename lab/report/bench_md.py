@@ -174,7 +174,8 @@ def _migration(summ_, m, runs):
 
 def _stream_probe(runs):
     """memcpy, the hash alone and the stop-and-copy stream side by side: each run's probes over the same
-    64 MiB, back to back (rvmig bench_calibrate). Nothing for runs from before the stream probe."""
+    buffer (guest RAM's size, at most 64 MiB), back to back (rvmig bench_calibrate). Nothing for runs from
+    before the stream probe."""
     rs = [r for r in runs if jq.is_num(get(r, "memcpy", "stream_gib_per_s"))]
     if not rs:
         return []
@@ -207,7 +208,10 @@ def _stream_probe(runs):
         target += _ring_why(ring) if verdict == "NOT met" else ""
     else:
         target = "Target stop-and-copy stream >= 50 %% of memcpy (reported, not asserted): %s on the median." % verdict
-    return ["", "Probes over the same 64 MiB, back to back in each run (n=%d runs, median [min..max]; this boot):" % len(rs), "",
+    # The probes' buffer: guest RAM's size up to 64 MiB (BENCH_COPY_BUF), the stream's in whole 2M pages.
+    sizes = sorted({int(b) // 1048576 for b in (get(r, "memcpy", "buffer_bytes") for r in rs) if jq.is_num(b)})
+    over = ("the same %s MiB" % "/".join(str(x) for x in sizes)) if sizes else "the same buffer"
+    return ["", "Probes over %s, back to back in each run (n=%d runs, median [min..max]; this boot):" % (over, len(rs)), "",
             "| probe | MiB/s | % of memcpy |", "|---|---|---|"] + rows + ["", target] + _stream_probe_same_buffers(runs)
 
 

@@ -473,6 +473,10 @@ class Pure(unittest.TestCase):
         md = "\n".join(bench_md._stream_probe(runs))
         self.assertIn("judged on the shm ring: NOT met on the median (30 %; over the socket 10 %).", md)
         self.assertNotIn("ring alone", md)  # runs from before the ring alone: no row, no why
+        self.assertIn("Probes over the same buffer, back to back", md)  # no buffer_bytes: no size claimed
+        for r in runs:
+            r["memcpy"]["buffer_bytes"] = 16 << 20  # a 16 MiB guest: the probes' buffer is its size
+        self.assertIn("Probes over the same 16 MiB, back to back", "\n".join(bench_md._stream_probe(runs)))
 
     def test_bench_stream_probe_ring(self):
         """bench: the bare shm ring next to the bare socket, right before the shm stream, in both tables; when the
