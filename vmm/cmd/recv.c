@@ -16,10 +16,10 @@
 
 #include "cmd/migrate.h"
 #include "cmd/recv.h"
+#include "cmd/recv_priv.h"
 #include "core/vcpu_state.h"
 #include "lib/err.h"
 #include "lib/hash.h"
-#include "lib/json.h"
 #include "mig/conversation.h"
 #include "mig/hashes_collect.h"
 #include "mig/ramhash.h"
@@ -27,45 +27,6 @@
 #include "mig/transport.h"
 #include "rvmig_abi.h"
 #include "session.h"
-
-struct recv {
-	struct recv_opts *o; /* not const: the key of --auth-key is wiped once used */
-	struct session *r;
-	struct stream_writer w;
-	struct stream_reader rd;
-	struct stream_header shape;
-	struct vcpu_state states[RVMIG_MAX_VCPUS];
-	uint64_t *hashes, nblocks;
-	struct hashes_collect src_hashes; /* the sender's, over its HASHES records */
-	uint64_t pages, rounds, first_ns, final_ns, resumed_ns;
-	/*
-	 * Per round, where the destination's time went: read (in read() and waiting for bytes: the link),
-	 * check (record checksum and decode), apply (pages into guest RAM). Closed at each ROUND_END.
-	 */
-	struct recv_round {
-		uint64_t round, pages;
-		double read_ms, check_ms, apply_ms;
-	} rstats[MIG_MAX_ROUNDS + 2];
-	unsigned nrstats;
-	struct stream_rstats rmark; /* the reader's figures when the open round began */
-	uint64_t apply_ns, apply_mark;
-	bool verify;                     /* the sender's header did not say NO_VERIFY             */
-	bool linux_guest;                /* the sender's header said LINUX: no control block      */
-	uint64_t round_end_ns[2];        /* the last two ROUND_ENDs: [1] opened the final round    */
-	struct wl_event wl;              /* a Linux guest's workload verify report here           */
-	double pause_ms;                 /* Linux: the destination's view of the pause (see below) */
-	struct stream_verified verified; /* our hash pass, the resume's wait on the check        */
-	bool hashed; /* the vCPU state came (our RAM hashed when verifying): no page may come after */
-	bool hashes_compared;
-	size_t hash_mismatches;
-	struct vcpu_restore_stats restored;
-	unsigned vcpus_restored;
-	bool resumed, guest_verified;
-	bool authenticated; /* --auth-key: the sender answered our challenge           */
-	struct mig *onward; /* --then-migrate-to: the hop onward, NULL without         */
-	int onward_status;  /* its exit status                                         */
-	char fail[STREAM_REASON_MAX];
-};
 
 /* Longest silence of the source once its header came (it pauses, harvests and hashes between sends). */
 #define RECV_STALL_TIMEOUT_MS 120000
@@ -278,13 +239,6 @@ static int recv_restore(struct recv *v)
 }
 
 /*
- * A margin on top of the pause for the workload's largest clock step: under the lab's TCG a vCPU
- * thread of a busy 2-core host goes without a time slice for a while as the guest's time runs on (the
- * step is then the descheduling, not the migration): 440 ms was seen in a plain run, no migration.
- */
-#define RECV_LINUX_STEP_MARGIN_MS 2000
-
-/*
  * A Linux guest after the resume: --post-run, then its workload verifies every stamp (typed "verify"
  * on its console), its largest clock step is checked against the pause, and it powers off ("exit").
  * The pause as the destination sees it: from the ROUND_END of the last live round (the source then
@@ -432,82 +386,6 @@ static int recv_authenticate(struct recv *v, int fd)
 	v->authenticated = true;
 	recv_say(v, "the sender proved it holds the key of --auth-key %s", v->o->auth.path);
 	return 0;
-}
-
-/* --json: what the destination received, checked and ran; the params are its shape. */
-static int recv_report_json(const struct recv *v, const char *path, int rc)
-{
-	const struct run_opts *o = &v->o->run;
-	char listen[160];
-	FILE *f;
-	struct json j;
-
-	if (json_file_open(path, &f))
-		return -1;
-	session_json_begin(&j, f, "rvmig recv", o);
-	json_str(&j, "listen", xport_format(&v->o->listen, listen, sizeof(listen)));
-	json_u64(&j, "post_run_ms", v->o->post_run_ms);
-	json_str(&j, "pipeline", stream_pipeline_name(v->o->pipeline));
-	json_bool(&j, "stream_checker", v->rd.checker != NULL); /* --pipeline's verdict on this host */
-	json_obj_end(&j);
-	json_bool(&j, "authenticated", v->authenticated);
-	json_u64(&j, "pages_received", v->pages);
-	json_u64(&j, "zero_pages", v->rd.totals.zero_pages);
-	json_u64(&j, "rounds", v->rounds);
-	json_arr_begin(&j, "round_stats");
-	for (unsigned i = 0; i < v->nrstats; i++) {
-		json_obj_begin(&j, NULL);
-		json_u64(&j, "round", v->rstats[i].round);
-		json_u64(&j, "pages", v->rstats[i].pages);
-		json_double(&j, "read_ms", v->rstats[i].read_ms);
-		json_double(&j, "check_ms", v->rstats[i].check_ms);
-		json_double(&j, "apply_ms", v->rstats[i].apply_ms);
-		json_obj_end(&j);
-	}
-	json_arr_end(&j);
-	json_obj_begin(&j, "vcpu_state");
-	json_u64(&j, "vcpus_restored", v->vcpus_restored);
-	json_u64(&j, "registers_set", v->restored.set);
-	json_u64(&j, "registers_kept", v->restored.kept);
-	json_obj_end(&j);
-	json_bool(&j, "verify", v->verify);
-	json_double(&j, "verify_hash_ms", (double)v->verified.hash_ns / 1e6);
-	json_double(&j, "verify_wait_ms", (double)v->verified.wait_ns / 1e6);
-	json_u64(&j, "hash_blocks", v->nblocks);
-	json_bool(&j, "hashes_compared", v->hashes_compared);
-	json_u64(&j, "hash_mismatches", v->hash_mismatches);
-	json_bool(&j, "resumed", v->resumed);
-	if (v->resumed && v->final_ns)
-		json_double(&j, "resume_after_vcpu_state_ms", (double)(v->resumed_ns - v->final_ns) / 1e6);
-	else
-		json_str(&j, "resume_after_vcpu_state_ms", NULL);
-	json_bool(&j, "guest_verified", v->guest_verified);
-	json_str(&j, "guest", v->linux_guest ? "linux" : "rvmig");
-	if (v->linux_guest) {
-		json_obj_begin(&j, "workload");
-		json_bool(&j, "verify_ok", v->wl.ok && v->guest_verified);
-		json_u64(&j, "pages", v->wl.pages);
-		json_u64(&j, "errors", v->wl.errors);
-		json_u64(&j, "writes", v->wl.writes);
-		json_double(&j, "max_clock_step_ms", (double)v->wl.step_us / 1e3);
-		json_double(&j, "pause_seen_ms", v->pause_ms);
-		json_u64(&j, "step_margin_ms", RECV_LINUX_STEP_MARGIN_MS);
-		json_obj_end(&j);
-	}
-	session_json_privileges(&j, v->r);
-	json_bool(&j, "ok", rc == 0);
-	json_str(&j, "error", rc ? v->fail : NULL);
-	/* --then-migrate-to: the hop out, as rvmig migrate reports it (null when the hop in failed). */
-	if (v->onward && v->onward_status >= 0) {
-		json_obj_begin(&j, "forward");
-		migrate_report_json_fields(&j, v->onward);
-		json_obj_end(&j);
-	} else if (v->onward) {
-		json_str(&j, "forward", NULL);
-	}
-	json_obj_end(&j);
-	json_finish(&j);
-	return json_file_close(f, path);
 }
 
 int recv_serve(struct recv_opts *o, int fd)
