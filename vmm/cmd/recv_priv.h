@@ -46,7 +46,7 @@ struct recv {
 	bool linux_guest;                /* the sender's header said LINUX: no control block      */
 	uint64_t round_end_ns[2];        /* the last two ROUND_ENDs: [1] opened the final round    */
 	struct wl_event wl;              /* a Linux guest's workload verify report here           */
-	double pause_ms;                 /* Linux: the destination's view of the pause (see below) */
+	double pause_ms;                 /* Linux: the destination's view of the pause (recv.c, recv_linux_verify) */
 	struct stream_verified verified; /* our hash pass, the resume's wait on the check        */
 	bool hashed; /* the vCPU state came (our RAM hashed when verifying): no page may come after */
 	bool hashes_compared;

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the stream's files (stream.c: format checks; stream_io.c: buffered fd I/O; stream_write.c,
- * stream_read.c: the records) share and nobody else uses: payload sizes and the internal helpers.
+ * stream_read.c, stream_read_batch.c: the records) share and nobody else uses: payload sizes and the
+ * internal helpers.
  */
 #ifndef RVMIG_STREAM_PRIV_H
 #define RVMIG_STREAM_PRIV_H
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -100,7 +102,8 @@ int stream_r_room(struct stream_reader *r, size_t n, const char *what);
 int stream_r_batch(struct stream_reader *r, uint32_t type, uint32_t len, struct stream_batch *b);
 int stream_r_batch_land(struct stream_reader *r, const uint8_t h[8], uint32_t type, uint32_t len, const char *what,
 			struct stream_batch *b);
-/* Prefix for the reader's decode errors: "record #7 (batch) at byte 1234: ". */
+/* Prefix for the reader's decode errors: "record #7 (batch) at byte 1234: ". Used inside a decode function,
+ * it names the record by that function's `type` (a uint32_t in scope). */
 #define RFAIL(r, f, ...)                                                                                               \
 	stream_r_err(r, -EBADMSG, "record #%" PRIu64 " (%s) at byte %" PRIu64 ": " f, (r)->seq, stream_rec_name(type), \
 		     (r)->rec_start, __VA_ARGS__)
