@@ -323,6 +323,7 @@ int stream_probe(const void *src, void *dst, size_t len, struct stream_probe_ns 
 	h = XXH64(src, len, 0);
 	__asm__ volatile("" : : "r"(h));
 	t->xxh64_ns = stream_now_ns() - t0;
+	memset(dst, 0, len); /* the memcpy above filled it: the socket's bytes must be what makes dst src */
 	rc = probe_pair(PROBE_RAW, src, dst, len, &t->socket_ns, err, errlen);
 	if (rc)
 		return rc;
